@@ -1,0 +1,98 @@
+// The app factory (STYLE.md §1): receives its dependencies, returns a Fastify instance. server.ts
+// and the tests call the same function.
+import { randomUUID } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import { sql } from 'kysely'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import { RateLimiter } from './auth/rate-limit.js'
+import type { Config } from './config.js'
+import type { Db } from './db/database.js'
+import type { Queues } from './jobs/queues.js'
+import { componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
+import { authPlugin } from './plugins/auth.js'
+import { errorsPlugin, sendProblem } from './plugins/errors.js'
+import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js'
+import { declareRoute } from './route.js'
+import { tenancyRoutes } from './tenancy/tenancy.routes.js'
+
+export interface AppDeps {
+  config: Config
+  db: Db
+  redis: Redis
+  logger: Logger
+  /** BullMQ queues, read for queue-depth metrics only (the API never consumes jobs). */
+  queues?: Queues | null
+  spec?: OpenApiDocument
+}
+
+export interface App {
+  app: FastifyInstance
+  metrics: Metrics
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref())])
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const spec = deps.spec ?? loadSpec()
+  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: deps.logger,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024,
+    ajv: {
+      // No mass assignment: unknown properties are refused, never silently dropped.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  })
+
+  // JSON only (multipart where a route says so): a text/plain body is refused with 415.
+  app.removeContentTypeParser('text/plain')
+
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id)
+    void reply.header('API-Version', spec.info.version)
+  })
+
+  await app.register(errorsPlugin)
+  const metrics = createMetrics(deps.db, deps.queues ?? null)
+  await app.register(metricsPlugin, { metrics })
+  await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
+  for (const schema of componentSchemas(spec)) app.addSchema(schema)
+
+  await app.register(swagger, { mode: 'static', specification: { document: spec as never } })
+  await app.register(async (docs) => {
+    // The browsable contract is public, like the contract itself.
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...(route.config ?? {}), scope: 'public' }
+    })
+    await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true })
+  })
+  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => spec)
+
+  declareRoute(app, spec, 'getHealth', 'public', async () => ({ status: 'ok' }))
+  declareRoute(app, spec, 'getReadiness', 'public', async (request, reply) => {
+    const [postgres, redis] = await Promise.allSettled([
+      withTimeout(sql`select 1`.execute(deps.db), 2_000),
+      withTimeout(deps.redis.ping(), 2_000),
+    ])
+    if (postgres.status === 'fulfilled' && redis.status === 'fulfilled') return { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } }
+    const down = [postgres.status === 'rejected' ? 'PostgreSQL' : null, redis.status === 'rejected' ? 'Redis' : null].filter(Boolean)
+    return sendProblem(request, reply, 503, 'not-ready', `${down.join(' and ')} did not answer`)
+  })
+  declareRoute(app, spec, 'getMetrics', 'tenants:admin', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  )
+
+  await app.register(async (v1) => tenancyRoutes(v1, spec, deps.db))
+  return { app, metrics }
+}

@@ -1,0 +1,44 @@
+import type { TenantScope } from '../db/database.js'
+import type { StaffRole, TenantRole } from '../db/schema.js'
+import { Problem } from '../errors.js'
+import type { Scope } from './scopes.js'
+
+interface Base {
+  keyId: string
+  scopes: ReadonlySet<Scope>
+}
+
+export interface AdminPrincipal extends Base {
+  kind: 'admin'
+}
+
+export interface ClientPrincipal extends Base {
+  kind: 'client'
+  tenantId: string
+  tenantRole: TenantRole
+  regionId: string
+}
+
+export interface StaffPrincipal extends Base {
+  kind: 'staff'
+  tenantId: string
+  tenantRole: 'hub'
+  regionId: string
+  staffId: string
+  staffRole: StaffRole
+}
+
+export type Principal = AdminPrincipal | ClientPrincipal | StaffPrincipal
+export type TenantPrincipal = ClientPrincipal | StaffPrincipal
+
+export const isAdmin = (p: Principal): p is AdminPrincipal => p.kind === 'admin'
+
+export const tenantScope = (p: TenantPrincipal): TenantScope => ({ tenantId: p.tenantId, regionId: p.regionId })
+
+/** Refuses a principal that is not the platform admin (defence in depth behind the scope check). */
+export function requireAdmin(p: Principal): asserts p is AdminPrincipal {
+  if (p.kind !== 'admin') throw new Problem(403, 'forbidden', 'only the platform administrator may do this')
+}
+
+export const isLeadOf = (p: Principal, hubTenantId: string): boolean =>
+  p.kind === 'staff' && p.staffRole === 'lead' && p.tenantId === hubTenantId

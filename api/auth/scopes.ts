@@ -1,0 +1,26 @@
+export const SCOPES = [
+  'cases:read',
+  'cases:write',
+  'documents:read',
+  'documents:write',
+  'appointments:read',
+  'appointments:write',
+  'settlement:read',
+  'settlement:write',
+  'webhooks:write',
+  'tenants:admin',
+] as const
+
+export type Scope = (typeof SCOPES)[number]
+
+export const isScope = (value: string): value is Scope => (SCOPES as readonly string[]).includes(value)
+
+const TENANT_SCOPES: Scope[] = SCOPES.filter((s) => s !== 'tenants:admin')
+
+/** What a key gets when it is created without `scopes`. */
+export const DEFAULT_SCOPES = {
+  admin: [...SCOPES],
+  memberClient: TENANT_SCOPES.filter((s) => s !== 'settlement:write'),
+  hubClient: TENANT_SCOPES,
+  staff: ['cases:read', 'cases:write', 'documents:read', 'documents:write', 'appointments:read', 'appointments:write'] as Scope[],
+} as const satisfies Record<string, readonly Scope[]>

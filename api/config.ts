@@ -1,0 +1,135 @@
+// The one place that reads the environment (STYLE.md §2). Parsed once at boot into a frozen object;
+// a bad value stops the process with a message that names the variable and says what is expected.
+
+import { DEFAULT_QUEUE_PREFIX, QUEUE_NAMES, type QueueName } from './jobs/registry.js'
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  /** Connection of the schema owner: migrations and role set-up run with it. */
+  readonly databaseUrl: string
+  /** Connection of the application role (not superuser, not owner, not BYPASSRLS). */
+  readonly appDatabaseUrl: string
+  readonly redisUrl: string
+  readonly blobDir: string
+  readonly blobMasterKey: Buffer
+  readonly bootstrapAdminToken: string | null
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  readonly rateLimitPerMinute: number
+  /** Separate port for GET /metrics without authentication (0 = off). */
+  readonly metricsPort: number
+  readonly upload: {
+    readonly maxFileBytes: number
+    readonly maxFields: number
+    readonly maxFieldBytes: number
+    readonly maxParts: number
+  }
+  /** Key prefix of the BullMQ queues (several deployments can share one Redis). */
+  readonly queuePrefix: string
+  /** Queues this workers process consumes (null = all); the relay runs in every workers process. */
+  readonly workerQueues: readonly QueueName[] | null
+  /** Secret for the keyed hash under which BSNs are looked up in the access log. */
+  readonly bsnHashKey: Buffer
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+// A fixed development key keeps `npm start` working on a fresh machine; production sets its own.
+const DEV_MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const integer = (env: Env, name: string, fallback: number, min: number, max: number): number => {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+const url = (env: Env, name: string, fallback: string, protocols: string[]): string => {
+  const raw = env[name] || fallback
+  let parsed: URL
+  try {
+    parsed = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} is not a URL`)
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.join(' or ')}`)
+  }
+  return raw
+}
+
+const key32 = (env: Env, name: string, fallback: string): Buffer => {
+  const raw = env[name] || fallback
+  const bytes = Buffer.from(raw, 'base64')
+  if (bytes.length !== 32 || bytes.toString('base64') !== raw.replace(/\s/g, '')) {
+    throw new ConfigError(`${name} must be the base64 of exactly 32 bytes (e.g. \`openssl rand -base64 32\`)`)
+  }
+  return bytes
+}
+
+const queueList = (env: Env, name: string): QueueName[] | null => {
+  const raw = env[name]
+  if (raw === undefined) return null
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const n of names) {
+    if (!(QUEUE_NAMES as readonly string[]).includes(n)) {
+      throw new ConfigError(`${name}: unknown queue "${n}" (known: ${QUEUE_NAMES.join(', ')})`)
+    }
+  }
+  return names as QueueName[]
+}
+
+/** The app role's URL defaults to the owner's URL with the application role's credentials. */
+const defaultAppUrl = (ownerUrl: string): string => {
+  const u = new URL(ownerUrl)
+  u.username = 'regiobalie_api'
+  u.password = 'regiobalie_api'
+  return u.toString()
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/regiobalie', ['postgres:', 'postgresql:'])
+  const appDatabaseUrl = url(env, 'APP_DATABASE_URL', defaultAppUrl(databaseUrl), ['postgres:', 'postgresql:'])
+  const token = env.BOOTSTRAP_ADMIN_TOKEN
+  if (token !== undefined && token !== '' && token.length < 32) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN must be at least 32 characters')
+  }
+  const logLevel = env.LOG_LEVEL || 'info'
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
+  }
+  const masterKey = key32(env, 'BLOB_MASTER_KEY', DEV_MASTER_KEY)
+  return Object.freeze({
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl,
+    appDatabaseUrl,
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    blobDir: env.BLOB_DIR || '.data/blobs',
+    blobMasterKey: masterKey,
+    bootstrapAdminToken: token ? token : null,
+    logLevel: logLevel as Config['logLevel'],
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    upload: Object.freeze({
+      maxFileBytes: integer(env, 'UPLOAD_MAX_FILE_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+      maxFields: integer(env, 'UPLOAD_MAX_FIELDS', 10, 1, 100),
+      maxFieldBytes: integer(env, 'UPLOAD_MAX_FIELD_BYTES', 1024, 16, 65536),
+      maxParts: integer(env, 'UPLOAD_MAX_PARTS', 20, 2, 200),
+    }),
+    workerQueues: queueList(env, 'WORKER_QUEUES'),
+    queuePrefix: env.QUEUE_PREFIX || DEFAULT_QUEUE_PREFIX,
+    // Derived from the master key when not set, so a fresh machine works; set it apart in production.
+    bsnHashKey: env.BSN_HASH_KEY ? key32(env, 'BSN_HASH_KEY', '') : Buffer.from(masterKey).reverse(),
+  })
+}

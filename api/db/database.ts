@@ -1,0 +1,85 @@
+import pg from 'pg'
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
+import type { DB } from './schema.js'
+
+export type Db = Kysely<DB>
+export type Trx = Transaction<DB>
+
+const INT8_OID = 20
+const DATE_OID = 1082
+
+// Type parsers chosen on purpose (STYLE.md §13): cents are int8 and must stay exact, so they become
+// numbers only while they are safe integers; dates stay 'YYYY-MM-DD' strings (no time-zone shift).
+const parseInt8 = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n)) throw new RangeError('int8 value outside the safe integer range')
+  return n
+}
+
+const types = {
+  getTypeParser: ((oid: number, format?: string): ((value: string) => unknown) => {
+    if (oid === INT8_OID) return parseInt8
+    if (oid === DATE_OID) return (value: string) => value
+    return pg.types.getTypeParser(oid, format as 'text') as (value: string) => unknown
+  }) as typeof pg.types.getTypeParser,
+}
+
+export interface DbOptions {
+  max?: number
+  applicationName?: string
+}
+
+export function createDb(connectionString: string, options: DbOptions = {}): Db {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'regiobalie',
+    types,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  })
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+}
+
+/**
+ * Runs fn in a transaction that sees only the rows of one tenant (RLS, set per transaction so a
+ * pooled connection never carries it into the next request).
+ */
+export interface TenantScope {
+  tenantId: string
+  /** The tenant's region, taken from its authenticated key; lets it see the region's tenants. */
+  regionId: string
+}
+
+export const withTenant = <T>(db: Db, scope: TenantScope, fn: (trx: Trx) => Promise<T>): Promise<T> =>
+  db.transaction().execute(async (trx) => {
+    await sql`select set_config('app.tenant_id', ${scope.tenantId}, true), set_config('app.region_id', ${scope.regionId}, true)`.execute(trx)
+    return fn(trx)
+  })
+
+/**
+ * Runs fn with the platform-admin setting, which the policies honour explicitly. For platform
+ * admin operations and system work across tenants (the outbox relay) only — never for a tenant's
+ * request.
+ */
+export const withAdmin = <T>(db: Db, fn: (trx: Trx) => Promise<T>): Promise<T> =>
+  db.transaction().execute(async (trx) => {
+    await sql`select set_config('app.admin', 'on', true)`.execute(trx)
+    return fn(trx)
+  })
+
+/** The application role must not be able to switch RLS off; refuse to run if it could. */
+export async function assertUnprivilegedRole(db: Db): Promise<void> {
+  const { rows } = await sql<{ rolsuper: boolean; rolbypassrls: boolean; owns: boolean }>`
+    select r.rolsuper, r.rolbypassrls,
+           exists (select 1 from pg_tables t where t.schemaname = 'public' and t.tableowner = current_user) as owns
+    from pg_roles r where r.rolname = current_user`.execute(db)
+  const role = rows[0]
+  if (!role) throw new Error('cannot read the current database role')
+  if (role.rolsuper || role.rolbypassrls || role.owns) {
+    throw new Error(
+      'the application database role is a superuser, owns tables or has BYPASSRLS; row-level security would be off. ' +
+        'Point APP_DATABASE_URL at the regiobalie application role (see README).',
+    )
+  }
+}

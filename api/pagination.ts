@@ -1,0 +1,43 @@
+import { invalidParams } from './errors.js'
+
+// Keyset pagination, newest first, on (created_at, id): stable while rows are inserted, because a
+// page starts strictly after the last row the client saw.
+
+export interface Page {
+  limit: number
+  after: { createdAt: Date; id: string } | null
+}
+
+export interface PageQuery {
+  limit?: number
+  cursor?: string
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function parsePage(query: PageQuery): Page {
+  const limit = query.limit ?? 25
+  if (!query.cursor) return { limit, after: null }
+  try {
+    const decoded = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')) as { c?: unknown; i?: unknown }
+    const createdAt = typeof decoded.c === 'string' ? new Date(decoded.c) : null
+    if (!createdAt || Number.isNaN(createdAt.getTime()) || typeof decoded.i !== 'string' || !UUID.test(decoded.i)) throw new Error('bad')
+    return { limit, after: { createdAt, id: decoded.i } }
+  } catch {
+    throw invalidParams([{ name: 'query.cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
+  }
+}
+
+export const encodeCursor = (createdAt: Date, id: string): string =>
+  Buffer.from(JSON.stringify({ c: createdAt.toISOString(), i: id }), 'utf8').toString('base64url')
+
+/** Rows fetched with limit + 1; the extra row only tells whether there is a next page. */
+export function toPage<Row extends { created_at: Date; id: string }, Item>(
+  rows: Row[],
+  page: Page,
+  map: (row: Row) => Item,
+): { items: Item[]; nextCursor: string | null } {
+  const visible = rows.slice(0, page.limit)
+  const last = visible[visible.length - 1]
+  return { items: visible.map(map), nextCursor: rows.length > page.limit && last ? encodeCursor(last.created_at, last.id) : null }
+}

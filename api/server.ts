@@ -1,0 +1,52 @@
+// The API process: create the pools, build the app, listen, close cleanly on SIGTERM/SIGINT.
+import { pathToFileURL } from 'node:url'
+import Fastify from 'fastify'
+import { buildApp } from './app.js'
+import { loadConfig } from './config.js'
+import { assertUnprivilegedRole, createDb } from './db/database.js'
+import { closeQueues, createQueues } from './jobs/queues.js'
+import { createApiRedis } from './jobs/redis.js'
+import { createLogger } from './logger.js'
+
+export async function main(): Promise<void> {
+  const config = loadConfig()
+  const logger = createLogger(config.logLevel)
+  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-api' })
+  await assertUnprivilegedRole(db)
+  const redis = createApiRedis(config.redisUrl)
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
+  const queues = createQueues(redis, config.queuePrefix)
+  const { app, metrics } = await buildApp({ config, db, redis, logger, queues })
+  await app.listen({ port: config.port, host: config.host })
+
+  // The metrics port answers without a key, for a Prometheus scraper inside the network.
+  const metricsServer = config.metricsPort > 0 ? Fastify() : null
+  if (metricsServer) {
+    metricsServer.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()))
+    await metricsServer.listen({ port: config.metricsPort, host: config.host })
+  }
+
+  let closing = false
+  const shutdown = (signal: string) => {
+    if (closing) return
+    closing = true
+    logger.info({ signal }, 'api stopping')
+    Promise.all([app.close(), metricsServer?.close()])
+      .then(() => closeQueues(queues))
+      .then(() => Promise.all([db.destroy(), redis.quit()]))
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'api did not close cleanly')
+        process.exit(1)
+      })
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(`regiobalie api could not start: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,49 @@
+// Rows → the JSON shapes of openapi.yaml. Never a secret hash, never more than the contract says.
+import type { AgreementRow, ApiKeyRow, RegionRow, StaffRow, TenantRow } from './tenancy.repository.js'
+
+export const regionView = (r: RegionRow) => ({ id: r.id, name: r.name, createdAt: r.created_at.toISOString() })
+
+export const tenantView = (t: TenantRow) => ({
+  id: t.id,
+  municipalityCode: t.municipality_code,
+  name: t.name,
+  regionId: t.region_id,
+  role: t.role,
+  status: t.status,
+  createdAt: t.created_at.toISOString(),
+  updatedAt: t.updated_at.toISOString(),
+})
+
+export const apiKeyView = (k: ApiKeyRow) => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  kind: k.kind,
+  staffId: k.staff_id,
+  scopes: k.scopes,
+  createdAt: k.created_at.toISOString(),
+  lastUsedAt: k.last_used_at?.toISOString() ?? null,
+  revokedAt: k.revoked_at?.toISOString() ?? null,
+})
+
+export const agreementView = (a: AgreementRow) => ({
+  id: a.id,
+  memberTenantId: a.member_tenant_id,
+  hubTenantId: a.hub_tenant_id,
+  caseType: a.case_type,
+  tariffCents: a.tariff_cents,
+  validFrom: a.valid_from,
+  validUntil: a.valid_until,
+  updatedAt: a.updated_at.toISOString(),
+})
+
+export const staffView = (s: StaffRow) => ({
+  id: s.id,
+  hubTenantId: s.hub_tenant_id,
+  name: s.name,
+  email: s.email,
+  role: s.role,
+  skills: s.skills,
+  status: s.status,
+  createdAt: s.created_at.toISOString(),
+})

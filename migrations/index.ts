@@ -1,0 +1,10 @@
+// Every migration, in order. A static list (not a directory scan) so the same code runs from the
+// TypeScript sources under test and from the compiled output in production.
+import type { Migration } from 'kysely'
+import * as foundation from './2026_11_28_0001_foundation.js'
+import * as tenancy from './2026_11_28_0002_tenancy.js'
+
+export const migrations: Record<string, Migration> = {
+  '2026_11_28_0001_foundation': foundation,
+  '2026_11_28_0002_tenancy': tenancy,
+}

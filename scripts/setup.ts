@@ -1,0 +1,67 @@
+// Prepares a deployment: checks PostgreSQL and Redis, migrates, then either ensures the bootstrap
+// admin key (BOOTSTRAP_ADMIN_TOKEN set) or seeds the demo region on an empty database. Run by
+// `npm start` before the processes start, and as the one-shot `setup` service in docker-compose.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { loadConfig, type Config } from '../api/config.js'
+import { createDb } from '../api/db/database.js'
+import { ensureAdminKey } from '../api/tenancy/tenancy.service.js'
+import { dutchDate } from '../api/time.js'
+import { migrate } from './migrate.js'
+import { checkPostgres, checkRedis } from './preflight.js'
+import { isEmpty, seedDemo, type DemoRegion } from './seed.js'
+
+const DEMO_FILE = join(process.cwd(), '.data', 'demo-keys.json')
+
+function printDemo(demo: DemoRegion, config: Config): void {
+  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
+  const member = demo.members[0]!
+  console.log(`
+Regiobalie demo region (keys also in ${DEMO_FILE}; keep them private)
+  platform admin        ${demo.adminKey}
+  hub ${demo.hub.name.padEnd(17)} ${demo.hub.key}   (tenant ${demo.hub.id})
+${demo.members.map((m) => `  member ${m.name.padEnd(14)} ${m.key}   (tenant ${m.id})`).join('\n')}
+  hub lead              ${demo.lead.key}
+  hub specialist        ${demo.specialist.key}
+
+Try:  curl -s -H "Authorization: Bearer ${member.key}" ${base}/v1/tenants/${member.id}/agreements
+Docs: ${base}/docs
+`)
+}
+
+export async function prepare(config: Config): Promise<void> {
+  const problems = (await Promise.all([checkPostgres(config.databaseUrl), checkRedis(config.redisUrl)])).filter(Boolean)
+  if (problems.length > 0) {
+    for (const p of problems) console.error(`regiobalie: ${p}`)
+    process.exit(1)
+  }
+  const applied = await migrate(config.databaseUrl, config.appDatabaseUrl)
+  console.log(applied.length ? `regiobalie: migrated ${applied.join(', ')}` : 'regiobalie: database is up to date')
+  const db = createDb(config.appDatabaseUrl, { max: 2, applicationName: 'regiobalie-start' })
+  try {
+    if (config.bootstrapAdminToken) {
+      await ensureAdminKey(db, config.bootstrapAdminToken)
+      console.log('regiobalie: BOOTSTRAP_ADMIN_TOKEN is set; the admin key exists, nothing seeded')
+    } else if (await isEmpty(db)) {
+      const demo = await seedDemo(db, `${dutchDate().slice(0, 4)}-01-01`)
+      mkdirSync(dirname(DEMO_FILE), { recursive: true })
+      writeFileSync(DEMO_FILE, JSON.stringify(demo, null, 2), { mode: 0o600 })
+      chmodSync(DEMO_FILE, 0o600)
+      printDemo(demo, config)
+    } else if (existsSync(DEMO_FILE)) {
+      printDemo(JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as DemoRegion, config)
+    } else {
+      console.log('regiobalie: the database has tenants already; no demo seeded')
+    }
+  } finally {
+    await db.destroy()
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  prepare(loadConfig()).catch((err: unknown) => {
+    console.error(`regiobalie: setup failed: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  })
+}

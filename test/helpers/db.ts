@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import pg from 'pg'
+import { createDb, type Db } from '../../api/db/database.js'
+import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, TEMPLATE_DB } from './env.js'
+
+export interface TestDatabase {
+  name: string
+  ownerUrl: string
+  appUrl: string
+  /** Connected as the application role (RLS applies). */
+  db: Db
+  /** Connected as the owner (superuser here): for checks that look behind RLS. */
+  owner: Kysely<unknown>
+  drop(): Promise<void>
+}
+
+const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+  const client = new pg.Client({ connectionString: OWNER_SERVER_URL })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A fresh database cloned from the migrated template, for one test file. */
+export async function createTestDatabase(poolSize = 5): Promise<TestDatabase> {
+  const name = `rb_test_${randomBytes(6).toString('hex')}`
+  await admin((c) => c.query(`create database ${name} template ${TEMPLATE_DB}`))
+  const ownerUrl = databaseUrl(name)
+  const appUrl = databaseUrl(name, APP_USER, APP_PASSWORD)
+  const db = createDb(appUrl, { max: poolSize, applicationName: 'regiobalie-test' })
+  const owner = createDb(ownerUrl, { max: 2, applicationName: 'regiobalie-test-owner' }) as unknown as Kysely<unknown>
+  return {
+    name,
+    ownerUrl,
+    appUrl,
+    db,
+    owner,
+    async drop() {
+      await db.destroy()
+      await owner.destroy()
+      await admin((c) => c.query(`drop database if exists ${name} with (force)`))
+    },
+  }
+}

@@ -1,0 +1,15 @@
+// Where the tests find PostgreSQL and Redis: the same variables as the platform, with defaults for
+// the local services.
+export const OWNER_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const TEMPLATE_DB = 'regiobalie_test_template'
+export const APP_USER = 'regiobalie_api'
+export const APP_PASSWORD = 'regiobalie_api'
+
+export const databaseUrl = (name: string, user = 'postgres', password = ''): string => {
+  const u = new URL(OWNER_SERVER_URL)
+  u.pathname = `/${name}`
+  u.username = user
+  u.password = password
+  return u.toString()
+}

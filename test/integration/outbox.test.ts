@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { sql } from 'kysely'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { withAdmin, withTenant } from '../../api/db/database.js'
+import { enqueueInTransaction } from '../../api/jobs/outbox.js'
+import { closeQueues, createQueues, type Queues } from '../../api/jobs/queues.js'
+import { outboxJobId } from '../../api/jobs/registry.js'
+import { enqueueRows, pendingRows, relayOnce, DEFAULT_RELAY_OPTIONS } from '../../workers/relay.js'
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { REDIS_URL } from '../helpers/env.js'
+import { newRegion } from '../helpers/builders.js'
+
+let database: TestDatabase
+let redis: Redis
+let queues: Queues
+let prefix: string
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null })
+})
+afterAll(async () => {
+  await database.drop()
+  redis.disconnect()
+})
+afterEach(async () => {
+  await Promise.all(Object.values(queues).map((q) => q.obliterate({ force: true })))
+  await closeQueues(queues)
+})
+beforeEach(async () => {
+  // Every test gets its own queue namespace in the shared Redis.
+  prefix = `{rbtest-${randomUUID()}}`
+  queues = createQueues(redis, prefix)
+  await withAdmin(database.db, (trx) => sql`delete from outbox`.execute(trx))
+})
+
+const announce = (n: number, tenantId: string | null = null) =>
+  withAdmin(database.db, async (trx) => {
+    for (let i = 0; i < n; i += 1) await enqueueInTransaction(trx, tenantId, 'maintenance', 'purge-dispatched-outbox', {})
+  })
+
+const jobIds = async (): Promise<string[]> => {
+  const jobs = await queues.maintenance.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])
+  return jobs.map((j) => j.id!).sort()
+}
+
+const pending = () =>
+  withAdmin(database.db, (trx) => trx.selectFrom('outbox').select('id').where('dispatched_at', 'is', null).execute()).then((r) => r.length)
+
+describe('the outbox', () => {
+  it('is written in the same transaction as the change: a rollback leaves no row', async () => {
+    await expect(
+      withAdmin(database.db, async (trx) => {
+        await enqueueInTransaction(trx, null, 'maintenance', 'purge-dispatched-outbox', {})
+        throw new Error('the change failed')
+      }),
+    ).rejects.toThrow('the change failed')
+    expect(await pending()).toBe(0)
+  })
+
+  it('is invisible to a tenant transaction and cannot be written for another tenant', async () => {
+    const region = await newRegion(database.db)
+    const scope = { tenantId: region.members[0].id, regionId: region.regionId }
+    await withTenant(database.db, scope, (trx) => enqueueInTransaction(trx, region.members[0].id, 'maintenance', 'purge-dispatched-outbox', {}))
+    const seen = await withTenant(database.db, scope, (trx) => trx.selectFrom('outbox').selectAll().execute())
+    expect(seen).toEqual([])
+    await expect(
+      withTenant(database.db, scope, (trx) => enqueueInTransaction(trx, region.members[1].id, 'maintenance', 'purge-dispatched-outbox', {})),
+    ).rejects.toThrow(/row-level security/)
+    expect(await pending()).toBe(1)
+  })
+})
+
+describe('the relay', () => {
+  it('moves every pending row into BullMQ with the outbox id as job id and marks it dispatched', async () => {
+    await announce(5)
+    const ids = await withAdmin(database.db, (trx) => trx.selectFrom('outbox').select('id').orderBy('id').execute())
+    expect(await relayOnce(database.db, queues)).toBe(5)
+    expect(await pending()).toBe(0)
+    expect(await jobIds()).toEqual(ids.map((r) => outboxJobId(r.id)).sort())
+    expect(await relayOnce(database.db, queues)).toBe(0)
+  })
+
+  it('loses nothing and duplicates nothing when it crashed between enqueue and marking', async () => {
+    await announce(7)
+    // The crash: rows reached Redis, the transaction that marks them never committed.
+    const rows = await withAdmin(database.db, (trx) => pendingRows(trx, DEFAULT_RELAY_OPTIONS))
+    await enqueueRows(queues, rows)
+    expect(await pending()).toBe(7)
+    // After restart the relay sends them again; BullMQ keeps one job per outbox id.
+    expect(await relayOnce(database.db, queues)).toBe(7)
+    expect(await pending()).toBe(0)
+    const ids = await jobIds()
+    expect(ids).toHaveLength(7)
+    expect(new Set(ids).size).toBe(7)
+  })
+
+  it('keeps rows pending when Redis refuses them', async () => {
+    await announce(3)
+    const broken = createQueues(new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true }), prefix)
+    await expect(relayOnce(database.db, broken)).rejects.toThrow()
+    expect(await pending()).toBe(3)
+    expect(await relayOnce(database.db, queues)).toBe(3)
+  })
+
+  it('takes rows round-robin across tenants so one large tenant cannot starve a small one', async () => {
+    const region = await newRegion(database.db)
+    const [big, small] = region.members
+    const write = (tenantId: string, n: number) =>
+      withTenant(database.db, { tenantId, regionId: region.regionId }, async (trx) => {
+        for (let i = 0; i < n; i += 1) await enqueueInTransaction(trx, tenantId, 'maintenance', 'purge-dispatched-outbox', {})
+      })
+    await write(big.id, 50)
+    await write(small.id, 2)
+    const batch = await withAdmin(database.db, (trx) => pendingRows(trx, { ...DEFAULT_RELAY_OPTIONS, batchSize: 10 }))
+    expect(batch).toHaveLength(10)
+    // The small tenant's rows come in the first turns, interleaved, not after the big backlog.
+    expect(batch.slice(0, 4).filter((r) => r.tenant_id === small.id)).toHaveLength(2)
+    expect(batch.filter((r) => r.tenant_id === small.id)).toHaveLength(2)
+    expect(batch.slice(4).every((r) => r.tenant_id === big.id)).toBe(true)
+  })
+
+  it('moves each row once when two relays run at the same time', async () => {
+    await announce(120)
+    const other = createQueues(redis, prefix)
+    const options = { ...DEFAULT_RELAY_OPTIONS, batchSize: 25 }
+    let moved = 0
+    for (let round = 0; round < 20 && (await pending()) > 0; round += 1) {
+      const [a, b] = await Promise.all([relayOnce(database.db, queues, options), relayOnce(database.db, other, options)])
+      moved += a + b
+    }
+    await closeQueues(other)
+    expect(moved).toBe(120)
+    expect(await jobIds()).toHaveLength(120)
+  })
+})
+
+describe('a tenant announcing through the outbox', () => {
+  it('can be relayed by the admin-scoped relay', async () => {
+    const region = await newRegion(database.db)
+    await withTenant(database.db, { tenantId: region.hub.id, regionId: region.regionId }, (trx) =>
+      enqueueInTransaction(trx, region.hub.id, 'maintenance', 'purge-dispatched-outbox', {}),
+    )
+    expect(await relayOnce(database.db, queues)).toBe(1)
+  })
+})

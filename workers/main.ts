@@ -1,0 +1,96 @@
+// The workers process: the outbox relay and one BullMQ worker per queue. Stopped by SIGTERM/SIGINT:
+// takes no new job, finishes the one in flight, then exits.
+import { pathToFileURL } from 'node:url'
+import { Worker, UnrecoverableError, type Job } from 'bullmq'
+import type { Logger } from 'pino'
+import { loadConfig, type Config } from '../api/config.js'
+import { assertUnprivilegedRole, createDb, type Db } from '../api/db/database.js'
+import { createQueues, closeQueues, type Queues } from '../api/jobs/queues.js'
+import { createWorkerRedis, maxmemoryPolicy } from '../api/jobs/redis.js'
+import { QUEUE_NAMES, QUEUE_POLICIES, type QueueName } from '../api/jobs/registry.js'
+import { createLogger } from '../api/logger.js'
+import { handlers } from './handlers.js'
+import { startRelay, type RelayHandle } from './relay.js'
+
+export interface WorkersHandle {
+  close(): Promise<void>
+}
+
+type AnyHandler = (payload: unknown, ctx: { db: Db; logger: Logger; job: Job }) => Promise<unknown>
+
+export async function startWorkers(config: Config, logger: Logger, options: { queues?: readonly QueueName[] } = {}): Promise<WorkersHandle> {
+  const redis = createWorkerRedis(config.redisUrl)
+  const policy = await maxmemoryPolicy(redis)
+  if (policy !== 'noeviction') {
+    await redis.quit()
+    throw new Error(
+      `Redis maxmemory-policy is "${policy ?? 'unknown'}"; BullMQ needs "noeviction" or jobs can silently disappear. ` +
+        'Fix: redis-cli CONFIG SET maxmemory-policy noeviction (and set it in redis.conf).',
+    )
+  }
+  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers' })
+  await assertUnprivilegedRole(db)
+  const prefix = config.queuePrefix
+  const queues: Queues = createQueues(redis, prefix)
+  const relay: RelayHandle = startRelay(db, queues, logger)
+
+  const consumed = options.queues ?? QUEUE_NAMES
+  const workers = consumed.map((queue) => {
+    const byName = handlers[queue] as Record<string, AnyHandler>
+    const worker = new Worker(
+      queue,
+      async (job) => {
+        const handler = byName[job.name]
+        if (!handler) throw new UnrecoverableError(`no handler for ${queue}/${job.name}`)
+        return handler(job.data, { db, logger: logger.child({ queue, jobId: job.id }), job })
+      },
+      { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency },
+    )
+    worker.on('failed', (job, err) => logger.warn({ queue, jobId: job?.id, err: err.message }, 'job failed'))
+    worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'))
+    return worker
+  })
+
+  // Recurring maintenance is a BullMQ job scheduler: one mechanism for recurring work.
+  await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
+  logger.info({ queues: consumed }, 'workers started')
+
+  return {
+    async close() {
+      await relay.stop()
+      await Promise.all(workers.map((w) => w.close()))
+      await closeQueues(queues)
+      await db.destroy()
+      await redis.quit()
+    },
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+if (isMain) {
+  const config = loadConfig()
+  const logger = createLogger(config.logLevel)
+  const only = config.workerQueues
+  startWorkers(config, logger, only ? { queues: only } : {})
+    .then((handle) => {
+      let closing = false
+      const shutdown = (signal: string) => {
+        if (closing) return
+        closing = true
+        logger.info({ signal }, 'workers stopping: finishing jobs in flight')
+        handle
+          .close()
+          .then(() => process.exit(0))
+          .catch((err: unknown) => {
+            logger.error({ err }, 'workers did not close cleanly')
+            process.exit(1)
+          })
+      }
+      process.on('SIGTERM', () => shutdown('SIGTERM'))
+      process.on('SIGINT', () => shutdown('SIGINT'))
+    })
+    .catch((err: unknown) => {
+      logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'workers could not start')
+      process.exit(1)
+    })
+}
