@@ -18,6 +18,10 @@ import { errorsPlugin, sendProblem } from './plugins/errors.js'
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js'
 import { declareRoute } from './route.js'
 import { tenancyRoutes } from './tenancy/tenancy.routes.js'
+import { caseRoutes } from './cases/cases.routes.js'
+import { idempotencyPlugin } from './plugins/idempotency.js'
+import { FilesystemBlobStore, type BlobStore } from './documents/blob-store.js'
+import { documentRoutes } from './documents/documents.routes.js'
 
 export interface AppDeps {
   config: Config
@@ -27,6 +31,8 @@ export interface AppDeps {
   /** BullMQ queues, read for queue-depth metrics only (the API never consumes jobs). */
   queues?: Queues | null
   spec?: OpenApiDocument
+  /** Where encrypted document blobs go; the filesystem under BLOB_DIR unless given. */
+  blobStore?: BlobStore
 }
 
 export interface App {
@@ -67,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
   await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
+  await app.register(idempotencyPlugin, { db: deps.db })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
   await app.register(swagger, { mode: 'static', specification: { document: spec as never } })
@@ -93,6 +100,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   )
 
-  await app.register(async (v1) => tenancyRoutes(v1, spec, deps.db))
+  const blobStore = deps.blobStore ?? new FilesystemBlobStore(deps.config.blobDir)
+  await app.register(async (v1) => {
+    tenancyRoutes(v1, spec, deps.db)
+    caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
+    await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
+  })
   return { app, metrics }
 }

@@ -13,14 +13,21 @@ declare module 'fastify' {
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
 
-export function declareRoute(app: FastifyInstance, spec: OpenApiDocument, operationId: string, scope: Scope | null | 'public', handler: Handler): void {
+export function declareRoute(
+  app: FastifyInstance,
+  spec: OpenApiDocument,
+  operationId: string,
+  scope: Scope | null | 'public',
+  handler: Handler,
+  extra: { idempotent?: boolean } = {},
+): void {
   const op = operations(spec).get(operationId)
   if (!op) throw new Error(`operation ${operationId} is not in openapi.yaml`)
   app.route({
     method: op.method,
     url: op.path.replace(/\{([^}]+)\}/g, ':$1'),
     schema: routeSchema(spec, operationId),
-    config: { scope },
+    config: { scope, ...extra },
     handler,
   })
 }

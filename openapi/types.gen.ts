@@ -225,6 +225,251 @@ export interface paths {
         patch: operations["updateStaff"];
         trace?: never;
     };
+    "/v1/case-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The case-type catalogue valid today (versioned data shipped with the platform) */
+        get: operations["listCaseTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A member's own cases, or the cases routed to a hub; newest first. Items carry no personal data. */
+        get: operations["listCases"];
+        put?: never;
+        /** Submit a case (a member's client); routed to the hub of the agreement valid today */
+        post: operations["submitCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{caseId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The case with the subject's personal data; the read is recorded in the access log */
+        get: operations["getCase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{caseId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The timeline: every transition with actor, from, to, reason and time */
+        get: operations["listCaseEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{caseId}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member withdraws its case */
+        post: operations["withdrawCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{caseId}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A hub lead assigns a specialist; a specialist may assign himself */
+        post: operations["assignCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{caseId}/request-information": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The assigned specialist asks the member for documents; the case awaits information */
+        post: operations["requestInformation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{caseId}/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The assigned specialist decides; only when every checklist item is accepted */
+        post: operations["decideCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{caseId}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The hub closes a decided, withdrawn or rejected case */
+        post: operations["closeCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{caseId}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listDocuments"];
+        put?: never;
+        /**
+         * Upload one document (streamed, hashed, sniffed, encrypted at rest); the review worker checks it
+         * @description `multipart/form-data` with the fields `kind`, `issuingCountry`, `language` (ISO 639-1),
+         *     `issuedOn?`, `expiresOn?` first, then exactly one part named `file`. Limits (configurable):
+         *     one file of at most 20 MiB, at most 10 fields of at most 1 KiB, at most 20 parts. The type is
+         *     sniffed from the bytes (PDF, JPEG, PNG); the client's content type and file name are not trusted.
+         *     A refused or aborted upload leaves no row, no blob and no temporary file.
+         */
+        post: operations["uploadDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents/{documentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents/{documentId}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The decrypted bytes, as an attachment; the read is recorded in the access log */
+        get: operations["getDocumentContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents/{documentId}/verdict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hub staff record the human decision on a document; automated findings never replace it */
+        post: operations["recordVerdict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Who read this person's or this case's data (Wet BRP protocol right); a BSN goes in the body, never in a URL */
+        post: operations["searchAccessLog"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -411,8 +656,277 @@ export interface components {
             items: components["schemas"]["Staff"][];
             nextCursor: string | null;
         };
+        /** @enum {string} */
+        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "closed" | "withdrawn" | "rejected_at_intake";
+        /** @enum {string} */
+        IprMatter: "birth" | "marriage" | "divorce" | "registered_partnership" | "name" | "parentage" | "nationality";
+        /** @enum {string} */
+        DocumentKind: "passport" | "id_card" | "residence_permit" | "birth_certificate" | "marriage_certificate" | "divorce_decree" | "registered_partnership_certificate" | "name_change_decision" | "parentage_document" | "nationality_certificate" | "civic_integration_diploma" | "cohabitation_evidence" | "proof_of_address" | "other";
+        /** @description ISO 3166-1 alpha-2 */
+        CountryCode: string;
+        StatutoryClock: {
+            code: string;
+            descriptionNl: string;
+            descriptionEn: string;
+            term: {
+                years?: number;
+                weeks?: number;
+                days?: number;
+                workingDays?: number;
+            };
+            startsAt: string;
+            source: string;
+        };
+        CaseType: {
+            code: components["schemas"]["CaseTypeCode"];
+            /** Format: date */
+            validFrom: string;
+            nameNl: string;
+            nameEn: string;
+            requiredDocuments: components["schemas"]["DocumentKind"][];
+            requiredDocumentsByIprMatter?: {
+                [key: string]: components["schemas"]["DocumentKind"][];
+            };
+            expectedDocuments: components["schemas"]["DocumentKind"][];
+            appointmentKinds: string[];
+            handlingTermWorkingDays: number;
+            statutoryClocks: components["schemas"]["StatutoryClock"][];
+            retentionYears?: number | null;
+        };
+        CaseTypeList: {
+            items: components["schemas"]["CaseType"][];
+        };
+        Subject: {
+            /** @description optional (a first registration has none yet); must pass the 11-proef */
+            bsn?: string;
+            givenNames: string;
+            surname: string;
+            /** Format: date */
+            dateOfBirth: string;
+            nationality?: components["schemas"]["CountryCode"];
+            countryOfBirth?: components["schemas"]["CountryCode"];
+        };
+        CaseCreate: {
+            caseType: components["schemas"]["CaseTypeCode"];
+            subject: components["schemas"]["Subject"];
+            iprMatter?: components["schemas"]["IprMatter"];
+            externalReference?: string;
+            note?: string;
+        };
+        ChecklistItem: {
+            documentKind: components["schemas"]["DocumentKind"];
+            /** @enum {string} */
+            status: "missing" | "received" | "accepted" | "rejected";
+        };
+        Decision: {
+            /** @enum {string} */
+            outcome: "granted" | "refused";
+            note: string | null;
+            /** Format: date-time */
+            decidedAt: string | null;
+        } | null;
+        CaseSummary: {
+            /** Format: uuid */
+            id: string;
+            /** @description RB-<year>-<6 digits>, unique per hub and year */
+            reference: string;
+            caseType: components["schemas"]["CaseTypeCode"];
+            /** @description an IprMatter, for ipr_assessment */
+            iprMatter: string | null;
+            status: components["schemas"]["CaseStatus"];
+            /** Format: uuid */
+            memberTenantId: string;
+            /** Format: uuid */
+            hubTenantId: string;
+            externalReference: string | null;
+            /** Format: uuid */
+            assignedStaffId: string | null;
+            /**
+             * Format: date
+             * @description the handling term in working days (weekends and Dutch public holidays skipped)
+             */
+            dueDate: string;
+            checklist: components["schemas"]["ChecklistItem"][];
+            decision: components["schemas"]["Decision"];
+            /** Format: date-time */
+            submittedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        Case: components["schemas"]["CaseSummary"] & {
+            subject: {
+                bsn?: string;
+                givenNames?: string;
+                surname?: string;
+                dateOfBirth?: string;
+                nationality?: string;
+                countryOfBirth?: string;
+            };
+            note: string | null;
+        };
+        CaseList: {
+            items: components["schemas"]["CaseSummary"][];
+            nextCursor: string | null;
+        };
+        CaseEvent: {
+            /** Format: uuid */
+            id: string;
+            action: string;
+            /** @description the CaseStatus before; null for the submission */
+            from: string | null;
+            to: components["schemas"]["CaseStatus"];
+            actor: {
+                /** @enum {string} */
+                kind: "member" | "hub" | "system";
+                id: string | null;
+            };
+            reason: string | null;
+            version: number;
+            /** Format: date-time */
+            at: string;
+        };
+        CaseEventList: {
+            items: components["schemas"]["CaseEvent"][];
+        };
+        WithdrawBody: {
+            reason: string;
+        };
+        AssignBody: {
+            /** Format: uuid */
+            staffId: string;
+        };
+        RequestInformationBody: {
+            message: string;
+            documentKinds: components["schemas"]["DocumentKind"][];
+        };
+        DecideBody: {
+            /** @enum {string} */
+            outcome: "granted" | "refused";
+            note: string;
+        };
+        /** @description exactly one of `caseId` and `bsn` */
+        AccessLogSearch: {
+            /** Format: uuid */
+            caseId?: string;
+            bsn?: string;
+            limit?: number;
+            cursor?: string;
+        } & (unknown | unknown);
+        AccessLogEntry: {
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** Format: uuid */
+            documentId: string | null;
+            /** Format: uuid */
+            actorTenantId: string;
+            actor: {
+                /** @enum {string} */
+                kind: "client" | "staff";
+                id: string;
+            };
+            /** @enum {string} */
+            action: "case.read" | "document.download";
+            purpose: string;
+            /** Format: date-time */
+            at: string;
+        };
+        AccessLogList: {
+            items: components["schemas"]["AccessLogEntry"][];
+            nextCursor: string | null;
+        };
+        DocumentUpload: {
+            kind: components["schemas"]["DocumentKind"];
+            issuingCountry: components["schemas"]["CountryCode"];
+            /** @description ISO 639-1 */
+            language: string;
+            /** Format: date */
+            issuedOn?: string;
+            /** Format: date */
+            expiresOn?: string;
+            /** @description PDF, JPEG or PNG */
+            file: string;
+        };
+        Finding: {
+            /** @description exempt-eu-public-documents, exempt-treaty, apostille-required, legalisation-required, translation-required, document-expired, unreadable-file, encrypted-pdf, duplicate-document, kind-not-expected-for-case-type, rule-data-unconfirmed */
+            code: string;
+            /** @enum {string} */
+            severity: "info" | "warning" | "error";
+            message: {
+                nl: string;
+                en: string;
+            };
+        };
+        Document: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            kind: components["schemas"]["DocumentKind"];
+            issuingCountry: string;
+            language: string;
+            /** Format: date */
+            issuedOn: string | null;
+            /** Format: date */
+            expiresOn: string | null;
+            /** @description sanitised */
+            filename: string;
+            /**
+             * @description sniffed from the bytes
+             * @enum {string}
+             */
+            contentType: "application/pdf" | "image/jpeg" | "image/png";
+            sizeBytes: number;
+            /** @description hex */
+            sha256: string;
+            review: {
+                /** @enum {string} */
+                status: "pending" | "passed" | "needs_attention" | "rejected";
+                version: number;
+                findings: components["schemas"]["Finding"][];
+            };
+            verdict: {
+                /** @enum {string} */
+                verdict: "accepted" | "rejected";
+                reason: string | null;
+                by: string | null;
+                /** Format: date-time */
+                at: string | null;
+            } | null;
+            shredded: boolean;
+            /** Format: date-time */
+            uploadedAt: string;
+        };
+        DocumentList: {
+            items: components["schemas"]["Document"][];
+        };
+        VerdictBody: {
+            /** @enum {string} */
+            verdict: "accepted" | "rejected";
+            reason: string;
+        };
     };
     responses: {
+        /** @description The case after the transition, without the subject's personal data (read that with GET, which is logged) */
+        CaseOk: {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["CaseSummary"];
+            };
+        };
+        /** @description `version-mismatch`: If-Match names a version that is not the current one */
+        PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description Malformed request or invalid field; `invalidParams` says which */
         BadRequest: {
             headers: {
@@ -476,12 +990,18 @@ export interface components {
         RegionId: string;
         TenantId: string;
         HubTenantId: string;
+        CaseId: string;
+        DocumentId: string;
+        /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+        IfMatch: string;
         CaseTypePath: components["schemas"]["CaseTypeCode"];
     };
     requestBodies: never;
     headers: {
         /** @description The URL of the created resource */
         Location: string;
+        /** @description The case version, quoted: `"3"`; send it back in If-Match */
+        ETag: string;
     };
     pathItems: never;
 }
@@ -991,6 +1511,472 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    listCaseTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseTypeList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    listCases: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque; the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+                status?: components["schemas"]["CaseStatus"];
+                caseType?: components["schemas"]["CaseTypeCode"];
+                /** @description `me` (a staff key) or a staff id */
+                assignedTo?: string;
+                /** @description hub only */
+                memberTenantId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of cases */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    submitCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseCreate"];
+            };
+        };
+        responses: {
+            /** @description Submitted; the automatic intake checks move it to `intake` shortly after */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    getCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The case */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listCaseEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseEventList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    withdrawCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawBody"];
+            };
+        };
+        responses: {
+            200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+        };
+    };
+    assignCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignBody"];
+            };
+        };
+        responses: {
+            200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    requestInformation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestInformationBody"];
+            };
+        };
+        responses: {
+            200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+        };
+    };
+    decideCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideBody"];
+            };
+        };
+        responses: {
+            200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+        };
+    };
+    closeCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["CaseOk"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+        };
+    };
+    listDocuments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The case's documents, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    uploadDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["DocumentUpload"];
+            };
+        };
+        responses: {
+            /** @description Stored; `review.status` is `pending` until the review worker has run */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `file-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: the bytes are not PDF, JPEG or PNG */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: components["parameters"]["DocumentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Metadata, the automated review and the human verdict */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getDocumentContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: components["parameters"]["DocumentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with its sniffed type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description `document-shredded` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordVerdict: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                documentId: components["parameters"]["DocumentId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerdictBody"];
+            };
+        };
+        responses: {
+            /** @description The document with its verdict; the case checklist follows it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    searchAccessLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessLogSearch"];
+            };
+        };
+        responses: {
+            /** @description Entries for the caller's own cases (member) or the cases routed to it (hub), newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessLogList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
 }

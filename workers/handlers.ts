@@ -2,11 +2,17 @@
 import type { Job } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Db } from '../api/db/database.js'
+import type { BlobStore } from '../api/documents/blob-store.js'
 import type { JobName, JobPayload, QueueName } from '../api/jobs/registry.js'
-import { purgeDispatchedOutbox } from './maintenance.js'
+import { runIntakeChecks } from './case-intake.js'
+import { runDocumentReview } from './document-review.js'
+import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
+import { publishCaseEvent } from './notifications.js'
 
 export interface JobContext {
   db: Db
+  store: BlobStore
+  masterKey: Buffer
   logger: Logger
   job: Job
 }
@@ -16,7 +22,17 @@ export type Handlers = {
 }
 
 export const handlers = {
+  'case-intake': {
+    'intake-checks': (payload, ctx) => runIntakeChecks(ctx.db, payload),
+  },
+  'document-review': {
+    review: (payload, ctx) => runDocumentReview(ctx, payload),
+  },
+  notifications: {
+    'case-event': (payload, ctx) => publishCaseEvent(ctx.db, payload),
+  },
   maintenance: {
     'purge-dispatched-outbox': (_payload, ctx) => purgeDispatchedOutbox(ctx.db),
+    'purge-idempotency-keys': (_payload, ctx) => purgeIdempotencyKeys(ctx.db),
   },
 } satisfies Handlers

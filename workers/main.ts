@@ -1,22 +1,23 @@
 // The workers process: the outbox relay and one BullMQ worker per queue. Stopped by SIGTERM/SIGINT:
 // takes no new job, finishes the one in flight, then exits.
 import { pathToFileURL } from 'node:url'
-import { Worker, UnrecoverableError, type Job } from 'bullmq'
+import { Worker, UnrecoverableError } from 'bullmq'
 import type { Logger } from 'pino'
 import { loadConfig, type Config } from '../api/config.js'
-import { assertUnprivilegedRole, createDb, type Db } from '../api/db/database.js'
+import { assertUnprivilegedRole, createDb } from '../api/db/database.js'
 import { createQueues, closeQueues, type Queues } from '../api/jobs/queues.js'
 import { createWorkerRedis, maxmemoryPolicy } from '../api/jobs/redis.js'
 import { QUEUE_NAMES, QUEUE_POLICIES, type QueueName } from '../api/jobs/registry.js'
 import { createLogger } from '../api/logger.js'
-import { handlers } from './handlers.js'
+import { handlers, type JobContext } from './handlers.js'
+import { FilesystemBlobStore } from '../api/documents/blob-store.js'
 import { startRelay, type RelayHandle } from './relay.js'
 
 export interface WorkersHandle {
   close(): Promise<void>
 }
 
-type AnyHandler = (payload: unknown, ctx: { db: Db; logger: Logger; job: Job }) => Promise<unknown>
+type AnyHandler = (payload: unknown, ctx: JobContext) => Promise<unknown>
 
 export async function startWorkers(config: Config, logger: Logger, options: { queues?: readonly QueueName[] } = {}): Promise<WorkersHandle> {
   const redis = createWorkerRedis(config.redisUrl)
@@ -31,6 +32,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers' })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
+  const store = new FilesystemBlobStore(config.blobDir)
   const queues: Queues = createQueues(redis, prefix)
   const relay: RelayHandle = startRelay(db, queues, logger)
 
@@ -42,9 +44,9 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       async (job) => {
         const handler = byName[job.name]
         if (!handler) throw new UnrecoverableError(`no handler for ${queue}/${job.name}`)
-        return handler(job.data, { db, logger: logger.child({ queue, jobId: job.id }), job })
+        return handler(job.data, { db, store, masterKey: config.blobMasterKey, logger: logger.child({ queue, jobId: job.id }), job })
       },
-      { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency },
+      { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
     worker.on('failed', (job, err) => logger.warn({ queue, jobId: job?.id, err: err.message }, 'job failed'))
     worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'))
@@ -53,6 +55,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
 
   // Recurring maintenance is a BullMQ job scheduler: one mechanism for recurring work.
   await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
+  await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
   logger.info({ queues: consumed }, 'workers started')
 
   return {

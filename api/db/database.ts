@@ -48,12 +48,24 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
 export interface TenantScope {
   tenantId: string
   /** The tenant's region, taken from its authenticated key; lets it see the region's tenants. */
-  regionId: string
+  regionId: string | null
 }
 
 export const withTenant = <T>(db: Db, scope: TenantScope, fn: (trx: Trx) => Promise<T>): Promise<T> =>
   db.transaction().execute(async (trx) => {
-    await sql`select set_config('app.tenant_id', ${scope.tenantId}, true), set_config('app.region_id', ${scope.regionId}, true)`.execute(trx)
+    await sql`select set_config('app.tenant_id', ${scope.tenantId}, true), set_config('app.region_id', ${scope.regionId ?? ''}, true)`.execute(trx)
+    return fn(trx)
+  })
+
+/**
+ * For system work on behalf of one tenant (workers): the job carries only the tenant id, so the
+ * tenant's own row — visible to it — gives the region, which is then set too.
+ */
+export const withTenantOf = <T>(db: Db, tenantId: string, fn: (trx: Trx) => Promise<T>): Promise<T> =>
+  db.transaction().execute(async (trx) => {
+    await sql`select set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
+    const own = await trx.selectFrom('tenants').select('region_id').where('id', '=', tenantId).executeTakeFirst()
+    await sql`select set_config('app.region_id', ${own?.region_id ?? ''}, true)`.execute(trx)
     return fn(trx)
   })
 

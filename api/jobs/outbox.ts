@@ -3,17 +3,17 @@ import type { JobName, JobPayload, QueueName } from './registry.js'
 
 /**
  * Announces a job inside the caller's transaction: it is committed with the change it belongs to,
- * or not at all. The relay (workers/relay.ts) moves it into BullMQ afterwards.
+ * or not at all. The relay (workers/relay.ts) moves it into BullMQ afterwards. The row's tenant is
+ * the transaction's own (a column default): the tenant whose work it is, for fair relaying.
  */
 export async function enqueueInTransaction<Q extends QueueName, N extends JobName<Q>>(
   trx: Trx,
-  tenantId: string | null,
   queue: Q,
   jobName: N,
   payload: JobPayload<Q, N>,
 ): Promise<void> {
   await trx
     .insertInto('outbox')
-    .values({ tenant_id: tenantId, queue, job_name: jobName, payload: JSON.stringify(payload) })
+    .values({ queue, job_name: jobName, payload: JSON.stringify(payload) })
     .execute()
 }

@@ -2,9 +2,23 @@
 // tenant id only — Redis keeps job data in clear text, so never a BSN, a name or file bytes.
 
 export interface JobRegistry {
+  /** Automatic intake checks of a submitted case: route it to intake, or reject it at intake. */
+  'case-intake': {
+    'intake-checks': { tenantId: string; caseId: string }
+  }
+  /** Checks one uploaded document: integrity, legalisation, translation, expiry, duplicates. */
+  'document-review': {
+    review: { tenantId: string; documentId: string; reviewVersion: number }
+  }
+  /** Announces a case transition to the tenants' subscribers (webhook delivery: a later issue). */
+  notifications: {
+    'case-event': { tenantId: string; caseId: string; eventId: string }
+  }
   maintenance: {
     /** Deletes outbox rows that were dispatched longer ago than the retention window. */
     'purge-dispatched-outbox': Record<string, never>
+    /** Deletes stored idempotent responses older than 48 hours (API.md promises at least 24). */
+    'purge-idempotency-keys': Record<string, never>
   }
 }
 
@@ -12,7 +26,7 @@ export type QueueName = keyof JobRegistry
 export type JobName<Q extends QueueName> = keyof JobRegistry[Q] & string
 export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobRegistry[Q][N]
 
-export const QUEUE_NAMES = ['maintenance'] as const satisfies readonly QueueName[]
+export const QUEUE_NAMES = ['case-intake', 'document-review', 'notifications', 'maintenance'] as const satisfies readonly QueueName[]
 
 // Compile-time check that QUEUE_NAMES lists every queue of the registry.
 type Missing = Exclude<QueueName, (typeof QUEUE_NAMES)[number]>
@@ -26,10 +40,16 @@ export interface QueuePolicy {
   keepCompletedSeconds: number
   keepFailedSeconds: number
   concurrency: number
+  /** How long a worker may hold a job before BullMQ considers it stalled. */
+  lockMs: number
 }
 
 export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
-  maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1 },
+  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  // Decoding a large image or PDF runs on the worker's thread and can take tens of seconds.
+  'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 180_000 },
+  notifications: { attempts: 8, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
 }
 
 /** Deterministic BullMQ job id for an outbox row: no ':' and not digits only (STYLE.md §16). */

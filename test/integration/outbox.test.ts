@@ -35,9 +35,9 @@ beforeEach(async () => {
   await withAdmin(database.db, (trx) => sql`delete from outbox`.execute(trx))
 })
 
-const announce = (n: number, tenantId: string | null = null) =>
+const announce = (n: number) =>
   withAdmin(database.db, async (trx) => {
-    for (let i = 0; i < n; i += 1) await enqueueInTransaction(trx, tenantId, 'maintenance', 'purge-dispatched-outbox', {})
+    for (let i = 0; i < n; i += 1) await enqueueInTransaction(trx, 'maintenance', 'purge-dispatched-outbox', {})
   })
 
 const jobIds = async (): Promise<string[]> => {
@@ -52,23 +52,31 @@ describe('the outbox', () => {
   it('is written in the same transaction as the change: a rollback leaves no row', async () => {
     await expect(
       withAdmin(database.db, async (trx) => {
-        await enqueueInTransaction(trx, null, 'maintenance', 'purge-dispatched-outbox', {})
+        await enqueueInTransaction(trx, 'maintenance', 'purge-dispatched-outbox', {})
         throw new Error('the change failed')
       }),
     ).rejects.toThrow('the change failed')
     expect(await pending()).toBe(0)
   })
 
-  it('is invisible to a tenant transaction and cannot be written for another tenant', async () => {
+  it('belongs to the tenant whose transaction wrote it, and is invisible to tenants', async () => {
     const region = await newRegion(database.db)
     const scope = { tenantId: region.members[0].id, regionId: region.regionId }
-    await withTenant(database.db, scope, (trx) => enqueueInTransaction(trx, region.members[0].id, 'maintenance', 'purge-dispatched-outbox', {}))
+    await withTenant(database.db, scope, (trx) => enqueueInTransaction(trx, 'maintenance', 'purge-dispatched-outbox', {}))
     const seen = await withTenant(database.db, scope, (trx) => trx.selectFrom('outbox').selectAll().execute())
     expect(seen).toEqual([])
+    const rows = await withAdmin(database.db, (trx) => trx.selectFrom('outbox').select('tenant_id').execute())
+    expect(rows).toEqual([{ tenant_id: region.members[0].id }])
+  })
+
+  it('cannot be written by a tenant for another tenant', async () => {
+    const region = await newRegion(database.db)
+    const scope = { tenantId: region.members[0].id, regionId: region.regionId }
     await expect(
-      withTenant(database.db, scope, (trx) => enqueueInTransaction(trx, region.members[1].id, 'maintenance', 'purge-dispatched-outbox', {})),
+      withTenant(database.db, scope, (trx) =>
+        trx.insertInto('outbox').values({ tenant_id: region.members[1].id, queue: 'maintenance', job_name: 'purge-dispatched-outbox', payload: '{}' }).execute(),
+      ),
     ).rejects.toThrow(/row-level security/)
-    expect(await pending()).toBe(1)
   })
 })
 
@@ -109,7 +117,7 @@ describe('the relay', () => {
     const [big, small] = region.members
     const write = (tenantId: string, n: number) =>
       withTenant(database.db, { tenantId, regionId: region.regionId }, async (trx) => {
-        for (let i = 0; i < n; i += 1) await enqueueInTransaction(trx, tenantId, 'maintenance', 'purge-dispatched-outbox', {})
+        for (let i = 0; i < n; i += 1) await enqueueInTransaction(trx, 'maintenance', 'purge-dispatched-outbox', {})
       })
     await write(big.id, 50)
     await write(small.id, 2)
@@ -140,7 +148,7 @@ describe('a tenant announcing through the outbox', () => {
   it('can be relayed by the admin-scoped relay', async () => {
     const region = await newRegion(database.db)
     await withTenant(database.db, { tenantId: region.hub.id, regionId: region.regionId }, (trx) =>
-      enqueueInTransaction(trx, region.hub.id, 'maintenance', 'purge-dispatched-outbox', {}),
+      enqueueInTransaction(trx, 'maintenance', 'purge-dispatched-outbox', {}),
     )
     expect(await relayOnce(database.db, queues)).toBe(1)
   })

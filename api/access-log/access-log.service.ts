@@ -1,0 +1,84 @@
+// The access log (Wet BRP protocol right, DOMAIN.md §6.2): every read of a person's data is written
+// down — who, from which tenant, which case, when, why — and the member and hub of a case can ask
+// who read it. A BSN is never stored here in clear: entries carry the case's keyed BSN hash.
+import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { withTenant, type Db, type Trx } from '../db/database.js'
+import { bsnHash } from '../domain/bsn-hash.js'
+import { isValidBsn } from '../domain/bsn.js'
+import { invalidParams, Problem } from '../errors.js'
+import type { CaseRow } from '../cases/cases.repository.js'
+import * as repo from './access-log.repository.js'
+
+export type AccessAction = 'case.read' | 'document.download'
+
+/** Why a principal reads: a member follows its own case, the hub works it. */
+const purposeOf = (p: TenantPrincipal): string => (p.tenantRole === 'member' ? 'case-tracking' : 'case-handling')
+
+export const actorOf = (p: TenantPrincipal): { kind: string; id: string } =>
+  p.kind === 'staff' ? { kind: 'staff', id: p.staffId } : { kind: 'client', id: p.keyId }
+
+/** Appends the entry in the transaction that reads the data: no read without its record. */
+export async function recordRead(trx: Trx, principal: TenantPrincipal, c: CaseRow, action: AccessAction, documentId: string | null = null): Promise<void> {
+  const actor = actorOf(principal)
+  await repo.appendEntry(trx, {
+    hub_tenant_id: c.hub_tenant_id,
+    member_tenant_id: c.member_tenant_id,
+    case_id: c.id,
+    document_id: documentId,
+    actor_tenant_id: principal.tenantId,
+    actor_kind: actor.kind,
+    actor_id: actor.id,
+    action,
+    purpose: purposeOf(principal),
+    bsn_hash: c.bsn_hash,
+  })
+}
+
+export const requireTenantPrincipal = (p: Principal): TenantPrincipal => {
+  if (p.kind === 'admin') throw new Problem(403, 'forbidden', 'the platform administrator does not read case data')
+  return p
+}
+
+const entryView = (e: repo.AccessLogRow) => ({
+  id: String(e.id),
+  caseId: e.case_id,
+  documentId: e.document_id,
+  actorTenantId: e.actor_tenant_id,
+  actor: { kind: e.actor_kind, id: e.actor_id },
+  action: e.action,
+  purpose: e.purpose,
+  at: e.created_at.toISOString(),
+})
+
+export async function searchAccessLog(
+  db: Db,
+  bsnKey: Buffer,
+  principal: Principal,
+  input: { caseId?: string; bsn?: string; limit?: number; cursor?: string },
+) {
+  const p = requireTenantPrincipal(principal)
+  if (input.bsn !== undefined && !isValidBsn(input.bsn)) {
+    throw invalidParams([{ name: 'bsn', code: 'invalid-bsn', reason: 'is not a valid BSN (11-proef)' }])
+  }
+  const limit = input.limit ?? 25
+  let beforeId: number | null = null
+  if (input.cursor !== undefined) {
+    beforeId = /^[1-9]\d{0,15}$/.test(input.cursor) ? Number(input.cursor) : null
+    if (beforeId === null) throw invalidParams([{ name: 'cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
+  }
+  const rows = await withTenant(db, tenantScope(p), (trx) =>
+    repo.searchEntries(
+      trx,
+      {
+        side: p.tenantRole,
+        tenantId: p.tenantId,
+        ...(input.caseId ? { caseId: input.caseId } : {}),
+        ...(input.bsn ? { bsnHash: bsnHash(bsnKey, input.bsn) } : {}),
+      },
+      { limit, beforeId },
+    ),
+  )
+  const visible = rows.slice(0, limit)
+  const last = visible[visible.length - 1]
+  return { items: visible.map(entryView), nextCursor: rows.length > limit && last ? String(last.id) : null }
+}

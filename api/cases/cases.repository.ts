@@ -1,0 +1,129 @@
+// All SQL of the cases feature (STYLE.md §9). Runs in a transaction with a tenant set; RLS makes
+// sure only the case's member and hub see its rows, the explicit tenant filters use the indexes.
+import { sql, type Selectable } from 'kysely'
+import type { Trx } from '../db/database.js'
+import { afterCursor } from '../db/keyset.js'
+import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson } from '../db/schema.js'
+import type { Page } from '../pagination.js'
+
+export type CaseRow = Selectable<CasesTable>
+export type ChecklistRow = Selectable<CaseChecklistItemsTable>
+export type EventRow = Selectable<CaseEventsTable>
+
+/** The agreement under which `memberTenantId` delegates `caseType` on `day`, if any. */
+export const agreementOn = (trx: Trx, memberTenantId: string, caseType: string, day: string) =>
+  trx
+    .selectFrom('agreements')
+    .select(['id', 'hub_tenant_id', 'tariff_cents'])
+    .where('member_tenant_id', '=', memberTenantId)
+    .where('case_type', '=', caseType)
+    .where('valid_from', '<=', day)
+    .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>=', day)]))
+    .executeTakeFirst()
+
+/** The next reference number of a hub in a year; the row lock serialises concurrent submissions. */
+export async function nextReferenceNumber(trx: Trx, hubTenantId: string, year: number): Promise<number> {
+  const row = await trx
+    .insertInto('case_reference_counters')
+    .values({ hub_tenant_id: hubTenantId, year, last_value: 1 })
+    .onConflict((oc) => oc.columns(['hub_tenant_id', 'year']).doUpdateSet({ last_value: sql`case_reference_counters.last_value + 1` }))
+    .returning('last_value')
+    .executeTakeFirstOrThrow()
+  return row.last_value
+}
+
+export const insertCase = (
+  trx: Trx,
+  values: {
+    hub_tenant_id: string
+    member_tenant_id: string
+    reference: string
+    case_type: string
+    case_type_version: string
+    ipr_matter: string | null
+    status: string
+    subject: CaseSubjectJson
+    bsn_hash: Buffer | null
+    external_reference: string | null
+    note: string | null
+    due_date: string
+  },
+): Promise<CaseRow> =>
+  trx
+    .insertInto('cases')
+    .values({ ...values, subject: JSON.stringify(values.subject) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+
+export const findCase = (trx: Trx, caseId: string): Promise<CaseRow | undefined> =>
+  trx.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirst()
+
+/** The case, locked for the rest of the transaction (STYLE.md §10). */
+export const lockCase = (trx: Trx, caseId: string): Promise<CaseRow | undefined> =>
+  trx.selectFrom('cases').selectAll().where('id', '=', caseId).forUpdate().executeTakeFirst()
+
+export const updateCase = (
+  trx: Trx,
+  caseId: string,
+  changes: Partial<Pick<CaseRow, 'status' | 'assigned_staff_id' | 'decision_outcome' | 'decision_note' | 'decided_at'>> & { version: number },
+): Promise<CaseRow> =>
+  trx
+    .updateTable('cases')
+    .set({ ...changes, updated_at: sql`date_trunc('milliseconds', now())` })
+    .where('id', '=', caseId)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+
+export interface CaseFilter {
+  side: 'member' | 'hub'
+  tenantId: string
+  status?: string
+  caseType?: string
+  assignedStaffId?: string
+  memberTenantId?: string
+}
+
+export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<CaseRow[]> {
+  let q = trx.selectFrom('cases').selectAll()
+  q = filter.side === 'hub' ? q.where('hub_tenant_id', '=', filter.tenantId) : q.where('member_tenant_id', '=', filter.tenantId)
+  if (filter.status) q = q.where('status', '=', filter.status)
+  if (filter.caseType) q = q.where('case_type', '=', filter.caseType)
+  if (filter.assignedStaffId) q = q.where('assigned_staff_id', '=', filter.assignedStaffId)
+  if (filter.memberTenantId) q = q.where('member_tenant_id', '=', filter.memberTenantId)
+  return q.where(afterCursor(page)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute()
+}
+
+export const insertChecklist = async (trx: Trx, c: CaseRow, kinds: string[]): Promise<void> => {
+  if (kinds.length === 0) return
+  await trx
+    .insertInto('case_checklist_items')
+    .values(kinds.map((k) => ({ case_id: c.id, hub_tenant_id: c.hub_tenant_id, member_tenant_id: c.member_tenant_id, document_kind: k })))
+    .onConflict((oc) => oc.columns(['case_id', 'document_kind']).doNothing())
+    .execute()
+}
+
+/** Requested kinds are (again) missing: new items, and existing ones reopened whatever their state. */
+export const requireDocuments = async (trx: Trx, c: CaseRow, kinds: string[]): Promise<void> => {
+  if (kinds.length === 0) return
+  await trx
+    .insertInto('case_checklist_items')
+    .values(kinds.map((k) => ({ case_id: c.id, hub_tenant_id: c.hub_tenant_id, member_tenant_id: c.member_tenant_id, document_kind: k })))
+    .onConflict((oc) => oc.columns(['case_id', 'document_kind']).doUpdateSet({ status: 'missing', updated_at: sql`now()` }))
+    .execute()
+}
+
+export const checklistOf = (trx: Trx, caseIds: string[]): Promise<ChecklistRow[]> =>
+  caseIds.length === 0
+    ? Promise.resolve([])
+    : trx.selectFrom('case_checklist_items').selectAll().where('case_id', 'in', caseIds).orderBy('case_id').orderBy('document_kind').execute()
+
+export const insertEvent = (
+  trx: Trx,
+  values: Omit<Selectable<CaseEventsTable>, 'id' | 'created_at'>,
+): Promise<EventRow> => trx.insertInto('case_events').values(values).returningAll().executeTakeFirstOrThrow()
+
+export const eventsOf = (trx: Trx, caseId: string): Promise<EventRow[]> =>
+  trx.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('version').execute()
+
+export const findStaffMember = (trx: Trx, staffId: string) =>
+  trx.selectFrom('staff').select(['id', 'hub_tenant_id', 'skills', 'status']).where('id', '=', staffId).executeTakeFirst()

@@ -1,0 +1,59 @@
+// HTTP only: parse, call one service function, shape the reply (STYLE.md §6).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { components } from '../../openapi/types.gen.js'
+import { searchAccessLog } from '../access-log/access-log.service.js'
+import { caseTypeCatalogue } from '../domain/case-types.js'
+import { Problem } from '../errors.js'
+import type { OpenApiDocument } from '../openapi.js'
+import { declareRoute } from '../route.js'
+import { dutchDate } from '../time.js'
+import * as cases from './cases.service.js'
+
+type Schemas = components['schemas']
+type Params = { caseId: string }
+
+/** If-Match: "<version>" → the version; absent or `*` → null (any); anything else cannot match. */
+export function expectedVersion(request: FastifyRequest): number | null {
+  const header = request.headers['if-match']
+  if (header === undefined || header.trim() === '*') return null
+  const match = /^(?:W\/)?"(\d{1,9})"$/.exec(header.trim())
+  if (!match) throw new Problem(412, 'version-mismatch', 'If-Match must be the ETag of the case, e.g. "3"')
+  return Number(match[1])
+}
+
+const sendCase = (reply: FastifyReply, c: { version: number }, status = 200) => reply.code(status).header('ETag', `"${c.version}"`).send(c)
+
+export function caseRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: cases.CaseDeps): void {
+  declareRoute(app, spec, 'listCaseTypes', null, async () => ({ items: caseTypeCatalogue(dutchDate()) }))
+
+  declareRoute(app, spec, 'submitCase', 'cases:write', async (req, reply) => {
+    const created = await cases.submitCase(deps, req.principal, req.body as Schemas['CaseCreate'])
+    return sendCase(reply.header('Location', `/v1/cases/${created.id}`), created, 201)
+  })
+  declareRoute(app, spec, 'listCases', 'cases:read', async (req) => cases.listCases(deps, req.principal, req.query as cases.ListQuery))
+  declareRoute(app, spec, 'getCase', 'cases:read', async (req, reply) => sendCase(reply, await cases.getCase(deps, req.principal, (req.params as Params).caseId)))
+  declareRoute(app, spec, 'listCaseEvents', 'cases:read', async (req) => cases.caseEvents(deps, req.principal, (req.params as Params).caseId))
+
+  declareRoute(app, spec, 'withdrawCase', 'cases:write', async (req, reply) =>
+    sendCase(reply, await cases.withdrawCase(deps, req.principal, (req.params as Params).caseId, req.body as Schemas['WithdrawBody'], expectedVersion(req))),
+  )
+  declareRoute(app, spec, 'assignCase', 'cases:write', async (req, reply) =>
+    sendCase(reply, await cases.assignCase(deps, req.principal, (req.params as Params).caseId, req.body as Schemas['AssignBody'], expectedVersion(req))),
+  )
+  declareRoute(app, spec, 'requestInformation', 'cases:write', async (req, reply) =>
+    sendCase(
+      reply,
+      await cases.requestInformation(deps, req.principal, (req.params as Params).caseId, req.body as Schemas['RequestInformationBody'], expectedVersion(req)),
+    ),
+  )
+  declareRoute(app, spec, 'decideCase', 'cases:write', async (req, reply) =>
+    sendCase(reply, await cases.decideCase(deps, req.principal, (req.params as Params).caseId, req.body as Schemas['DecideBody'], expectedVersion(req))),
+  )
+  declareRoute(app, spec, 'closeCase', 'cases:write', async (req, reply) =>
+    sendCase(reply, await cases.closeCase(deps, req.principal, (req.params as Params).caseId, expectedVersion(req))),
+  )
+
+  declareRoute(app, spec, 'searchAccessLog', 'cases:read', async (req) =>
+    searchAccessLog(deps.db, deps.bsnHashKey, req.principal, req.body as Schemas['AccessLogSearch']),
+  )
+}

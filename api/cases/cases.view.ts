@@ -1,0 +1,40 @@
+// Rows → the JSON shapes of openapi.yaml. A list item carries no personal data (no subject): only
+// the case detail does, and reading it is written to the access log.
+import type { CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
+
+const checklistView = (items: ChecklistRow[]) => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
+
+export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]) => ({
+  id: c.id,
+  reference: c.reference,
+  caseType: c.case_type,
+  iprMatter: c.ipr_matter,
+  status: c.status,
+  memberTenantId: c.member_tenant_id,
+  hubTenantId: c.hub_tenant_id,
+  externalReference: c.external_reference,
+  assignedStaffId: c.assigned_staff_id,
+  dueDate: c.due_date,
+  checklist: checklistView(checklist),
+  decision: c.decision_outcome ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null } : null,
+  submittedAt: c.created_at.toISOString(),
+  updatedAt: c.updated_at.toISOString(),
+  version: c.version,
+})
+
+export const caseView = (c: CaseRow, checklist: ChecklistRow[]) => ({
+  ...caseSummaryView(c, checklist),
+  subject: c.subject,
+  note: c.note,
+})
+
+export const eventView = (e: EventRow) => ({
+  id: e.id,
+  action: e.action,
+  from: e.from_status,
+  to: e.to_status,
+  actor: { kind: e.actor_kind, id: e.actor_id },
+  reason: e.reason,
+  version: e.version,
+  at: e.created_at.toISOString(),
+})

@@ -1,0 +1,65 @@
+// HTTP only. The upload route is the one route with a multipart body: @fastify/multipart is
+// registered here, in this route's own scope, with the explicit limits from the config.
+import multipart from '@fastify/multipart'
+import type { FastifyInstance } from 'fastify'
+import type { components } from '../../openapi/types.gen.js'
+import type { Config } from '../config.js'
+import type { OpenApiDocument } from '../openapi.js'
+import { declareRoute } from '../route.js'
+import * as documents from './documents.service.js'
+
+type Schemas = components['schemas']
+
+/** Content-Disposition for a sanitised file name (RFC 6266; the name is already ASCII-safe). */
+const attachment = (filename: string): string => `attachment; filename="${filename}"`
+
+export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: documents.DocumentDeps, limits: Config['upload']): Promise<void> {
+  await app.register(async (upload) => {
+    await upload.register(multipart, {
+      throwFileSizeLimit: true,
+      limits: {
+        fileSize: limits.maxFileBytes,
+        files: 1,
+        fields: limits.maxFields,
+        fieldSize: limits.maxFieldBytes,
+        fieldNameSize: 100,
+        parts: limits.maxParts,
+        headerPairs: 50,
+      },
+    })
+    declareRoute(
+      upload,
+      spec,
+      'uploadDocument',
+      'documents:write',
+      async (req, reply) => {
+        const caseId = (req.params as { caseId: string }).caseId
+        const doc = await documents.uploadDocument(deps, req.principal, caseId, req.parts() as AsyncIterable<documents.UploadPart>)
+        return reply.code(201).header('Location', `/v1/documents/${doc.id}`).send(doc)
+      },
+      { idempotent: false },
+    )
+  })
+
+  declareRoute(app, spec, 'listDocuments', 'documents:read', async (req) =>
+    documents.listDocuments(deps, req.principal, (req.params as { caseId: string }).caseId),
+  )
+  declareRoute(app, spec, 'getDocument', 'documents:read', async (req) =>
+    documents.getDocument(deps, req.principal, (req.params as { documentId: string }).documentId),
+  )
+  declareRoute(app, spec, 'getDocumentContent', 'documents:read', async (req, reply) => {
+    const content = await documents.openDocumentContent(deps, req.principal, (req.params as { documentId: string }).documentId)
+    return reply
+      .type(content.contentType)
+      .headers({
+        'Content-Disposition': attachment(content.filename),
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': 'private, no-store',
+        'Content-Security-Policy': "default-src 'none'; sandbox",
+      })
+      .send(content.stream)
+  })
+  declareRoute(app, spec, 'recordVerdict', 'documents:write', async (req) =>
+    documents.recordVerdict(deps, req.principal, (req.params as { documentId: string }).documentId, req.body as Schemas['VerdictBody']),
+  )
+}

@@ -1,0 +1,227 @@
+// Documents of a case: streaming upload into encrypted storage, listing, metadata, the decrypted
+// download (written to the access log) and the specialist's verdict.
+import type { Readable } from 'node:stream'
+import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
+import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import * as cases from '../cases/cases.repository.js'
+import { applyTransition } from '../cases/lifecycle.js'
+import { withTenant, type Db } from '../db/database.js'
+import { isValidIsoDate } from '../domain/calendar.js'
+import { isOpen, type CaseStatus } from '../domain/case-state.js'
+import { satisfiesRequirement } from '../domain/case-types.js'
+import { isCountryCode } from '../domain/countries.js'
+import { isDocumentKind, type DocumentKind } from '../domain/document-kinds.js'
+import { invalidParams, notFound, Problem, type InvalidParam } from '../errors.js'
+import { enqueueInTransaction } from '../jobs/outbox.js'
+import { dutchDate } from '../time.js'
+import { createDecryptStream, unwrapDataKey } from './blob-crypto.js'
+import type { BlobStore } from './blob-store.js'
+import * as repo from './documents.repository.js'
+import { documentView } from './documents.view.js'
+import { sanitiseFilename } from './sniff.js'
+import { storeEncrypted, type StoredBlob } from './upload-pipeline.js'
+
+export interface DocumentDeps {
+  db: Db
+  store: BlobStore
+  masterKey: Buffer
+}
+
+/** The parts of a multipart request as @fastify/multipart yields them. */
+export type UploadPart =
+  | { type: 'field'; fieldname: string; value: unknown; valueTruncated: boolean; fieldnameTruncated: boolean }
+  | { type: 'file'; fieldname: string; filename: string; file: Readable & { truncated?: boolean } }
+
+const FIELDS = ['kind', 'issuingCountry', 'language', 'issuedOn', 'expiresOn'] as const
+type Field = (typeof FIELDS)[number]
+
+interface UploadFields {
+  kind: DocumentKind
+  issuingCountry: string
+  language: string
+  issuedOn: string | null
+  expiresOn: string | null
+}
+
+function validateFields(fields: Partial<Record<Field, string>>, today: string): UploadFields {
+  const problems: InvalidParam[] = []
+  const { kind, issuingCountry, language, issuedOn, expiresOn } = fields
+  if (!kind) problems.push({ name: 'kind', code: 'required', reason: 'is required' })
+  else if (!isDocumentKind(kind)) problems.push({ name: 'kind', code: 'not-allowed', reason: 'is not a known document kind' })
+  if (!issuingCountry) problems.push({ name: 'issuingCountry', code: 'required', reason: 'is required' })
+  else if (!isCountryCode(issuingCountry)) problems.push({ name: 'issuingCountry', code: 'unknown-country', reason: 'is not an ISO 3166-1 alpha-2 code' })
+  if (!language) problems.push({ name: 'language', code: 'required', reason: 'is required' })
+  else if (!/^[a-z]{2}$/.test(language)) problems.push({ name: 'language', code: 'invalid-format', reason: 'must be an ISO 639-1 code such as nl or ar' })
+  for (const [name, value] of [['issuedOn', issuedOn], ['expiresOn', expiresOn]] as const) {
+    if (value !== undefined && !isValidIsoDate(value)) problems.push({ name, code: 'invalid-date', reason: 'is not a calendar date YYYY-MM-DD' })
+  }
+  if (issuedOn && isValidIsoDate(issuedOn) && issuedOn > today) problems.push({ name: 'issuedOn', code: 'date-in-future', reason: 'lies in the future' })
+  if (problems.length > 0) throw invalidParams(problems)
+  return { kind: kind as DocumentKind, issuingCountry: issuingCountry!, language: language!, issuedOn: issuedOn ?? null, expiresOn: expiresOn ?? null }
+}
+
+const isField = (name: string): name is Field => (FIELDS as readonly string[]).includes(name)
+
+const uploader = (p: TenantPrincipal): string => (p.kind === 'staff' ? `staff:${p.staffId}` : `client:${p.keyId}`)
+
+/** @fastify/multipart's limit errors, in the contract's terms. */
+function multipartProblem(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code
+  switch (code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new Problem(413, 'file-too-large', 'the file is larger than the upload limit')
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new Problem(400, 'too-many-parts', 'the request has more parts, files or fields than allowed')
+    case 'FST_PROTO_VIOLATION':
+      return invalidParams([{ name: '__proto__', code: 'not-allowed', reason: 'is not an allowed field name' }])
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new Problem(400, 'multipart-required', 'send the document as multipart/form-data')
+    default:
+      if (err instanceof Error && !(err instanceof Problem) && /form|part|boundary|multipart|Unexpected end/i.test(err.message)) {
+        return new Problem(400, 'malformed-multipart', 'the multipart body could not be read')
+      }
+      return err
+  }
+}
+
+export async function uploadDocument(deps: DocumentDeps, principal: Principal, caseId: string, parts: AsyncIterable<UploadPart>) {
+  const p = requireTenantPrincipal(principal)
+  const scope = tenantScope(p)
+  const precheck = await withTenant(deps.db, scope, (trx) => cases.findCase(trx, caseId))
+  if (!precheck) throw notFound('case')
+  if (!isOpen(precheck.status as CaseStatus)) throw new Problem(409, 'case-closed', 'the case no longer takes documents')
+  const today = dutchDate()
+  const fields: Partial<Record<Field, string>> = {}
+  let stored: StoredBlob | null = null
+  let filename = 'document'
+  let meta: UploadFields | null = null
+  try {
+    for await (const part of parts) {
+      if (part.type === 'field') {
+        if (stored) throw invalidParams([{ name: part.fieldname, code: 'field-after-file', reason: 'fields must come before the file' }])
+        if (!isField(part.fieldname)) throw invalidParams([{ name: part.fieldname, code: 'unknown-property', reason: 'is not a known field' }])
+        if (part.valueTruncated || part.fieldnameTruncated) throw invalidParams([{ name: part.fieldname, code: 'too-long', reason: 'is longer than allowed' }])
+        if (fields[part.fieldname] !== undefined) throw invalidParams([{ name: part.fieldname, code: 'duplicate', reason: 'is given twice' }])
+        fields[part.fieldname] = typeof part.value === 'string' ? part.value : ''
+        continue
+      }
+      if (part.fieldname !== 'file' || stored) {
+        part.file.resume()
+        throw new Problem(400, 'too-many-parts', 'send exactly one file, in the part named "file"')
+      }
+      try {
+        meta = validateFields(fields, today)
+      } catch (err) {
+        part.file.resume()
+        throw err
+      }
+      filename = sanitiseFilename(part.filename)
+      stored = await storeEncrypted(deps.store, part.file, deps.masterKey)
+      if (part.file.truncated) throw new Problem(413, 'file-too-large', 'the file is larger than the upload limit')
+    }
+    if (!stored || !meta) {
+      validateFields(fields, today)
+      throw invalidParams([{ name: 'file', code: 'required', reason: 'a file part is required' }])
+    }
+    const blob = stored
+    const m = meta
+    const row = await withTenant(deps.db, scope, async (trx) => {
+      const c = await cases.lockCase(trx, caseId)
+      if (!c) throw notFound('case')
+      if (!isOpen(c.status as CaseStatus)) throw new Problem(409, 'case-closed', 'the case no longer takes documents')
+      const doc = await repo.insertDocument(trx, {
+        case_id: c.id,
+        hub_tenant_id: c.hub_tenant_id,
+        member_tenant_id: c.member_tenant_id,
+        kind: m.kind,
+        issuing_country: m.issuingCountry,
+        language: m.language,
+        issued_on: m.issuedOn,
+        expires_on: m.expiresOn,
+        filename,
+        content_type: blob.contentType,
+        size_bytes: blob.sizeBytes,
+        sha256: blob.sha256,
+        blob_name: blob.blobName,
+        wrapped_key: blob.wrappedKey,
+        uploaded_by_tenant_id: p.tenantId,
+        uploaded_by: uploader(p),
+      })
+      await updateChecklistOnUpload(trx, c, m.kind)
+      await enqueueInTransaction(trx, 'document-review', 'review', { tenantId: c.hub_tenant_id, documentId: doc.id, reviewVersion: doc.review_version })
+      return doc
+    })
+    return documentView(row, undefined)
+  } catch (err) {
+    if (stored) await deps.store.delete(stored.blobName)
+    throw multipartProblem(err)
+  }
+}
+
+/** The upload fulfils its checklist items; a case awaiting information returns to review once nothing is missing. */
+async function updateChecklistOnUpload(trx: Parameters<Parameters<typeof withTenant>[2]>[0], c: cases.CaseRow, kind: DocumentKind): Promise<void> {
+  const items = await cases.checklistOf(trx, [c.id])
+  const fulfilled = items.filter((i) => satisfiesRequirement(i.document_kind as DocumentKind, kind)).map((i) => i.document_kind)
+  await repo.markChecklist(trx, c.id, fulfilled, 'received', ['missing', 'rejected'])
+  if (c.status !== 'awaiting_information') return
+  const after = await cases.checklistOf(trx, [c.id])
+  if (after.some((i) => i.status === 'missing' || i.status === 'rejected')) return
+  await applyTransition(trx, c, { action: 'information_received', actor: { kind: 'system', id: 'document-upload' }, reason: 'the requested documents arrived' })
+}
+
+export async function listDocuments(deps: DocumentDeps, principal: Principal, caseId: string) {
+  const p = requireTenantPrincipal(principal)
+  return withTenant(deps.db, tenantScope(p), async (trx) => {
+    if (!(await cases.findCase(trx, caseId))) throw notFound('case')
+    const docs = await repo.documentsOfCase(trx, caseId)
+    return { items: await Promise.all(docs.map(async (d) => documentView(d, await repo.latestReview(trx, d)))) }
+  })
+}
+
+export async function getDocument(deps: DocumentDeps, principal: Principal, documentId: string) {
+  const p = requireTenantPrincipal(principal)
+  return withTenant(deps.db, tenantScope(p), async (trx) => {
+    const d = await repo.findDocument(trx, documentId)
+    if (!d) throw notFound('document')
+    return documentView(d, await repo.latestReview(trx, d))
+  })
+}
+
+/** The decrypted bytes; the read is written to the access log before a byte leaves. */
+export async function openDocumentContent(deps: DocumentDeps, principal: Principal, documentId: string) {
+  const p = requireTenantPrincipal(principal)
+  const d = await withTenant(deps.db, tenantScope(p), async (trx) => {
+    const doc = await repo.findDocument(trx, documentId)
+    if (!doc) throw notFound('document')
+    if (!doc.wrapped_key) throw new Problem(410, 'document-shredded', 'the document was crypto-shredded after its retention period')
+    const c = await cases.findCase(trx, doc.case_id)
+    if (!c) throw notFound('document')
+    await recordRead(trx, p, c, 'document.download', doc.id)
+    return doc
+  })
+  const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
+  const stream = deps.store.read(d.blob_name).pipe(createDecryptStream(dataKey))
+  return { stream, contentType: d.content_type, filename: d.filename, sizeBytes: d.size_bytes }
+}
+
+export async function recordVerdict(deps: DocumentDeps, principal: Principal, documentId: string, input: { verdict: 'accepted' | 'rejected'; reason: string }) {
+  const p = requireTenantPrincipal(principal)
+  return withTenant(deps.db, tenantScope(p), async (trx) => {
+    const d = await repo.lockDocument(trx, documentId)
+    if (!d) throw notFound('document')
+    if (p.kind !== 'staff' || p.tenantId !== d.hub_tenant_id) throw new Problem(403, 'forbidden', 'the verdict on a document is given by hub staff')
+    const c = await cases.lockCase(trx, d.case_id)
+    if (!c || !isOpen(c.status as CaseStatus)) throw new Problem(409, 'case-closed', 'the case is no longer open')
+    const updated = await repo.setVerdict(trx, d.id, { verdict: input.verdict, reason: input.reason, by: `staff:${p.staffId}` })
+    const items = (await cases.checklistOf(trx, [c.id])).filter((i) => satisfiesRequirement(i.document_kind as DocumentKind, d.kind as DocumentKind))
+    await repo.markChecklist(
+      trx,
+      c.id,
+      items.map((i) => i.document_kind),
+      input.verdict,
+    )
+    return documentView(updated, await repo.latestReview(trx, updated))
+  })
+}

@@ -1,0 +1,115 @@
+// Benchmark: memory of the API process while 20 clients upload 8 MiB documents at once.
+// The upload streams (sniff → hash → encrypt → disk), so the API's resident memory should grow by
+// far less than the 160 MiB in flight. Runs the compiled API as its own process on a fresh
+// database (regiobalie_bench) and samples its RSS from /proc every 20 ms.
+//   npm run bench:upload          (PostgreSQL and Redis running; builds first)
+import { spawn } from 'node:child_process'
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 20)
+const FILE_BYTES = Number(process.env.BENCH_FILE_BYTES ?? 8 * 1024 * 1024)
+const PORT = 3917
+const owner = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/regiobalie_bench'
+const app = process.env.APP_DATABASE_URL ?? 'postgres://regiobalie_api:regiobalie_api@127.0.0.1:5432/regiobalie_bench'
+
+const { migrate } = await import(join(ROOT, 'dist/scripts/migrate.js'))
+const { createDb } = await import(join(ROOT, 'dist/api/db/database.js'))
+const { seedDemo } = await import(join(ROOT, 'dist/scripts/seed.js'))
+
+// A fresh database each run.
+const server = new URL(owner)
+const name = server.pathname.slice(1)
+server.pathname = '/postgres'
+const admin = new pg.Client({ connectionString: server.toString() })
+await admin.connect()
+await admin.query(`drop database if exists ${name} with (force)`)
+await admin.end()
+await migrate(owner, app)
+const db = createDb(app, { max: 2 })
+const demo = await seedDemo(db, '2020-01-01')
+await db.destroy()
+const member = demo.members[0]
+
+const blobDir = mkdtempSync(join(tmpdir(), 'regiobalie-bench-'))
+const api = spawn(process.execPath, [join(ROOT, 'dist/api/server.js')], {
+  env: { ...process.env, PORT: String(PORT), DATABASE_URL: owner, APP_DATABASE_URL: app, BLOB_DIR: blobDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+})
+const rssMiB = () => {
+  const status = readFileSync(`/proc/${api.pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024
+}
+const call = (method, path, body, headers = {}) =>
+  new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: PORT, method, path, headers: { authorization: `Bearer ${member.key}`, ...headers } }, (res) => {
+      let text = ''
+      res.on('data', (d) => (text += d))
+      res.on('end', () => resolve({ status: res.statusCode, body: text }))
+    })
+    req.on('error', reject)
+    if (typeof body === 'function') body(req)
+    else req.end(body)
+  })
+
+for (let i = 0; i < 100; i += 1) {
+  try {
+    if ((await call('GET', '/healthz')).status === 200) break
+  } catch {
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+const created = await call(
+  'POST',
+  '/v1/cases',
+  JSON.stringify({ caseType: 'naturalisation', subject: { givenNames: 'Bench', surname: 'Mark', dateOfBirth: '1990-01-01' } }),
+  { 'content-type': 'application/json' },
+)
+const caseId = JSON.parse(created.body).id
+
+/** Streams a multipart body whose file is FILE_BYTES of a valid PNG signature plus filler. */
+const upload = () => {
+  const boundary = `bench${Math.random().toString(16).slice(2)}`
+  const head =
+    ['kind', 'issuingCountry', 'language'].map((f, i) => `--${boundary}\r\nContent-Disposition: form-data; name="${f}"\r\n\r\n${['passport', 'NL', 'nl'][i]}\r\n`).join('') +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="scan.png"\r\nContent-Type: image/png\r\n\r\n`
+  const tail = `\r\n--${boundary}--\r\n`
+  const chunk = Buffer.alloc(64 * 1024, 7)
+  return call('POST', `/v1/cases/${caseId}/documents`, (req) => {
+    req.setHeader('content-type', `multipart/form-data; boundary=${boundary}`)
+    req.write(head)
+    req.write(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    let sent = 8
+    const pump = () => {
+      while (sent < FILE_BYTES) {
+        const n = Math.min(chunk.length, FILE_BYTES - sent)
+        sent += n
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return req.once('drain', pump)
+      }
+      req.end(tail)
+    }
+    pump()
+  })
+}
+
+await upload() // warm-up: code paths loaded, pools connected
+const baseline = rssMiB()
+let peak = baseline
+const sampler = setInterval(() => (peak = Math.max(peak, rssMiB())), 20)
+const started = Date.now()
+const results = await Promise.all(Array.from({ length: CLIENTS }, upload))
+const seconds = (Date.now() - started) / 1000
+clearInterval(sampler)
+const after = rssMiB()
+api.kill('SIGTERM')
+rmSync(blobDir, { recursive: true, force: true })
+
+const ok = results.filter((r) => r.status === 201).length
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
+console.log(`uploads: ${ok}/${CLIENTS} × ${(FILE_BYTES / 2 ** 20).toFixed(0)} MiB accepted in ${seconds.toFixed(2)} s (${((CLIENTS * FILE_BYTES) / 2 ** 20 / seconds).toFixed(0)} MiB/s)`)
+console.log(`api RSS: baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB (+${(peak - baseline).toFixed(0)} MiB for ${((CLIENTS * FILE_BYTES) / 2 ** 20).toFixed(0)} MiB in flight), after ${after.toFixed(0)} MiB`)
+if (ok !== CLIENTS) process.exitCode = 1

@@ -1,0 +1,63 @@
+// The document-review job: decrypts one document, checks its integrity and runs the review rules.
+// Idempotent per document and review version: the result is stored under that unique key once;
+// a second run (BullMQ delivers at least once) finds it and stops.
+import type { Readable } from 'node:stream'
+import { UnrecoverableError } from 'bullmq'
+import * as cases from '../api/cases/cases.repository.js'
+import { withTenantOf, type Db } from '../api/db/database.js'
+import { createDecryptStream, unwrapDataKey } from '../api/documents/blob-crypto.js'
+import type { BlobStore } from '../api/documents/blob-store.js'
+import * as docs from '../api/documents/documents.repository.js'
+import { checkIntegrity } from '../api/documents/integrity.js'
+import { findCaseType } from '../api/domain/case-types.js'
+import type { DocumentKind } from '../api/domain/document-kinds.js'
+import { reviewDocument } from '../api/domain/review.js'
+import type { JobPayload } from '../api/jobs/registry.js'
+import { dutchDate } from '../api/time.js'
+
+export interface ReviewDeps {
+  db: Db
+  store: BlobStore
+  masterKey: Buffer
+}
+
+async function readAll(stream: Readable, expected: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let total = 0
+  for await (const chunk of stream) {
+    const b = chunk as Buffer
+    total += b.length
+    if (total > expected) throw new UnrecoverableError('blob is longer than its recorded size')
+    chunks.push(b)
+  }
+  return Buffer.concat(chunks, total)
+}
+
+export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'document-review', 'review'>): Promise<string> {
+  const found = await withTenantOf(deps.db, payload.tenantId, async (trx) => {
+    const d = await docs.findDocument(trx, payload.documentId)
+    if (!d || d.review_version !== payload.reviewVersion || !d.wrapped_key) return null
+    if (await docs.latestReview(trx, d)) return null
+    const c = await cases.findCase(trx, d.case_id)
+    const duplicate = await docs.earlierDuplicate(trx, d)
+    return c ? { d, c, duplicateOf: duplicate?.id ?? null } : null
+  })
+  if (!found) return 'skipped'
+  const { d, c, duplicateOf } = found
+  const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
+  const bytes = await readAll(deps.store.read(d.blob_name).pipe(createDecryptStream(dataKey)), d.size_bytes)
+  const integrity = await checkIntegrity(d.content_type, bytes)
+  const outcome = reviewDocument({
+    kind: d.kind as DocumentKind,
+    issuingCountry: d.issuing_country,
+    language: d.language,
+    expiresOn: d.expires_on,
+    presentedOn: dutchDate(d.created_at),
+    today: dutchDate(),
+    caseType: findCaseType(c.case_type, c.case_type_version),
+    duplicateOf,
+    integrity: integrity.status === 'unreadable' ? { status: 'unreadable', reason: integrity.reason } : { status: integrity.status },
+  })
+  const saved = await withTenantOf(deps.db, payload.tenantId, (trx) => docs.saveReview(trx, d, outcome.status, outcome.findings))
+  return saved ? outcome.status : 'skipped'
+}
