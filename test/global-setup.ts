@@ -1,25 +1,48 @@
-// Once per test run: check the services answer, then build a freshly migrated template database.
-// Each test file clones it (CREATE DATABASE … TEMPLATE), which takes a fraction of a second.
+// Once per test run: check the services answer, then build a freshly migrated template database
+// of this run. Each test file clones it (CREATE DATABASE … TEMPLATE), a fraction of a second.
+// Runs on one server do not disturb each other: each has its own template, and only databases
+// nobody is connected to are cleaned up as leftovers of interrupted runs.
+import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import type { TestProject } from 'vitest/node'
 import { checkPostgres, checkRedis } from '../scripts/preflight.js'
 import { migrate } from '../scripts/migrate.js'
 import { build } from './e2e/helpers.js'
-import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL, TEMPLATE_DB } from './helpers/env.js'
+import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL } from './helpers/env.js'
 
-export default async function setup(): Promise<void> {
-  const problems = (await Promise.all([checkPostgres(OWNER_SERVER_URL), checkRedis(REDIS_URL)])).filter(Boolean)
-  if (problems.length > 0) throw new Error(problems.join('\n'))
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDb: string
+  }
+}
+
+const withServer = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
   const client = new pg.Client({ connectionString: OWNER_SERVER_URL })
   await client.connect()
   try {
-    // Leftovers of an interrupted run.
-    const { rows } = await client.query<{ datname: string }>("select datname from pg_database where datname like 'rb_test_%'")
-    for (const r of rows) await client.query(`drop database if exists "${r.datname}" with (force)`)
-    await client.query(`drop database if exists ${TEMPLATE_DB} with (force)`)
+    return await fn(client)
   } finally {
     await client.end()
   }
-  await migrate(databaseUrl(TEMPLATE_DB), databaseUrl(TEMPLATE_DB, APP_USER, APP_PASSWORD))
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const problems = (await Promise.all([checkPostgres(OWNER_SERVER_URL), checkRedis(REDIS_URL)])).filter(Boolean)
+  if (problems.length > 0) throw new Error(problems.join('\n'))
+  await withServer(async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      `select d.datname from pg_database d
+       where (d.datname like 'rb_test_%' or d.datname like 'rb_tpl_%')
+         and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`,
+    )
+    for (const r of rows) await client.query(`drop database if exists "${r.datname}"`).catch(() => undefined)
+  })
+  const templateDb = `rb_tpl_${randomBytes(5).toString('hex')}`
+  await migrate(databaseUrl(templateDb), databaseUrl(templateDb, APP_USER, APP_PASSWORD))
+  project.provide('templateDb', templateDb)
   // End-to-end tests run the compiled processes; build them once for the whole run.
   build()
+  return async () => {
+    await withServer((client) => client.query(`drop database if exists ${templateDb} with (force)`))
+  }
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import pg from 'pg'
 import { createDb, type Db } from '../../api/db/database.js'
-import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, TEMPLATE_DB } from './env.js'
+import { inject } from 'vitest'
+import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL } from './env.js'
 
 export interface TestDatabase {
   name: string
@@ -28,7 +29,7 @@ const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
 /** A fresh database cloned from the migrated template, for one test file. */
 export async function createTestDatabase(poolSize = 5): Promise<TestDatabase> {
   const name = `rb_test_${randomBytes(6).toString('hex')}`
-  await admin((c) => c.query(`create database ${name} template ${TEMPLATE_DB}`))
+  await admin((c) => c.query(`create database ${name} template ${inject('templateDb')}`))
   const ownerUrl = databaseUrl(name)
   const appUrl = databaseUrl(name, APP_USER, APP_PASSWORD)
   const db = createDb(appUrl, { max: poolSize, applicationName: 'regiobalie-test' })
@@ -41,6 +42,15 @@ export async function createTestDatabase(poolSize = 5): Promise<TestDatabase> {
     owner,
     async drop() {
       await db.destroy()
+      // pg's pool.end() resolves before its sockets are closed; wait for the server to see them
+      // gone, or DROP … WITH (FORCE) kills a closing connection and surfaces as an uncaught error.
+      for (let i = 0; i < 100; i += 1) {
+        const { rows } = await sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid() and usename <> current_user`.execute(owner)
+        if (rows[0]?.n === 0) break
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
       await owner.destroy()
       await admin((c) => c.query(`drop database if exists ${name} with (force)`))
     },

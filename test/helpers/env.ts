@@ -2,7 +2,6 @@
 // the local services.
 export const OWNER_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-export const TEMPLATE_DB = 'regiobalie_test_template'
 export const APP_USER = 'regiobalie_api'
 export const APP_PASSWORD = 'regiobalie_api'
 
