@@ -7,6 +7,7 @@ import { assertUnprivilegedRole, createDb } from './db/database.js'
 import { closeQueues, createQueues } from './jobs/queues.js'
 import { createApiRedis } from './jobs/redis.js'
 import { createLogger } from './logger.js'
+import { closeOnSignals } from './shutdown.js'
 
 export async function main(): Promise<void> {
   const config = loadConfig()
@@ -26,22 +27,11 @@ export async function main(): Promise<void> {
     await metricsServer.listen({ port: config.metricsPort, host: config.host })
   }
 
-  let closing = false
-  const shutdown = (signal: string) => {
-    if (closing) return
-    closing = true
-    logger.info({ signal }, 'api stopping')
-    Promise.all([app.close(), metricsServer?.close()])
-      .then(() => closeQueues(queues))
-      .then(() => Promise.all([db.destroy(), redis.quit()]))
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        logger.error({ err }, 'api did not close cleanly')
-        process.exit(1)
-      })
-  }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
+  closeOnSignals(logger, 'api', async () => {
+    await Promise.all([app.close(), metricsServer?.close()])
+    await closeQueues(queues)
+    await Promise.all([db.destroy(), redis.quit()])
+  })
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -9,6 +9,7 @@ import { createQueues, closeQueues, type Queues } from '../api/jobs/queues.js'
 import { createWorkerRedis, maxmemoryPolicy } from '../api/jobs/redis.js'
 import { QUEUE_NAMES, QUEUE_POLICIES, type QueueName } from '../api/jobs/registry.js'
 import { createLogger } from '../api/logger.js'
+import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { FilesystemBlobStore } from '../api/documents/blob-store.js'
 import { startRelay, type RelayHandle } from './relay.js'
@@ -75,23 +76,7 @@ if (isMain) {
   const logger = createLogger(config.logLevel)
   const only = config.workerQueues
   startWorkers(config, logger, only ? { queues: only } : {})
-    .then((handle) => {
-      let closing = false
-      const shutdown = (signal: string) => {
-        if (closing) return
-        closing = true
-        logger.info({ signal }, 'workers stopping: finishing jobs in flight')
-        handle
-          .close()
-          .then(() => process.exit(0))
-          .catch((err: unknown) => {
-            logger.error({ err }, 'workers did not close cleanly')
-            process.exit(1)
-          })
-      }
-      process.on('SIGTERM', () => shutdown('SIGTERM'))
-      process.on('SIGINT', () => shutdown('SIGINT'))
-    })
+    .then((handle) => closeOnSignals(logger, 'workers', () => handle.close()))
     .catch((err: unknown) => {
       logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'workers could not start')
       process.exit(1)

@@ -1,4 +1,4 @@
-import type { TenantScope } from '../db/database.js'
+import { withAdmin, withTenant, type Db, type TenantScope, type Trx } from '../db/database.js'
 import type { StaffRole, TenantRole } from '../db/schema.js'
 import { Problem } from '../errors.js'
 import type { Scope } from './scopes.js'
@@ -42,3 +42,7 @@ export function requireAdmin(p: Principal): asserts p is AdminPrincipal {
 
 export const isLeadOf = (p: Principal, hubTenantId: string): boolean =>
   p.kind === 'staff' && p.staffRole === 'lead' && p.tenantId === hubTenantId
+
+/** A transaction in the principal's own scope: the admin setting, or its tenant and region. */
+export const inScope = <T>(db: Db, principal: Principal, fn: (trx: Trx) => Promise<T>): Promise<T> =>
+  isAdmin(principal) ? withAdmin(db, fn) : withTenant(db, tenantScope(principal), fn)

@@ -1,6 +1,6 @@
 // All SQL of the cases feature (STYLE.md §9). Runs in a transaction with a tenant set; RLS makes
 // sure only the case's member and hub see its rows, the explicit tenant filters use the indexes.
-import { sql, type Selectable } from 'kysely'
+import { sql, type Insertable, type Selectable } from 'kysely'
 import type { Trx } from '../db/database.js'
 import { afterCursor } from '../db/keyset.js'
 import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson } from '../db/schema.js'
@@ -34,20 +34,7 @@ export async function nextReferenceNumber(trx: Trx, hubTenantId: string, year: n
 
 export const insertCase = (
   trx: Trx,
-  values: {
-    hub_tenant_id: string
-    member_tenant_id: string
-    reference: string
-    case_type: string
-    case_type_version: string
-    ipr_matter: string | null
-    status: string
-    subject: CaseSubjectJson
-    bsn_hash: Buffer | null
-    external_reference: string | null
-    note: string | null
-    due_date: string
-  },
+  values: Omit<Insertable<CasesTable>, 'subject'> & { subject: CaseSubjectJson },
 ): Promise<CaseRow> =>
   trx
     .insertInto('cases')

@@ -4,11 +4,10 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { isAdmin, type Principal } from '../auth/principal.js'
+import { inScope, isAdmin, type Principal } from '../auth/principal.js'
 import type { Db } from '../db/database.js'
 import { invalidParams, Problem } from '../errors.js'
 import * as repo from '../idempotency/idempotency.repository.js'
-import { inScope } from '../tenancy/tenancy.service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

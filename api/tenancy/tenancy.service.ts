@@ -1,9 +1,9 @@
 // Regions, tenants, keys, agreements and staff: the rules and the authorisation ("who" column of
 // API.md). Another tenant's object is answered 404, exactly like a missing one.
 import { generateApiKey, hashApiKey, keyPrefix } from '../auth/keys.js'
-import { isAdmin, isLeadOf, requireAdmin, tenantScope, type Principal } from '../auth/principal.js'
+import { inScope, isAdmin, isLeadOf, requireAdmin, type Principal } from '../auth/principal.js'
 import { DEFAULT_SCOPES, type Scope } from '../auth/scopes.js'
-import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
+import { withAdmin, type Db } from '../db/database.js'
 import { uniqueViolation } from '../db/errors.js'
 import { isCaseTypeCode } from '../domain/case-types.js'
 import { municipalityOn } from '../domain/municipalities.js'
@@ -12,10 +12,6 @@ import { parsePage, toPage, type PageQuery } from '../pagination.js'
 import { dutchDate } from '../time.js'
 import * as repo from './tenancy.repository.js'
 import { agreementView, apiKeyView, regionView, staffView, tenantView } from './tenancy.view.js'
-
-/** A transaction in the principal's own scope: the admin setting, or its tenant and region. */
-export const inScope = <T>(db: Db, principal: Principal, fn: (trx: Trx) => Promise<T>): Promise<T> =>
-  isAdmin(principal) ? withAdmin(db, fn) : withTenant(db, tenantScope(principal), fn)
 
 export async function createRegion(db: Db, principal: Principal, input: { name: string }) {
   requireAdmin(principal)

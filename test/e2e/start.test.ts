@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL } from '../helpers/env.js'
+import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL, testDatabaseName } from '../helpers/env.js'
 import { run, until } from './helpers.js'
 
-const dbName = `rb_test_start_${randomBytes(4).toString('hex')}`
+const dbName = testDatabaseName('test')
 const cwd = mkdtempSync(join(tmpdir(), 'regiobalie-start-'))
 
 const freePort = async (): Promise<number> => {

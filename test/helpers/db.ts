@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
-import pg from 'pg'
 import { createDb, type Db } from '../../api/db/database.js'
 import { inject } from 'vitest'
-import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL } from './env.js'
+import { APP_PASSWORD, APP_USER, databaseUrl, testDatabaseName, withServer } from './env.js'
 
 export interface TestDatabase {
   name: string
@@ -16,20 +14,11 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-  const client = new pg.Client({ connectionString: OWNER_SERVER_URL })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
-}
 
 /** A fresh database cloned from the migrated template, for one test file. */
 export async function createTestDatabase(poolSize = 5): Promise<TestDatabase> {
-  const name = `rb_test_${randomBytes(6).toString('hex')}`
-  await admin((c) => c.query(`create database ${name} template ${inject('templateDb')}`))
+  const name = testDatabaseName('test')
+  await withServer((c) => c.query(`create database ${name} template ${inject('templateDb')}`))
   const ownerUrl = databaseUrl(name)
   const appUrl = databaseUrl(name, APP_USER, APP_PASSWORD)
   const db = createDb(appUrl, { max: poolSize, applicationName: 'regiobalie-test' })
@@ -52,7 +41,7 @@ export async function createTestDatabase(poolSize = 5): Promise<TestDatabase> {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
       await owner.destroy()
-      await admin((c) => c.query(`drop database if exists ${name} with (force)`))
+      await withServer((c) => c.query(`drop database if exists ${name} with (force)`))
     },
   }
 }

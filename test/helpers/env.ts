@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+
 // Where the tests find PostgreSQL and Redis: the same variables as the platform, with defaults for
 // the local services.
 export const OWNER_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -12,3 +15,18 @@ export const databaseUrl = (name: string, user = 'postgres', password = ''): str
   u.password = password
   return u.toString()
 }
+
+/** One short connection to the server's `postgres` database, as the owner. */
+export const withServer = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+  const client = new pg.Client({ connectionString: OWNER_SERVER_URL })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** rb_<kind>_<unix seconds>_<random>: the time lets a later run tell a leftover from a live one. */
+export const testDatabaseName = (kind: 'test' | 'tpl'): string =>
+  `rb_${kind}_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`
