@@ -60,6 +60,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       member_tenant_id uuid not null,
       document_kind text not null,
       status text not null default 'missing' check (status in ('missing', 'received', 'accepted', 'rejected')),
+      -- Set while the specialist waits for this kind (request-information); cleared when it arrived.
+      requested_at timestamptz,
       updated_at timestamptz not null default now(),
       primary key (case_id, document_kind)
     )`.execute(db)

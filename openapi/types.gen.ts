@@ -394,7 +394,8 @@ export interface paths {
          *     `issuedOn?`, `expiresOn?` first, then exactly one part named `file`. Limits (configurable):
          *     one file of at most 20 MiB, at most 10 fields of at most 1 KiB, at most 20 parts. The type is
          *     sniffed from the bytes (PDF, JPEG, PNG); the client's content type and file name are not trusted.
-         *     A refused or aborted upload leaves no row, no blob and no temporary file.
+         *     A refused or aborted upload leaves no row, no blob and no temporary file. An Idempotency-Key
+         *     is claimed once the file is stored, with the fields and the file's SHA-256.
          */
         post: operations["uploadDocument"];
         delete?: never;
@@ -1813,7 +1814,9 @@ export interface operations {
     uploadDocument: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 caseId: components["parameters"]["CaseId"];
             };

@@ -89,14 +89,21 @@ export const insertChecklist = async (trx: Trx, c: CaseRow, kinds: string[]): Pr
     .execute()
 }
 
-/** Requested kinds are (again) missing: new items, and existing ones reopened whatever their state. */
+/** Requested kinds are (again) missing and awaited: new items, and existing ones reopened whatever their state. */
 export const requireDocuments = async (trx: Trx, c: CaseRow, kinds: string[]): Promise<void> => {
   if (kinds.length === 0) return
   await trx
     .insertInto('case_checklist_items')
-    .values(kinds.map((k) => ({ case_id: c.id, hub_tenant_id: c.hub_tenant_id, member_tenant_id: c.member_tenant_id, document_kind: k })))
-    .onConflict((oc) => oc.columns(['case_id', 'document_kind']).doUpdateSet({ status: 'missing', updated_at: sql`now()` }))
+    .values(
+      kinds.map((k) => ({ case_id: c.id, hub_tenant_id: c.hub_tenant_id, member_tenant_id: c.member_tenant_id, document_kind: k, requested_at: sql<Date>`now()` })),
+    )
+    .onConflict((oc) => oc.columns(['case_id', 'document_kind']).doUpdateSet({ status: 'missing', requested_at: sql`now()`, updated_at: sql`now()` }))
     .execute()
+}
+
+/** The requested items have all arrived: nothing is awaited any more. */
+export const clearRequested = async (trx: Trx, caseId: string): Promise<void> => {
+  await trx.updateTable('case_checklist_items').set({ requested_at: null }).where('case_id', '=', caseId).execute()
 }
 
 export const checklistOf = (trx: Trx, caseIds: string[]): Promise<ChecklistRow[]> =>

@@ -117,6 +117,7 @@ export interface CaseChecklistItemsTable {
   member_tenant_id: string
   document_kind: string
   status: Generated<'missing' | 'received' | 'accepted' | 'rejected'>
+  requested_at: NullableTimestamp
   updated_at: Timestamp
 }
 
@@ -251,7 +252,7 @@ export const SCHEMA_COLUMNS = {
     'bsn_hash', 'external_reference', 'note', 'assigned_staff_id', 'due_date', 'decision_outcome', 'decision_note', 'decided_at',
     'version', 'created_at', 'updated_at',
   ]),
-  case_checklist_items: columns<CaseChecklistItemsTable>()(['case_id', 'hub_tenant_id', 'member_tenant_id', 'document_kind', 'status', 'updated_at']),
+  case_checklist_items: columns<CaseChecklistItemsTable>()(['case_id', 'hub_tenant_id', 'member_tenant_id', 'document_kind', 'status', 'requested_at', 'updated_at']),
   case_events: columns<CaseEventsTable>()([
     'id', 'case_id', 'hub_tenant_id', 'member_tenant_id', 'actor_kind', 'actor_id', 'action', 'from_status', 'to_status', 'reason', 'version', 'created_at',
   ]),

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { components } from '../../openapi/types.gen.js'
 import type { Config } from '../config.js'
 import type { OpenApiDocument } from '../openapi.js'
+import { claimIdempotencyKey, idempotencyKeyOf, IdempotentReplay, requestHash, sendReplay } from '../plugins/idempotency.js'
 import { declareRoute } from '../route.js'
 import * as documents from './documents.service.js'
 
@@ -34,8 +35,22 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
       'documents:write',
       async (req, reply) => {
         const caseId = (req.params as { caseId: string }).caseId
-        const doc = await documents.uploadDocument(deps, req.principal, caseId, req.parts() as AsyncIterable<documents.UploadPart>)
-        return reply.code(201).header('Location', `/v1/documents/${doc.id}`).send(doc)
+        const key = idempotencyKeyOf(req)
+        const hooks: documents.UploadHooks = key
+          ? {
+              beforeCommit: async (fingerprint) => {
+                const replay = await claimIdempotencyKey(deps.db, req, key, requestHash(req, fingerprint))
+                if (replay) throw new IdempotentReplay(replay)
+              },
+            }
+          : {}
+        try {
+          const doc = await documents.uploadDocument(deps, req.principal, caseId, req.parts() as AsyncIterable<documents.UploadPart>, hooks)
+          return await reply.code(201).header('Location', `/v1/documents/${doc.id}`).send(doc)
+        } catch (err) {
+          if (err instanceof IdempotentReplay) return sendReplay(reply, err.replay)
+          throw err
+        }
       },
       { idempotent: false },
     )

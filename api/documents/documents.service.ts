@@ -79,14 +79,24 @@ function multipartProblem(err: unknown): unknown {
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return new Problem(400, 'multipart-required', 'send the document as multipart/form-data')
     default:
-      if (err instanceof Error && !(err instanceof Problem) && /form|part|boundary|multipart|Unexpected end/i.test(err.message)) {
+      // The multipart parser's own errors (@fastify/busboy): the body itself is broken.
+      if (err instanceof Error && /^(Unexpected end of (multipart data|form)|Multipart: Boundary not found|Boundary required|Malformed)/.test(err.message)) {
         return new Problem(400, 'malformed-multipart', 'the multipart body could not be read')
       }
       return err
   }
 }
 
-export async function uploadDocument(deps: DocumentDeps, principal: Principal, caseId: string, parts: AsyncIterable<UploadPart>) {
+export interface UploadHooks {
+  /**
+   * Called once the file is stored and before anything is committed, with what identifies the
+   * upload (fields and the file's SHA-256): the route claims the Idempotency-Key with it. A throw
+   * removes the blob again.
+   */
+  beforeCommit?: (fingerprint: { fields: UploadFields; sha256: string }) => Promise<void>
+}
+
+export async function uploadDocument(deps: DocumentDeps, principal: Principal, caseId: string, parts: AsyncIterable<UploadPart>, hooks: UploadHooks = {}) {
   const p = requireTenantPrincipal(principal)
   const scope = tenantScope(p)
   const precheck = await withTenant(deps.db, scope, (trx) => cases.findCase(trx, caseId))
@@ -127,6 +137,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
     }
     const blob = stored
     const m = meta
+    await hooks.beforeCommit?.({ fields: m, sha256: blob.sha256.toString('hex') })
     const row = await withTenant(deps.db, scope, async (trx) => {
       const c = await cases.lockCase(trx, caseId)
       if (!c) throw notFound('case')
@@ -160,14 +171,15 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
   }
 }
 
-/** The upload fulfils its checklist items; a case awaiting information returns to review once nothing is missing. */
+/** The upload fulfils its checklist items; a case awaiting information returns to review once every requested kind arrived. */
 async function updateChecklistOnUpload(trx: Parameters<Parameters<typeof withTenant>[2]>[0], c: cases.CaseRow, kind: DocumentKind): Promise<void> {
   const items = await cases.checklistOf(trx, [c.id])
   const fulfilled = items.filter((i) => satisfiesRequirement(i.document_kind as DocumentKind, kind)).map((i) => i.document_kind)
   await repo.markChecklist(trx, c.id, fulfilled, 'received', ['missing', 'rejected'])
   if (c.status !== 'awaiting_information') return
   const after = await cases.checklistOf(trx, [c.id])
-  if (after.some((i) => i.status === 'missing' || i.status === 'rejected')) return
+  if (after.some((i) => i.requested_at !== null && (i.status === 'missing' || i.status === 'rejected'))) return
+  await cases.clearRequested(trx, c.id)
   await applyTransition(trx, c, { action: 'information_received', actor: { kind: 'system', id: 'document-upload' }, reason: 'the requested documents arrived' })
 }
 

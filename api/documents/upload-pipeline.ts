@@ -64,13 +64,13 @@ export async function storeEncrypted(store: BlobStore, source: Readable, masterK
   const gate = new SniffGate()
   const meter = new Meter()
   const encrypted = createEncryptStream(dataKey)
-  try {
-    await Promise.all([pipeline(source, gate, meter, encrypted), store.write(blobName, encrypted)])
-  } catch (err) {
+  // Wait for both sides to settle before answering: a refusal must not go out while the store is
+  // still removing its temporary file.
+  const [piped, written] = await Promise.allSettled([pipeline(source, gate, meter, encrypted), store.write(blobName, encrypted)])
+  dataKey.fill(0)
+  if (piped.status === 'rejected' || written.status === 'rejected') {
     await store.delete(blobName)
-    throw err
-  } finally {
-    dataKey.fill(0)
+    throw piped.status === 'rejected' ? piped.reason : (written as PromiseRejectedResult).reason
   }
   if (!gate.contentType) throw new Problem(415, 'unsupported-media-type', 'only PDF, JPEG and PNG files are accepted')
   return { blobName, wrappedKey, sha256: meter.hash.digest(), sizeBytes: meter.bytes, contentType: gate.contentType }

@@ -2,7 +2,7 @@
 // body again with Idempotent-Replayed: true; same key, other body → 422; still in flight → 409.
 // Scoped per tenant (per key for the platform admin); kept at least 24 h (purged after 48 h).
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { inScope, isAdmin, type Principal } from '../auth/principal.js'
 import type { Db } from '../db/database.js'
@@ -14,7 +14,7 @@ declare module 'fastify' {
     idempotency: { ownerId: string; key: string } | null
   }
   interface FastifyContextConfig {
-    /** false for routes whose body is streamed (multipart): they cannot be hashed before the handler. */
+    /** false for routes whose body is streamed (multipart): they claim the key themselves once the body is read. */
     idempotent?: boolean
   }
 }
@@ -35,48 +35,77 @@ const canonical = (value: unknown): unknown => {
   return value
 }
 
-const requestHash = (request: FastifyRequest): Buffer =>
-  createHash('sha256')
-    .update(`${request.method} ${request.url}\n${JSON.stringify(canonical(request.body ?? null))}`)
-    .digest()
-
 const ownerOf = (p: Principal): string => (isAdmin(p) ? p.keyId : p.tenantId)
+
+export interface Replay {
+  status: number
+  body: string
+  headers: Record<string, string>
+}
+
+/** Thrown where a request turns out to repeat a completed one; the route answers with the replay. */
+export class IdempotentReplay extends Error {
+  constructor(readonly replay: Replay) {
+    super('idempotent replay')
+  }
+}
+
+/** The Idempotency-Key of a POST, validated; null when none was sent. */
+export function idempotencyKeyOf(request: FastifyRequest): string | null {
+  const header = request.headers['idempotency-key']
+  if (request.method !== 'POST' || header === undefined) return null
+  const key = Array.isArray(header) ? header[0] : header
+  if (!key || key.length > 255) {
+    throw invalidParams([{ name: 'header.Idempotency-Key', code: 'invalid-length', reason: 'must be 1 to 255 characters' }])
+  }
+  return key
+}
+
+/**
+ * Claims the request's key for a request with this hash: null when it may proceed (the response
+ * is stored when it is sent), the stored answer when it repeats a completed request; 422 for the
+ * same key with another request, 409 while the first is still in flight.
+ */
+export async function claimIdempotencyKey(db: Db, request: FastifyRequest, key: string, hash: Buffer): Promise<Replay | null> {
+  const ownerId = ownerOf(request.principal)
+  const outcome = await inScope(db, request.principal, async (trx) => {
+    if (await repo.claim(trx, ownerId, key, hash)) return null
+    const stored = await repo.find(trx, ownerId, key, IN_FLIGHT_STALE_SECONDS)
+    if (!stored) throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
+    if (!stored.request_hash.equals(hash)) throw new Problem(422, 'idempotency-key-reused', 'this Idempotency-Key was used with another request')
+    if (stored.status === 'in_flight') {
+      if (stored.stale && (await repo.takeOver(trx, ownerId, key, IN_FLIGHT_STALE_SECONDS))) return null
+      throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
+    }
+    return { status: stored.response_status ?? 200, body: stored.response_body ?? '', headers: stored.response_headers ?? {} }
+  })
+  if (!outcome) request.idempotency = { ownerId, key }
+  return outcome
+}
+
+export const sendReplay = (reply: FastifyReply, replay: Replay): FastifyReply =>
+  reply
+    .code(replay.status)
+    .headers({ ...replay.headers, 'Idempotent-Replayed': 'true' })
+    .serializer((payload: unknown) => payload as string)
+    .send(replay.body)
+
+/** The hash of a request whose body is known up front (JSON): method, URL and canonical body. */
+export const requestHash = (request: FastifyRequest, body: unknown = request.body): Buffer =>
+  createHash('sha256')
+    .update(`${request.method} ${request.url}\n${JSON.stringify(canonical(body ?? null))}`)
+    .digest()
 
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance, opts: { db: Db }) => {
     app.decorateRequest('idempotency', null)
 
     app.addHook('preHandler', async (request, reply) => {
-      const header = request.headers['idempotency-key']
-      if (request.method !== 'POST' || header === undefined || request.routeOptions.config.idempotent === false || !request.principal) return
-      const key = Array.isArray(header) ? header[0] : header
-      if (!key || key.length > 255) {
-        throw invalidParams([{ name: 'header.Idempotency-Key', code: 'invalid-length', reason: 'must be 1 to 255 characters' }])
-      }
-      const ownerId = ownerOf(request.principal)
-      const hash = requestHash(request)
-      const outcome = await inScope(opts.db, request.principal, async (trx) => {
-        if (await repo.claim(trx, ownerId, key, hash)) return { claimed: true as const }
-        const stored = await repo.find(trx, ownerId, key, IN_FLIGHT_STALE_SECONDS)
-        if (!stored) return { claimed: false as const, retry: true }
-        if (!stored.request_hash.equals(hash)) throw new Problem(422, 'idempotency-key-reused', 'this Idempotency-Key was used with another request')
-        if (stored.status === 'in_flight') {
-          if (stored.stale && (await repo.takeOver(trx, ownerId, key, IN_FLIGHT_STALE_SECONDS))) return { claimed: true as const }
-          throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
-        }
-        return { claimed: false as const, stored }
-      })
-      if (outcome.claimed) {
-        request.idempotency = { ownerId, key }
-        return
-      }
-      if ('retry' in outcome) throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
-      const { stored } = outcome
-      return reply
-        .code(stored.response_status ?? 200)
-        .headers({ ...(stored.response_headers ?? {}), 'Idempotent-Replayed': 'true' })
-        .serializer((payload: unknown) => payload as string)
-        .send(stored.response_body ?? '')
+      if (request.routeOptions.config.idempotent === false || !request.principal) return
+      const key = idempotencyKeyOf(request)
+      if (!key) return
+      const replay = await claimIdempotencyKey(opts.db, request, key, requestHash(request))
+      if (replay) return sendReplay(reply, replay)
     })
 
     app.addHook('onSend', async (request, reply, payload) => {
