@@ -37,6 +37,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create table outbox (
       id bigint generated always as identity primary key,
+      -- The BullMQ job id. Not the sequence: after a restore or a rebuilt database the sequence
+      -- starts over, and BullMQ would take a new row for an old, completed job and drop it.
+      job_key uuid not null unique default gen_random_uuid(),
       tenant_id uuid,
       queue text not null,
       job_name text not null,

@@ -1,5 +1,5 @@
-// The outbox relay: moves committed outbox rows into BullMQ. The job id is the outbox id, so a row
-// enqueued twice (a crash between enqueue and marking it dispatched) is still one job.
+// The outbox relay: moves committed outbox rows into BullMQ. The job id is the row's own key, so a
+// row enqueued twice (a crash between enqueue and marking it dispatched) is still one job.
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import { withAdmin, type Db, type Trx } from '../api/db/database.js'
@@ -8,6 +8,7 @@ import { outboxJobId, QUEUE_NAMES, type QueueName } from '../api/jobs/registry.j
 
 export interface OutboxRow {
   id: number
+  job_key: string
   tenant_id: string | null
   queue: string
   job_name: string
@@ -31,8 +32,8 @@ const isQueueName = (name: string): name is QueueName => (QUEUE_NAMES as readonl
 /** Pending rows, fair across tenants: the n-th row of every tenant comes before any (n+1)-th. */
 export async function pendingRows(trx: Trx, options: RelayOptions): Promise<OutboxRow[]> {
   const { rows } = await sql<OutboxRow>`
-    select id, tenant_id, queue, job_name, payload from (
-      select o.id, o.tenant_id, o.queue, o.job_name, o.payload,
+    select id, job_key, tenant_id, queue, job_name, payload from (
+      select o.id, o.job_key, o.tenant_id, o.queue, o.job_name, o.payload,
              row_number() over (partition by o.tenant_id order by o.id) as turn
       from outbox o
       where o.dispatched_at is null
@@ -54,7 +55,7 @@ export async function enqueueRows(queues: Queues, rows: OutboxRow[]): Promise<vo
   await Promise.all(
     [...byQueue].map(([queue, list]) =>
       queues[queue].addBulk(
-        list.map((row) => ({ name: row.job_name, data: row.payload, opts: { jobId: outboxJobId(row.id) } })),
+        list.map((row) => ({ name: row.job_name, data: row.payload, opts: { jobId: outboxJobId(row.job_key) } })),
       ),
     ),
   )

@@ -7,6 +7,7 @@ type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefine
 
 export interface OutboxTable {
   id: ColumnType<number, never, never>
+  job_key: Generated<string>
   tenant_id: ColumnType<string | null, string | null | undefined, string | null>
   queue: string
   job_name: string
@@ -241,7 +242,7 @@ type Exhaustive<T, L extends readonly (keyof T)[]> = Exclude<keyof T, L[number]>
 const columns = <T>() => <const L extends readonly (keyof T & string)[]>(list: Exhaustive<T, L>): L => list
 
 export const SCHEMA_COLUMNS = {
-  outbox: columns<OutboxTable>()(['id', 'tenant_id', 'queue', 'job_name', 'payload', 'created_at', 'dispatched_at']),
+  outbox: columns<OutboxTable>()(['id', 'job_key', 'tenant_id', 'queue', 'job_name', 'payload', 'created_at', 'dispatched_at']),
   regions: columns<RegionsTable>()(['id', 'name', 'created_at']),
   tenants: columns<TenantsTable>()(['id', 'region_id', 'municipality_code', 'name', 'role', 'status', 'created_at', 'updated_at']),
   staff: columns<StaffTable>()(['id', 'hub_tenant_id', 'name', 'email', 'role', 'skills', 'status', 'created_at', 'updated_at']),

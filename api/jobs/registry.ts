@@ -52,8 +52,8 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
   maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
 }
 
-/** Deterministic BullMQ job id for an outbox row: no ':' and not digits only (STYLE.md §16). */
-export const outboxJobId = (outboxId: number | string): string => `outbox-${outboxId}`
+/** Deterministic BullMQ job id for an outbox row (its job_key): no ':' and not digits only (STYLE.md §16). */
+export const outboxJobId = (jobKey: string): string => `outbox-${jobKey}`
 
 /** Key prefix of every BullMQ key; a hash tag keeps a queue on one Redis Cluster slot. */
 export const DEFAULT_QUEUE_PREFIX = '{regiobalie}'

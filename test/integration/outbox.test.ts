@@ -81,12 +81,12 @@ describe('the outbox', () => {
 })
 
 describe('the relay', () => {
-  it('moves every pending row into BullMQ with the outbox id as job id and marks it dispatched', async () => {
+  it('moves every pending row into BullMQ with the row job key as job id and marks it dispatched', async () => {
     await announce(5)
-    const ids = await withAdmin(database.db, (trx) => trx.selectFrom('outbox').select('id').orderBy('id').execute())
+    const keys = await withAdmin(database.db, (trx) => trx.selectFrom('outbox').select('job_key').orderBy('id').execute())
     expect(await relayOnce(database.db, queues)).toBe(5)
     expect(await pending()).toBe(0)
-    expect(await jobIds()).toEqual(ids.map((r) => outboxJobId(r.id)).sort())
+    expect(await jobIds()).toEqual(keys.map((r) => outboxJobId(r.job_key)).sort())
     expect(await relayOnce(database.db, queues)).toBe(0)
   })
 
@@ -102,6 +102,23 @@ describe('the relay', () => {
     const ids = await jobIds()
     expect(ids).toHaveLength(7)
     expect(new Set(ids).size).toBe(7)
+  })
+
+  it('relays the rows of a rebuilt database whose outbox ids start over (no clash with kept jobs)', async () => {
+    await sql`alter table outbox alter column id restart with 1`.execute(database.owner)
+    await announce(3)
+    expect(await relayOnce(database.db, queues)).toBe(3)
+    const rebuilt = await createTestDatabase(2)
+    try {
+      await withAdmin(rebuilt.db, async (trx) => {
+        for (let i = 0; i < 3; i += 1) await enqueueInTransaction(trx, 'maintenance', 'purge-dispatched-outbox', {})
+      })
+      expect(await relayOnce(rebuilt.db, queues)).toBe(3)
+    } finally {
+      await rebuilt.drop()
+    }
+    // Same outbox ids 1..3 in both databases, yet six jobs: none was taken for an earlier one.
+    expect(await jobIds()).toHaveLength(6)
   })
 
   it('keeps rows pending when Redis refuses them', async () => {
