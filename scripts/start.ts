@@ -9,7 +9,7 @@ import { prepare } from './setup.js'
 const here = dirname(fileURLToPath(import.meta.url))
 
 function run(name: string, script: string): ChildProcess {
-  return spawn(process.execPath, [join(here, '..', script)], { stdio: 'inherit', env: process.env }).on('error', (err) => {
+  return spawn(process.execPath, [join(here, '..', script)], { stdio: 'inherit' }).on('error', (err) => {
     console.error(`regiobalie: could not start ${name}: ${err.message}`)
   })
 }

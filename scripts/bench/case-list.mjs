@@ -1,17 +1,28 @@
 // Benchmark: listing cases at a million cases. Seeds 1,000,000 cases for one hub and two members
 // in a fresh database (regiobalie_bench_list), then times the list service — first page and a
 // page deep in the cursor walk — for every filter the list offers, as the hub and as a member.
-//   npm run bench:list            (PostgreSQL running; builds first; seeding takes about a minute)
+//   npm run bench:list [-- --cases 1000000 --runs 40]   (PostgreSQL running; builds first; seeding takes about a minute)
+// The database server is the one of the platform's configuration (api/config.ts).
 import { cpus, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import pg from 'pg'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const CASES = Number(process.env.BENCH_CASES ?? 1_000_000)
-const RUNS = Number(process.env.BENCH_RUNS ?? 40)
-const owner = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/regiobalie_bench_list'
-const app = process.env.APP_DATABASE_URL ?? 'postgres://regiobalie_api:regiobalie_api@127.0.0.1:5432/regiobalie_bench_list'
+const { values: args } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '40' } } })
+const CASES = Number(args.cases)
+const RUNS = Number(args.runs)
+
+const { loadConfig } = await import(join(ROOT, 'dist/api/config.js'))
+const config = loadConfig()
+const onBenchDb = (url) => {
+  const u = new URL(url)
+  u.pathname = '/regiobalie_bench_list'
+  return u.toString()
+}
+const owner = onBenchDb(config.databaseUrl)
+const app = onBenchDb(config.appDatabaseUrl)
 
 const { migrate } = await import(join(ROOT, 'dist/scripts/migrate.js'))
 const { createDb } = await import(join(ROOT, 'dist/api/db/database.js'))

@@ -2,20 +2,31 @@
 // The upload streams (sniff → hash → encrypt → disk), so the API's resident memory should grow by
 // far less than the 160 MiB in flight. Runs the compiled API as its own process on a fresh
 // database (regiobalie_bench) and samples its RSS from /proc every 20 ms.
-//   npm run bench:upload          (PostgreSQL and Redis running; builds first)
+//   npm run bench:upload [-- --clients 20 --mib 8]   (PostgreSQL and Redis running; builds first)
+// The database server and Redis are those of the platform's configuration (api/config.ts).
 import { spawn } from 'node:child_process'
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import pg from 'pg'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 20)
-const FILE_BYTES = Number(process.env.BENCH_FILE_BYTES ?? 8 * 1024 * 1024)
+const { values: args } = parseArgs({ options: { clients: { type: 'string', default: '20' }, mib: { type: 'string', default: '8' } } })
+const CLIENTS = Number(args.clients)
+const FILE_BYTES = Number(args.mib) * 1024 * 1024
 const PORT = 3917
-const owner = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/regiobalie_bench'
-const app = process.env.APP_DATABASE_URL ?? 'postgres://regiobalie_api:regiobalie_api@127.0.0.1:5432/regiobalie_bench'
+
+const { loadConfig } = await import(join(ROOT, 'dist/api/config.js'))
+const config = loadConfig()
+const onBenchDb = (url) => {
+  const u = new URL(url)
+  u.pathname = '/regiobalie_bench'
+  return u.toString()
+}
+const owner = onBenchDb(config.databaseUrl)
+const app = onBenchDb(config.appDatabaseUrl)
 
 const { migrate } = await import(join(ROOT, 'dist/scripts/migrate.js'))
 const { createDb } = await import(join(ROOT, 'dist/api/db/database.js'))
@@ -37,7 +48,7 @@ const member = demo.members[0]
 
 const blobDir = mkdtempSync(join(tmpdir(), 'regiobalie-bench-'))
 const api = spawn(process.execPath, [join(ROOT, 'dist/api/server.js')], {
-  env: { ...process.env, PORT: String(PORT), DATABASE_URL: owner, APP_DATABASE_URL: app, BLOB_DIR: blobDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
+  env: { PORT: String(PORT), DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, BLOB_DIR: blobDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
   stdio: ['ignore', 'inherit', 'inherit'],
 })
 const rssMiB = () => {
