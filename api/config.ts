@@ -24,6 +24,8 @@ export interface Config {
     readonly maxFieldBytes: number
     readonly maxParts: number
   }
+  /** Jobs of one tenant in flight per queue before the relay holds the rest back (fairness). */
+  readonly relayMaxInFlightPerTenant: number
   /** Key prefix of the BullMQ queues (several deployments can share one Redis). */
   readonly queuePrefix: string
   /** Queues this workers process consumes (null = all); the relay runs in every workers process. */
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     workerQueues: queueList(env, 'WORKER_QUEUES'),
     queuePrefix: env.QUEUE_PREFIX || DEFAULT_QUEUE_PREFIX,
+    relayMaxInFlightPerTenant: integer(env, 'RELAY_MAX_IN_FLIGHT_PER_TENANT', 50, 1, 100_000),
     // Derived from the master key when not set, so a fresh machine works; set it apart in production.
     bsnHashKey: env.BSN_HASH_KEY ? key32(env, 'BSN_HASH_KEY', '') : Buffer.from(masterKey).reverse(),
   })

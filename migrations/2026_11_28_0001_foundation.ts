@@ -45,10 +45,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       job_name text not null,
       payload jsonb not null,
       created_at timestamptz not null default now(),
-      dispatched_at timestamptz
+      dispatched_at timestamptz,
+      -- Set by the worker when the job finished for good (done, or failed its last attempt); the
+      -- relay counts rows dispatched and not yet finished as a tenant's jobs in flight.
+      finished_at timestamptz
     )`.execute(db)
   await sql`create index outbox_pending on outbox (tenant_id, id) where dispatched_at is null`.execute(db)
   await sql`create index outbox_dispatched_at on outbox (dispatched_at) where dispatched_at is not null`.execute(db)
+  await sql`create index outbox_in_flight on outbox (tenant_id, queue) where dispatched_at is not null and finished_at is null`.execute(db)
   await sql`alter table outbox enable row level security`.execute(db)
   await sql`alter table outbox force row level security`.execute(db)
   // A tenant's transaction may announce its own changes; only the relay (admin setting) reads them.

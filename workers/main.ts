@@ -12,7 +12,7 @@ import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { FilesystemBlobStore } from '../api/documents/blob-store.js'
-import { startRelay, type RelayHandle } from './relay.js'
+import { DEFAULT_RELAY_OPTIONS, markFinished, startRelay, type RelayHandle } from './relay.js'
 
 export interface WorkersHandle {
   close(): Promise<void>
@@ -35,7 +35,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   const prefix = config.queuePrefix
   const store = new FilesystemBlobStore(config.blobDir)
   const queues: Queues = createQueues(redis, prefix)
-  const relay: RelayHandle = startRelay(db, queues, logger)
+  const relay: RelayHandle = startRelay(db, queues, logger, { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant })
 
   const consumed = options.queues ?? QUEUE_NAMES
   const workers = consumed.map((queue) => {
@@ -49,7 +49,14 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       },
       { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
-    worker.on('failed', (job, err) => logger.warn({ queue, jobId: job?.id, err: err.message }, 'job failed'))
+    // A finished job frees its tenant's place in the relay's in-flight window.
+    const finished = (jobId: string | undefined) =>
+      markFinished(db, jobId).catch((err: unknown) => logger.warn({ queue, jobId, err: err instanceof Error ? err.message : String(err) }, 'could not mark job finished'))
+    worker.on('completed', (job) => void finished(job.id))
+    worker.on('failed', (job, err) => {
+      logger.warn({ queue, jobId: job?.id, err: err.message }, 'job failed')
+      if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) void finished(job.id)
+    })
     worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'))
     return worker
   })

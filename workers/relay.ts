@@ -20,27 +20,54 @@ export interface RelayOptions {
   batchSize: number
   /** Pause between rounds once the backlog is empty. */
   idleMs: number
+  /**
+   * At most this many jobs of one tenant in flight per queue (dispatched, not finished): the rest of
+   * a large tenant's backlog waits in PostgreSQL, so BullMQ holds a short, fair window.
+   */
+  maxInFlightPerTenant: number
+  /** A job dispatched longer ago than this no longer counts as in flight (its worker may have died). */
+  inFlightExpirySeconds: number
 }
 
-export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 250 }
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 250, maxInFlightPerTenant: 50, inFlightExpirySeconds: 900 }
 
 // One relay moves rows at a time across all worker processes; the others wait their turn.
 const RELAY_LOCK = 72_616_001
 
 const isQueueName = (name: string): name is QueueName => (QUEUE_NAMES as readonly string[]).includes(name)
 
-/** Pending rows, fair across tenants: the n-th row of every tenant comes before any (n+1)-th. */
+/**
+ * Pending rows, fair across tenants: per queue, the n-th row of every tenant comes before any
+ * (n+1)-th, and no tenant gets more than its cap of jobs in flight.
+ */
 export async function pendingRows(trx: Trx, options: RelayOptions): Promise<OutboxRow[]> {
   const { rows } = await sql<OutboxRow>`
-    select id, job_key, tenant_id, queue, job_name, payload from (
+    with in_flight as (
+      select tenant_id, queue, count(*) as n from outbox
+      where dispatched_at is not null and finished_at is null
+        and dispatched_at > now() - make_interval(secs => ${options.inFlightExpirySeconds})
+      group by tenant_id, queue
+    )
+    select p.id, p.job_key, p.tenant_id, p.queue, p.job_name, p.payload from (
       select o.id, o.job_key, o.tenant_id, o.queue, o.job_name, o.payload,
-             row_number() over (partition by o.tenant_id order by o.id) as turn
+             row_number() over (partition by o.tenant_id, o.queue order by o.id) as turn
       from outbox o
       where o.dispatched_at is null
-    ) pending
-    order by turn, id
+    ) p
+    left join in_flight f on f.tenant_id is not distinct from p.tenant_id and f.queue = p.queue
+    where p.turn + coalesce(f.n, 0) <= ${options.maxInFlightPerTenant}
+    order by p.turn, p.id
     limit ${options.batchSize}`.execute(trx)
   return rows
+}
+
+/** The worker's side: the job of this outbox row is finished for good. */
+export async function markFinished(db: Db, jobId: string | undefined): Promise<void> {
+  if (!jobId?.startsWith('outbox-')) return
+  const jobKey = jobId.slice('outbox-'.length)
+  await withAdmin(db, (trx) =>
+    trx.updateTable('outbox').set({ finished_at: sql`now()` }).where('job_key', '=', jobKey).where('finished_at', 'is', null).execute(),
+  )
 }
 
 /** Adds the rows to their queues; adding the same row again is a no-op in BullMQ (same job id). */

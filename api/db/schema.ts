@@ -14,6 +14,7 @@ export interface OutboxTable {
   payload: ColumnType<unknown, string, string>
   created_at: Timestamp
   dispatched_at: NullableTimestamp
+  finished_at: NullableTimestamp
 }
 
 export interface RegionsTable {
@@ -242,7 +243,7 @@ type Exhaustive<T, L extends readonly (keyof T)[]> = Exclude<keyof T, L[number]>
 const columns = <T>() => <const L extends readonly (keyof T & string)[]>(list: Exhaustive<T, L>): L => list
 
 export const SCHEMA_COLUMNS = {
-  outbox: columns<OutboxTable>()(['id', 'job_key', 'tenant_id', 'queue', 'job_name', 'payload', 'created_at', 'dispatched_at']),
+  outbox: columns<OutboxTable>()(['id', 'job_key', 'tenant_id', 'queue', 'job_name', 'payload', 'created_at', 'dispatched_at', 'finished_at']),
   regions: columns<RegionsTable>()(['id', 'name', 'created_at']),
   tenants: columns<TenantsTable>()(['id', 'region_id', 'municipality_code', 'name', 'role', 'status', 'created_at', 'updated_at']),
   staff: columns<StaffTable>()(['id', 'hub_tenant_id', 'name', 'email', 'role', 'skills', 'status', 'created_at', 'updated_at']),

@@ -41,6 +41,7 @@ describe('workers killed with SIGKILL mid-relay', () => {
       REDIS_URL,
       QUEUE_PREFIX: prefix,
       WORKER_QUEUES: '', // relay only: the jobs stay in Redis where the test can count them
+      RELAY_MAX_IN_FLIGHT_PER_TENANT: String(ROWS), // nothing consumes them, so nothing would free a place
       LOG_LEVEL: 'warn',
     }
     const first = run('workers/main.js', env)

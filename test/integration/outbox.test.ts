@@ -6,7 +6,7 @@ import { withAdmin, withTenant } from '../../api/db/database.js'
 import { enqueueInTransaction } from '../../api/jobs/outbox.js'
 import { closeQueues, createQueues, type Queues } from '../../api/jobs/queues.js'
 import { outboxJobId } from '../../api/jobs/registry.js'
-import { enqueueRows, pendingRows, relayOnce, DEFAULT_RELAY_OPTIONS } from '../../workers/relay.js'
+import { enqueueRows, markFinished, pendingRows, relayOnce, DEFAULT_RELAY_OPTIONS } from '../../workers/relay.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { REDIS_URL } from '../helpers/env.js'
 import { newRegion } from '../helpers/builders.js'
@@ -146,10 +146,34 @@ describe('the relay', () => {
     expect(batch.slice(4).every((r) => r.tenant_id === big.id)).toBe(true)
   })
 
+  it('holds a tenant back at its cap of jobs in flight per queue, and lets more through as they finish', async () => {
+    const region = await newRegion(database.db)
+    const [big, small] = region.members
+    const write = (tenantId: string, n: number) =>
+      withTenant(database.db, { tenantId, regionId: region.regionId }, async (trx) => {
+        for (let i = 0; i < n; i += 1) await enqueueInTransaction(trx, 'maintenance', 'purge-dispatched-outbox', {})
+      })
+    await write(big.id, 30)
+    await write(small.id, 3)
+    const options = { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: 10 }
+    expect(await relayOnce(database.db, queues, options)).toBe(13)
+    // The big tenant has 10 in flight: its backlog waits in PostgreSQL.
+    expect(await relayOnce(database.db, queues, options)).toBe(0)
+    const inFlight = await withAdmin(database.db, (trx) =>
+      trx.selectFrom('outbox').select('job_key').where('tenant_id', '=', big.id).where('dispatched_at', 'is not', null).orderBy('id').execute(),
+    )
+    for (const row of inFlight.slice(0, 4)) await markFinished(database.db, outboxJobId(row.job_key))
+    expect(await relayOnce(database.db, queues, options)).toBe(4)
+    // A job dispatched long ago no longer holds its place (its worker may have died).
+    await sql`update outbox set dispatched_at = now() - interval '1 hour' where finished_at is null and dispatched_at is not null`.execute(database.owner)
+    expect(await relayOnce(database.db, queues, options)).toBe(10)
+    expect(await pending()).toBe(6)
+  })
+
   it('moves each row once when two relays run at the same time', async () => {
     await announce(120)
     const other = createQueues(redis, prefix)
-    const options = { ...DEFAULT_RELAY_OPTIONS, batchSize: 25 }
+    const options = { ...DEFAULT_RELAY_OPTIONS, batchSize: 25, maxInFlightPerTenant: 1_000 }
     let moved = 0
     for (let round = 0; round < 20 && (await pending()) > 0; round += 1) {
       const [a, b] = await Promise.all([relayOnce(database.db, queues, options), relayOnce(database.db, other, options)])
