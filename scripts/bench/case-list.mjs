@@ -8,38 +8,15 @@ import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
+import { freshBenchDatabase, ROOT } from './bench-database.mjs'
 
-const ROOT = new URL('../..', import.meta.url).pathname
 const { values: args } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '40' } } })
 const CASES = Number(args.cases)
 const RUNS = Number(args.runs)
 
-const { loadConfig } = await import(join(ROOT, 'dist/api/config.js'))
-const config = loadConfig()
-const onBenchDb = (url) => {
-  const u = new URL(url)
-  u.pathname = '/regiobalie_bench_list'
-  return u.toString()
-}
-const owner = onBenchDb(config.databaseUrl)
-const app = onBenchDb(config.appDatabaseUrl)
-
-const { migrate } = await import(join(ROOT, 'dist/scripts/migrate.js'))
-const { createDb } = await import(join(ROOT, 'dist/api/db/database.js'))
-const { seedDemo } = await import(join(ROOT, 'dist/scripts/seed.js'))
+const { owner, db, demo } = await freshBenchDatabase('regiobalie_bench_list')
 const { listCases } = await import(join(ROOT, 'dist/api/cases/cases.service.js'))
 const { DEFAULT_SCOPES } = await import(join(ROOT, 'dist/api/auth/scopes.js'))
-
-const server = new URL(owner)
-const name = server.pathname.slice(1)
-server.pathname = '/postgres'
-const admin = new pg.Client({ connectionString: server.toString() })
-await admin.connect()
-await admin.query(`drop database if exists ${name} with (force)`)
-await admin.end()
-await migrate(owner, app)
-const db = createDb(app, { max: 4 })
-const demo = await seedDemo(db, '2020-01-01')
 
 const seedStart = Date.now()
 const ownerClient = new pg.Client({ connectionString: owner })

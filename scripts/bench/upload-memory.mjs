@@ -10,39 +10,14 @@ import { request } from 'node:http'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
+import { freshBenchDatabase, ROOT } from './bench-database.mjs'
 
-const ROOT = new URL('../..', import.meta.url).pathname
 const { values: args } = parseArgs({ options: { clients: { type: 'string', default: '20' }, mib: { type: 'string', default: '8' } } })
 const CLIENTS = Number(args.clients)
 const FILE_BYTES = Number(args.mib) * 1024 * 1024
 const PORT = 3917
 
-const { loadConfig } = await import(join(ROOT, 'dist/api/config.js'))
-const config = loadConfig()
-const onBenchDb = (url) => {
-  const u = new URL(url)
-  u.pathname = '/regiobalie_bench'
-  return u.toString()
-}
-const owner = onBenchDb(config.databaseUrl)
-const app = onBenchDb(config.appDatabaseUrl)
-
-const { migrate } = await import(join(ROOT, 'dist/scripts/migrate.js'))
-const { createDb } = await import(join(ROOT, 'dist/api/db/database.js'))
-const { seedDemo } = await import(join(ROOT, 'dist/scripts/seed.js'))
-
-// A fresh database each run.
-const server = new URL(owner)
-const name = server.pathname.slice(1)
-server.pathname = '/postgres'
-const admin = new pg.Client({ connectionString: server.toString() })
-await admin.connect()
-await admin.query(`drop database if exists ${name} with (force)`)
-await admin.end()
-await migrate(owner, app)
-const db = createDb(app, { max: 2 })
-const demo = await seedDemo(db, '2020-01-01')
+const { config, owner, app, db, demo } = await freshBenchDatabase('regiobalie_bench')
 await db.destroy()
 const member = demo.members[0]
 

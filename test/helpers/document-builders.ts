@@ -12,6 +12,7 @@ import { PNG } from 'pngjs'
 import { expect } from 'vitest'
 import type { components } from '../../openapi/types.gen.js'
 import { bearer } from './app.js'
+import { buildPdf } from './pdf-fixtures.js'
 
 export type DocumentJson = components['schemas']['Document']
 
@@ -128,23 +129,6 @@ export function jpegOf(width = 8, height = 8): Buffer {
   return encodeJpeg({ width, height, data }, 80).data
 }
 
-/** A PDF with a correct xref table (as in test/unit/integrity.test.ts). */
-function buildPdf(objects: Array<string | Buffer>): Buffer {
-  const parts: Buffer[] = [Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n', 'latin1')]
-  let length = parts[0]!.length
-  const offsets: number[] = []
-  objects.forEach((body, i) => {
-    offsets.push(length)
-    const chunk = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), Buffer.from(body), Buffer.from('\nendobj\n')])
-    parts.push(chunk)
-    length += chunk.length
-  })
-  const xref = [`xref\n0 ${objects.length + 1}\n`, '0000000000 65535 f \n']
-  for (const offset of offsets) xref.push(`${String(offset).padStart(10, '0')} 00000 n \n`)
-  xref.push(`trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`)
-  parts.push(Buffer.from(xref.join(''), 'latin1'))
-  return Buffer.concat(parts)
-}
 
 /** A valid one-page PDF; the text varies per call so two calls never give the same bytes. */
 export function minimalPdf(text = `Geboorteakte ${(seed += 1)}`): Buffer {
