@@ -9,7 +9,7 @@ COPY workers workers
 COPY migrations migrations
 COPY scripts scripts
 COPY openapi openapi
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 BLOB_DIR=/data/blobs

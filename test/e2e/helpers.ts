@@ -7,6 +7,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** End-to-end tests run the compiled processes, exactly as `npm start` does. */
 export function build(): void {
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' })
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'copy-assets.mjs')], { stdio: 'inherit' })
 }
 
 export interface Proc {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { COUNTRIES, findCountry, isCountryCode, isEuMemberOn, isIsoDate } from '../../api/domain/countries.js'
+import { parseCsv } from '../../api/domain/data/csv.js'
 import {
   MUNICIPALITIES,
   findMunicipality,
@@ -12,34 +13,6 @@ import {
 
 // The CSVs the data files were converted from, when the shared folder sits next to the project.
 const sharedCsv = (name: string): string => fileURLToPath(new URL(`../../../shared/data/${name}`, import.meta.url))
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"') quoted = true
-    else if (c === ',') {
-      row.push(field)
-      field = ''
-    } else if (c === '\n') {
-      row.push(field)
-      rows.push(row)
-      row = []
-      field = ''
-    } else if (c !== '\r') field += c
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field])
-  return rows
-}
 
 const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
