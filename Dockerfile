@@ -18,7 +18,7 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY openapi openapi
-RUN mkdir -p /data/blobs && chown -R node:node /data
+RUN mkdir -p /data/blobs /app/.data && chown -R node:node /data /app/.data
 USER node
 EXPOSE 3000
 CMD ["node", "dist/api/server.js"]
