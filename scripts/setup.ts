@@ -14,7 +14,7 @@ import { isEmpty, seedDemo, type DemoRegion } from './seed.js'
 
 const DEMO_FILE = join(process.cwd(), '.data', 'demo-keys.json')
 
-function printDemo(demo: DemoRegion, config: Config): void {
+export function printDemo(demo: DemoRegion, config: Config): void {
   const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
   const member = demo.members[0]!
   console.log(`
@@ -30,7 +30,8 @@ Docs: ${base}/docs
 `)
 }
 
-export async function prepare(config: Config): Promise<void> {
+/** Prepares the deployment; returns the demo region to show, if there is one. */
+export async function prepare(config: Config): Promise<DemoRegion | null> {
   const problems = (await Promise.all([checkPostgres(config.databaseUrl), checkRedis(config.redisUrl)])).filter(Boolean)
   if (problems.length > 0) {
     for (const p of problems) console.error(`regiobalie: ${p}`)
@@ -48,20 +49,24 @@ export async function prepare(config: Config): Promise<void> {
       mkdirSync(dirname(DEMO_FILE), { recursive: true })
       writeFileSync(DEMO_FILE, JSON.stringify(demo, null, 2), { mode: 0o600 })
       chmodSync(DEMO_FILE, 0o600)
-      printDemo(demo, config)
+      return demo
     } else if (existsSync(DEMO_FILE)) {
-      printDemo(JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as DemoRegion, config)
+      return JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as DemoRegion
     } else {
       console.log('regiobalie: the database has tenants already; no demo seeded')
     }
+    return null
   } finally {
     await db.destroy()
   }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  prepare(loadConfig()).catch((err: unknown) => {
-    console.error(`regiobalie: setup failed: ${err instanceof Error ? err.message : String(err)}`)
-    process.exit(1)
-  })
+  const config = loadConfig()
+  prepare(config)
+    .then((demo) => demo && printDemo(demo, config))
+    .catch((err: unknown) => {
+      console.error(`regiobalie: setup failed: ${err instanceof Error ? err.message : String(err)}`)
+      process.exit(1)
+    })
 }

@@ -3,10 +3,24 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadConfig } from '../api/config.js'
-import { prepare } from './setup.js'
+import { loadConfig, type Config } from '../api/config.js'
+import { prepare, printDemo } from './setup.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
+
+async function untilHealthy(config: Config, timeoutMs = 60_000): Promise<boolean> {
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/healthz`
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return true
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return false
+}
 
 function run(name: string, script: string): ChildProcess {
   return spawn(process.execPath, [join(here, '..', script)], { stdio: 'inherit' }).on('error', (err) => {
@@ -16,7 +30,7 @@ function run(name: string, script: string): ChildProcess {
 
 async function main(): Promise<void> {
   const config = loadConfig()
-  await prepare(config)
+  const demo = await prepare(config)
   const children = new Map<string, ChildProcess>([
     ['api', run('api', 'api/server.js')],
     ['workers', run('workers', 'workers/main.js')],
@@ -28,6 +42,12 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => stop('SIGTERM'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  // The curl line is shown once the API answers, so a newcomer can paste it straight away.
+  if (demo) {
+    void untilHealthy(config).then((up) => {
+      if (up && !stopping) printDemo(demo, config)
+    })
+  }
   let failed = false
   await Promise.all(
     [...children].map(
