@@ -8,7 +8,7 @@ import { withTenantOf, type Db } from '../api/db/database.js'
 import { createDecryptStream, unwrapDataKey } from '../api/documents/blob-crypto.js'
 import type { BlobStore } from '../api/documents/blob-store.js'
 import * as docs from '../api/documents/documents.repository.js'
-import { checkIntegrity } from '../api/documents/integrity.js'
+import { checkIntegrityIsolated } from '../api/documents/integrity-isolated.js'
 import { findCaseType } from '../api/domain/case-types.js'
 import type { DocumentKind } from '../api/domain/document-kinds.js'
 import { reviewDocument } from '../api/domain/review.js'
@@ -46,7 +46,7 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
   const { d, c, duplicateOf } = found
   const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
   const bytes = await readAll(deps.store.read(d.blob_name).pipe(createDecryptStream(dataKey)), d.size_bytes)
-  const integrity = await checkIntegrity(d.content_type, bytes)
+  const integrity = await checkIntegrityIsolated(d.content_type, bytes)
   const outcome = reviewDocument({
     kind: d.kind as DocumentKind,
     issuingCountry: d.issuing_country,

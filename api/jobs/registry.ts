@@ -46,8 +46,8 @@ export interface QueuePolicy {
 
 export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
   'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
-  // Decoding a large image or PDF runs on the worker's thread and can take tens of seconds.
-  'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 180_000 },
+  // Decoding runs in a worker thread (api/documents/integrity-isolated.ts), two documents at a time.
+  'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 2, lockMs: 60_000 },
   notifications: { attempts: 8, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
   maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
 }
