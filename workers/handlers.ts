@@ -8,6 +8,7 @@ import { runIntakeChecks } from './case-intake.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
 import { publishCaseEvent } from './notifications.js'
+import { shredExpiredDocuments } from './retention.js'
 
 export interface JobContext {
   db: Db
@@ -34,5 +35,6 @@ export const handlers = {
   maintenance: {
     'purge-dispatched-outbox': (_payload, ctx) => purgeDispatchedOutbox(ctx.db),
     'purge-idempotency-keys': (_payload, ctx) => purgeIdempotencyKeys(ctx.db),
+    'shred-expired-documents': (_payload, ctx) => shredExpiredDocuments(ctx.db, ctx.store),
   },
 } satisfies Handlers

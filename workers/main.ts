@@ -64,6 +64,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   // Recurring maintenance is a BullMQ job scheduler: one mechanism for recurring work.
   await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
   await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
+  await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
   logger.info({ queues: consumed }, 'workers started')
 
   return {
