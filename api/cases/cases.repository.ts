@@ -2,7 +2,7 @@
 // sure only the case's member and hub see its rows, the explicit tenant filters use the indexes.
 import { sql, type Insertable, type Selectable } from 'kysely'
 import type { Trx } from '../db/database.js'
-import { afterCursor } from '../db/keyset.js'
+import { newestFirstPage } from '../db/keyset.js'
 import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson } from '../db/schema.js'
 import type { Page } from '../pagination.js'
 
@@ -77,7 +77,7 @@ export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<Cas
   if (filter.caseType) q = q.where('case_type', '=', filter.caseType)
   if (filter.assignedStaffId) q = q.where('assigned_staff_id', '=', filter.assignedStaffId)
   if (filter.memberTenantId) q = q.where('member_tenant_id', '=', filter.memberTenantId)
-  return q.where(afterCursor(page)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute()
+  return q.$call(newestFirstPage(page)).execute()
 }
 
 export const insertChecklist = async (trx: Trx, c: CaseRow, kinds: string[]): Promise<void> => {

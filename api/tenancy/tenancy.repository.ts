@@ -2,7 +2,7 @@
 // inside a transaction that has either a tenant or the admin setting.
 import type { Selectable } from 'kysely'
 import type { Trx } from '../db/database.js'
-import { afterCursor } from '../db/keyset.js'
+import { newestFirstPage } from '../db/keyset.js'
 import type { AgreementsTable, ApiKeysTable, RegionsTable, StaffTable, TenantsTable } from '../db/schema.js'
 import type { Page } from '../pagination.js'
 
@@ -19,7 +19,7 @@ export const findRegion = (trx: Trx, id: string): Promise<RegionRow | undefined>
   trx.selectFrom('regions').selectAll().where('id', '=', id).executeTakeFirst()
 
 export const listRegions = (trx: Trx, page: Page): Promise<RegionRow[]> =>
-  trx.selectFrom('regions').selectAll().where(afterCursor(page)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute()
+  trx.selectFrom('regions').selectAll().$call(newestFirstPage(page)).execute()
 
 export const findTenant = (trx: Trx, id: string): Promise<TenantRow | undefined> =>
   trx.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst()
@@ -36,10 +36,10 @@ export const insertTenant = (
 ): Promise<TenantRow> => trx.insertInto('tenants').values(values).returningAll().executeTakeFirstOrThrow()
 
 export const listTenants = (trx: Trx, page: Page, filter: { regionId?: string; onlyId?: string }): Promise<TenantRow[]> => {
-  let q = trx.selectFrom('tenants').selectAll().where(afterCursor(page))
+  let q = trx.selectFrom('tenants').selectAll()
   if (filter.regionId) q = q.where('region_id', '=', filter.regionId)
   if (filter.onlyId) q = q.where('id', '=', filter.onlyId)
-  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute()
+  return q.$call(newestFirstPage(page)).execute()
 }
 
 export const setTenantStatus = (trx: Trx, id: string, status: 'active' | 'suspended'): Promise<TenantRow | undefined> =>
@@ -63,10 +63,7 @@ export const listApiKeys = (trx: Trx, tenantId: string, page: Page): Promise<Api
     .selectFrom('api_keys')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where(afterCursor(page))
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(page.limit + 1)
+    .$call(newestFirstPage(page))
     .execute()
 
 export const revokeApiKey = async (trx: Trx, tenantId: string, keyId: string): Promise<boolean> => {
@@ -119,10 +116,7 @@ export const listStaff = (trx: Trx, hubTenantId: string, page: Page): Promise<St
     .selectFrom('staff')
     .selectAll()
     .where('hub_tenant_id', '=', hubTenantId)
-    .where(afterCursor(page))
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(page.limit + 1)
+    .$call(newestFirstPage(page))
     .execute()
 
 export const updateStaff = (

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { newSubject, send, submitCase, toIntake, type CaseJson } from '../helpers/case-builders.js'
 import { expectOk, expectProblem } from '../helpers/tenancy-builders.js'
+import type { components } from '../../openapi/types.gen.js'
 
 let t: TestApp
 let adminKey: string
@@ -22,16 +23,7 @@ beforeAll(async () => {
 })
 afterAll(async () => t.close())
 
-interface EntryJson {
-  id: string
-  caseId: string
-  documentId: string | null
-  actorTenantId: string
-  actor: { kind: string; id: string }
-  action: string
-  purpose: string
-  at: string
-}
+type EntryJson = components['schemas']['AccessLogEntry']
 type EntryList = { items: EntryJson[]; nextCursor: string | null }
 
 const search = (key: string, body: object) => send(t.app, 'POST', '/v1/access-log/search', key, body)

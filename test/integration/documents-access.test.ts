@@ -14,6 +14,7 @@ import { ADMIN, newAdminKey, newRegion, type RegionFixture } from '../helpers/bu
 import { send, submitCase, type CaseJson } from '../helpers/case-builders.js'
 import { fieldParts, filePart, listFiles, minimalPdf, pngOf, postMultipart, uploadOk, type DocumentJson } from '../helpers/document-builders.js'
 import { expectOk, expectProblem } from '../helpers/tenancy-builders.js'
+import type { components } from '../../openapi/types.gen.js'
 
 let t: TestApp
 let blobDir: string
@@ -41,15 +42,7 @@ afterAll(async () => {
   await rm(blobDir, { recursive: true, force: true })
 })
 
-interface EntryJson {
-  caseId: string
-  documentId: string | null
-  actorTenantId: string
-  actor: { kind: string; id: string }
-  action: string
-  purpose: string
-  at: string
-}
+type EntryJson = components['schemas']['AccessLogEntry']
 
 const entries = async (key: string, caseId: string): Promise<EntryJson[]> =>
   expectOk<{ items: EntryJson[] }>(await send(t.app, 'POST', '/v1/access-log/search', key, { caseId })).items
