@@ -77,7 +77,13 @@ const TABLE: [DocumentKind, string, string, LegalisationRequirement, string[]][]
   ['birth_certificate', 'AF', '2024-05-01', LEGALISATION, []], // confirmed "not listed" (table of 2024-07-29)
   ['birth_certificate', 'AF', '2025-01-15', LEGALISATION, [DATE]], // later than that table
   ['marriage_certificate', 'CM', '2023-01-01', LEGALISATION, []],
-  ['marriage_certificate', 'DZ', '2026-10-01', LEGALISATION, [DATE]],
+  // Algeria: a party from 2026-07-09 (accession 2025-11-05), Viet Nam from 2026-09-11, Senegal since 2023-03-23
+  ['marriage_certificate', 'DZ', '2026-07-08', LEGALISATION, []],
+  ['marriage_certificate', 'DZ', '2026-07-09', APOSTILLE, []],
+  ['birth_certificate', 'VN', '2026-09-10', LEGALISATION, []],
+  ['birth_certificate', 'VN', '2026-09-11', APOSTILLE, []],
+  ['birth_certificate', 'SN', '2023-03-22', LEGALISATION, []],
+  ['birth_certificate', 'SN', '2023-03-23', APOSTILLE, []],
   ['birth_certificate', 'ER', '2025-03-10', LEGALISATION, [DATE]], // no apostille data at all
   ['birth_certificate', 'SY', '2024-01-01', LEGALISATION, [DATE]],
   ['marriage_certificate', 'TH', '2026-01-15', LEGALISATION, [DATE]],
