@@ -21,4 +21,4 @@ COPY openapi openapi
 RUN mkdir -p /data/blobs /app/.data && chown -R node:node /data /app/.data
 USER node
 EXPOSE 3000
-CMD ["node", "dist/api/server.js"]
+CMD ["node", "dist/api/http/server.js"]

@@ -1,4 +1,4 @@
-import { invalidParams } from './errors.js'
+import { invalidFields } from './domain/errors.js'
 
 // Keyset pagination, newest first, on (created_at, id): stable while rows are inserted, because a
 // page starts strictly after the last row the client saw.
@@ -24,7 +24,7 @@ export function parsePage(query: PageQuery): Page {
     if (!createdAt || Number.isNaN(createdAt.getTime()) || typeof decoded.i !== 'string' || !UUID.test(decoded.i)) throw new Error('bad')
     return { limit, after: { createdAt, id: decoded.i } }
   } catch {
-    throw invalidParams([{ name: 'query.cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
+    throw invalidFields([{ name: 'query.cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
   }
 }
 

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const demo = await prepare(config)
   const children = new Map<string, ChildProcess>([
-    ['api', run('api', 'api/server.js')],
+    ['api', run('api', 'api/http/server.js')],
     ['workers', run('workers', 'workers/main.js')],
   ])
   let stopping = false

@@ -5,7 +5,7 @@ import { tenantScope, type Principal, type TenantPrincipal } from '../auth/princ
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import { bsnHash } from '../domain/bsn-hash.js'
 import { isValidBsn } from '../domain/bsn.js'
-import { invalidParams, Problem } from '../errors.js'
+import { invalidFields, DomainError } from '../domain/errors.js'
 import type { CaseRow } from '../cases/cases.repository.js'
 import * as repo from './access-log.repository.js'
 
@@ -35,7 +35,7 @@ export async function recordRead(trx: Trx, principal: TenantPrincipal, c: CaseRo
 }
 
 export const requireTenantPrincipal = (p: Principal): TenantPrincipal => {
-  if (p.kind === 'admin') throw new Problem(403, 'forbidden', 'the platform administrator does not read case data')
+  if (p.kind === 'admin') throw new DomainError('forbidden', 'forbidden', 'the platform administrator does not read case data')
   return p
 }
 
@@ -58,13 +58,13 @@ export async function searchAccessLog(
 ) {
   const p = requireTenantPrincipal(principal)
   if (input.bsn !== undefined && !isValidBsn(input.bsn)) {
-    throw invalidParams([{ name: 'bsn', code: 'invalid-bsn', reason: 'is not a valid BSN (11-proef)' }])
+    throw invalidFields([{ name: 'bsn', code: 'invalid-bsn', reason: 'is not a valid BSN (11-proef)' }])
   }
   const limit = input.limit ?? 25
   let beforeId: number | null = null
   if (input.cursor !== undefined) {
     beforeId = /^[1-9]\d{0,15}$/.test(input.cursor) ? Number(input.cursor) : null
-    if (beforeId === null) throw invalidParams([{ name: 'cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
+    if (beforeId === null) throw invalidFields([{ name: 'cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
   }
   const rows = await withTenant(db, tenantScope(p), (trx) =>
     repo.searchEntries(

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../db/database.js'
-import { Problem } from '../errors.js'
+import { DomainError } from '../domain/errors.js'
 import { hashApiKey } from './keys.js'
 import type { Principal } from './principal.js'
 import { isScope, type Scope } from './scopes.js'
@@ -20,7 +20,7 @@ interface KeyRow {
 }
 
 const unauthorized = (detail: string) =>
-  new Problem(401, 'unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer realm="regiobalie"' } })
+  new DomainError('unauthenticated', 'unauthorized', detail)
 
 /** The bearer token of an Authorization header, or null. */
 export function bearerToken(header: string | undefined): string | null {
@@ -42,7 +42,7 @@ export async function authenticate(db: Db, authorization: string | undefined): P
   const scopes = new Set<Scope>(row.scopes.filter(isScope))
   if (row.kind === 'admin') return { kind: 'admin', keyId: row.key_id, scopes }
   if (!row.tenant_id || !row.region_id || !row.tenant_role) throw unauthorized('the API key is unknown or revoked')
-  if (row.tenant_status !== 'active') throw new Problem(403, 'tenant-suspended', 'this municipality is suspended on the platform')
+  if (row.tenant_status !== 'active') throw new DomainError('forbidden', 'tenant-suspended', 'this municipality is suspended on the platform')
   if (row.kind === 'client') {
     return { kind: 'client', keyId: row.key_id, scopes, tenantId: row.tenant_id, tenantRole: row.tenant_role, regionId: row.region_id }
   }

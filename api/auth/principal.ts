@@ -1,6 +1,6 @@
 import { withAdmin, withTenant, type Db, type TenantScope, type Trx } from '../db/database.js'
 import type { StaffRole, TenantRole } from '../db/schema.js'
-import { Problem } from '../errors.js'
+import { DomainError } from '../domain/errors.js'
 import type { Scope } from './scopes.js'
 
 interface Base {
@@ -37,7 +37,7 @@ export const tenantScope = (p: TenantPrincipal): TenantScope => ({ tenantId: p.t
 
 /** Refuses a principal that is not the platform admin (defence in depth behind the scope check). */
 export function requireAdmin(p: Principal): asserts p is AdminPrincipal {
-  if (p.kind !== 'admin') throw new Problem(403, 'forbidden', 'only the platform administrator may do this')
+  if (p.kind !== 'admin') throw new DomainError('forbidden', 'forbidden', 'only the platform administrator may do this')
 }
 
 export const isLeadOf = (p: Principal, hubTenantId: string): boolean =>

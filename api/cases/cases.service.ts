@@ -9,7 +9,7 @@ import { bsnInvalidReason } from '../domain/bsn.js'
 import { isValidIsoDate, workingDaysAfter } from '../domain/calendar.js'
 import { findCaseType, requiredDocumentsFor, type IprMatter } from '../domain/case-types.js'
 import { isCountryCode } from '../domain/countries.js'
-import { invalidParams, notFound, Problem, type InvalidParam } from '../errors.js'
+import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import { parsePage, toPage, type PageQuery } from '../pagination.js'
 import { dutchDate } from '../time.js'
@@ -33,7 +33,7 @@ export interface SubmitInput {
 
 /** Field rules the schema cannot express (11-proef, real dates, ISO countries, iprMatter). */
 function validateSubmission(input: SubmitInput, today: string): void {
-  const problems: InvalidParam[] = []
+  const problems: InvalidField[] = []
   const { subject } = input
   if (subject.bsn !== undefined) {
     const reason = bsnInvalidReason(subject.bsn)
@@ -56,7 +56,7 @@ function validateSubmission(input: SubmitInput, today: string): void {
   if (input.caseType !== 'ipr_assessment' && input.iprMatter) {
     problems.push({ name: 'iprMatter', code: 'not-allowed', reason: 'applies to ipr_assessment only' })
   }
-  if (problems.length > 0) throw invalidParams(problems)
+  if (problems.length > 0) throw invalidFields(problems)
 }
 
 const actorOf = (p: TenantPrincipal): Actor =>
@@ -67,17 +67,17 @@ const withCaseScope = <T>(deps: CaseDeps, p: TenantPrincipal, fn: Parameters<typ
 export async function submitCase(deps: CaseDeps, principal: Principal, input: SubmitInput) {
   const p = requireTenantPrincipal(principal)
   if (p.tenantRole !== 'member' || p.kind !== 'client') {
-    throw new Problem(403, 'forbidden', 'cases are submitted by a member municipality’s client, not by a hub')
+    throw new DomainError('forbidden', 'forbidden', 'cases are submitted by a member municipality’s client, not by a hub')
   }
   const now = deps.now?.() ?? new Date()
   const today = dutchDate(now)
   validateSubmission(input, today)
   const definition = findCaseType(input.caseType, today)
-  if (!definition) throw new Problem(422, 'case-type-not-available', `${input.caseType} is not in the catalogue on ${today}`)
+  if (!definition) throw new DomainError('refused', 'case-type-not-available', `${input.caseType} is not in the catalogue on ${today}`)
   const iprMatter = (input.iprMatter ?? null) as IprMatter | null
   return withCaseScope(deps, p, async (trx) => {
     const agreement = await repo.agreementOn(trx, p.tenantId, input.caseType, today)
-    if (!agreement) throw new Problem(422, 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
+    if (!agreement) throw new DomainError('refused', 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
     const year = Number(today.slice(0, 4))
     const number = await repo.nextReferenceNumber(trx, agreement.hub_tenant_id, year)
     const created = await repo.insertCase(trx, {
@@ -124,11 +124,11 @@ export async function listCases(deps: CaseDeps, principal: Principal, query: Lis
   const p = requireTenantPrincipal(principal)
   const page = parsePage(query)
   if (query.memberTenantId && p.tenantRole !== 'hub') {
-    throw invalidParams([{ name: 'query.memberTenantId', code: 'hub-only', reason: 'filters a hub’s list; a member sees its own cases' }])
+    throw invalidFields([{ name: 'query.memberTenantId', code: 'hub-only', reason: 'filters a hub’s list; a member sees its own cases' }])
   }
   let assignedStaffId: string | undefined
   if (query.assignedTo === 'me') {
-    if (p.kind !== 'staff') throw invalidParams([{ name: 'query.assignedTo', code: 'staff-only', reason: '"me" needs a staff key' }])
+    if (p.kind !== 'staff') throw invalidFields([{ name: 'query.assignedTo', code: 'staff-only', reason: '"me" needs a staff key' }])
     assignedStaffId = p.staffId
   } else if (query.assignedTo) {
     assignedStaffId = query.assignedTo
@@ -198,7 +198,7 @@ async function act(
 
 const requireAssignedSpecialist = (c: repo.CaseRow, p: TenantPrincipal): void => {
   if (p.kind !== 'staff' || c.assigned_staff_id !== p.staffId) {
-    throw new Problem(403, 'not-assigned', 'only the specialist assigned to this case may do this')
+    throw new DomainError('forbidden', 'not-assigned', 'only the specialist assigned to this case may do this')
   }
 }
 
@@ -207,13 +207,13 @@ export const withdrawCase = (deps: CaseDeps, principal: Principal, caseId: strin
 
 export const assignCase = (deps: CaseDeps, principal: Principal, caseId: string, input: { staffId: string }, expectedVersion: number | null) =>
   act(deps, principal, caseId, expectedVersion, async (c, p, trx) => {
-    if (p.kind !== 'staff' || p.tenantId !== c.hub_tenant_id) throw new Problem(403, 'forbidden', 'cases are assigned by hub staff')
-    if (p.staffRole !== 'lead' && input.staffId !== p.staffId) throw new Problem(403, 'forbidden', 'a specialist may assign a case to himself only')
+    if (p.kind !== 'staff' || p.tenantId !== c.hub_tenant_id) throw new DomainError('forbidden', 'forbidden', 'cases are assigned by hub staff')
+    if (p.staffRole !== 'lead' && input.staffId !== p.staffId) throw new DomainError('forbidden', 'forbidden', 'a specialist may assign a case to himself only')
     const staff = await repo.findStaffMember(trx, input.staffId)
     if (!staff || staff.hub_tenant_id !== c.hub_tenant_id || staff.status !== 'active') {
-      throw new Problem(422, 'unknown-staff', 'no active staff member of this hub has that id')
+      throw new DomainError('refused', 'unknown-staff', 'no active staff member of this hub has that id')
     }
-    if (!staff.skills.includes(c.case_type)) throw new Problem(422, 'staff-lacks-skill', `that staff member lacks the skill ${c.case_type}`)
+    if (!staff.skills.includes(c.case_type)) throw new DomainError('refused', 'staff-lacks-skill', `that staff member lacks the skill ${c.case_type}`)
     return { action: 'assign', changes: { assigned_staff_id: staff.id } }
   })
 
@@ -243,7 +243,7 @@ export const decideCase = (
     if (c.status === 'in_review' || c.status === 'scheduled') {
       const open = (await repo.checklistOf(trx, [c.id])).filter((i) => i.status !== 'accepted')
       if (open.length > 0) {
-        throw new Problem(409, 'checklist-incomplete', `not yet accepted: ${open.map((i) => i.document_kind).join(', ')}`)
+        throw new DomainError('conflict', 'checklist-incomplete', `not yet accepted: ${open.map((i) => i.document_kind).join(', ')}`)
       }
     }
     return { action: 'decide', reason: input.note, changes: { decision_outcome: input.outcome, decision_note: input.note, decided_at: new Date() } }
@@ -251,6 +251,6 @@ export const decideCase = (
 
 export const closeCase = (deps: CaseDeps, principal: Principal, caseId: string, expectedVersion: number | null) =>
   act(deps, principal, caseId, expectedVersion, async (c, p) => {
-    if (p.tenantId !== c.hub_tenant_id) throw new Problem(403, 'forbidden-action', 'a case is closed by its hub')
+    if (p.tenantId !== c.hub_tenant_id) throw new DomainError('forbidden', 'forbidden-action', 'a case is closed by its hub')
     return { action: 'close' }
   })

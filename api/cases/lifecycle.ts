@@ -3,7 +3,7 @@
 // event through the outbox — all in the caller's transaction.
 import type { Trx } from '../db/database.js'
 import { nextStatus, type ActorKind, type CaseAction, type CaseStatus } from '../domain/case-state.js'
-import { Problem } from '../errors.js'
+import { DomainError } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import * as repo from './cases.repository.js'
 
@@ -24,7 +24,7 @@ export interface TransitionInput {
 
 export async function applyTransition(trx: Trx, current: repo.CaseRow, input: TransitionInput): Promise<repo.CaseRow> {
   if (input.expectedVersion !== undefined && input.expectedVersion !== null && input.expectedVersion !== current.version) {
-    throw new Problem(412, 'version-mismatch', `the case is at version ${current.version}, not ${input.expectedVersion}; read it again`)
+    throw new DomainError('stale', 'version-mismatch', `the case is at version ${current.version}, not ${input.expectedVersion}; read it again`)
   }
   const to = nextStatus(current.status as CaseStatus, input.action, input.actor.kind)
   const version = current.version + 1

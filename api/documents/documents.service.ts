@@ -11,7 +11,7 @@ import { isOpen, type CaseStatus } from '../domain/case-state.js'
 import { satisfiesRequirement } from '../domain/case-types.js'
 import { isCountryCode } from '../domain/countries.js'
 import { isDocumentKind, type DocumentKind } from '../domain/document-kinds.js'
-import { invalidParams, notFound, Problem, type InvalidParam } from '../errors.js'
+import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import { dutchDate } from '../time.js'
 import { createDecryptStream, unwrapDataKey } from './blob-crypto.js'
@@ -44,7 +44,7 @@ interface UploadFields {
 }
 
 function validateFields(fields: Partial<Record<Field, string>>, today: string): UploadFields {
-  const problems: InvalidParam[] = []
+  const problems: InvalidField[] = []
   const { kind, issuingCountry, language, issuedOn, expiresOn } = fields
   if (!kind) problems.push({ name: 'kind', code: 'required', reason: 'is required' })
   else if (!isDocumentKind(kind)) problems.push({ name: 'kind', code: 'not-allowed', reason: 'is not a known document kind' })
@@ -56,7 +56,7 @@ function validateFields(fields: Partial<Record<Field, string>>, today: string): 
     if (value !== undefined && !isValidIsoDate(value)) problems.push({ name, code: 'invalid-date', reason: 'is not a calendar date YYYY-MM-DD' })
   }
   if (issuedOn && isValidIsoDate(issuedOn) && issuedOn > today) problems.push({ name: 'issuedOn', code: 'date-in-future', reason: 'lies in the future' })
-  if (problems.length > 0) throw invalidParams(problems)
+  if (problems.length > 0) throw invalidFields(problems)
   return { kind: kind as DocumentKind, issuingCountry: issuingCountry!, language: language!, issuedOn: issuedOn ?? null, expiresOn: expiresOn ?? null }
 }
 
@@ -69,19 +69,19 @@ function multipartProblem(err: unknown): unknown {
   const code = (err as { code?: unknown }).code
   switch (code) {
     case 'FST_REQ_FILE_TOO_LARGE':
-      return new Problem(413, 'file-too-large', 'the file is larger than the upload limit')
+      return new DomainError('too-large', 'file-too-large', 'the file is larger than the upload limit')
     case 'FST_PARTS_LIMIT':
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
-      return new Problem(400, 'too-many-parts', 'the request has more parts, files or fields than allowed')
+      return new DomainError('invalid', 'too-many-parts', 'the request has more parts, files or fields than allowed')
     case 'FST_PROTO_VIOLATION':
-      return invalidParams([{ name: '__proto__', code: 'not-allowed', reason: 'is not an allowed field name' }])
+      return invalidFields([{ name: '__proto__', code: 'not-allowed', reason: 'is not an allowed field name' }])
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return new Problem(400, 'multipart-required', 'send the document as multipart/form-data')
+      return new DomainError('invalid', 'multipart-required', 'send the document as multipart/form-data')
     default:
       // The multipart parser's own errors (@fastify/busboy): the body itself is broken.
       if (err instanceof Error && /^(Unexpected end of (multipart data|form)|Multipart: Boundary not found|Boundary required|Malformed)/.test(err.message)) {
-        return new Problem(400, 'malformed-multipart', 'the multipart body could not be read')
+        return new DomainError('invalid', 'malformed-multipart', 'the multipart body could not be read')
       }
       return err
   }
@@ -101,7 +101,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
   const scope = tenantScope(p)
   const precheck = await withTenant(deps.db, scope, (trx) => cases.findCase(trx, caseId))
   if (!precheck) throw notFound('case')
-  if (!isOpen(precheck.status as CaseStatus)) throw new Problem(409, 'case-closed', 'the case no longer takes documents')
+  if (!isOpen(precheck.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
   const today = dutchDate()
   const fields: Partial<Record<Field, string>> = {}
   let stored: StoredBlob | null = null
@@ -110,16 +110,16 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
   try {
     for await (const part of parts) {
       if (part.type === 'field') {
-        if (stored) throw invalidParams([{ name: part.fieldname, code: 'field-after-file', reason: 'fields must come before the file' }])
-        if (!isField(part.fieldname)) throw invalidParams([{ name: part.fieldname, code: 'unknown-property', reason: 'is not a known field' }])
-        if (part.valueTruncated || part.fieldnameTruncated) throw invalidParams([{ name: part.fieldname, code: 'too-long', reason: 'is longer than allowed' }])
-        if (fields[part.fieldname] !== undefined) throw invalidParams([{ name: part.fieldname, code: 'duplicate', reason: 'is given twice' }])
+        if (stored) throw invalidFields([{ name: part.fieldname, code: 'field-after-file', reason: 'fields must come before the file' }])
+        if (!isField(part.fieldname)) throw invalidFields([{ name: part.fieldname, code: 'unknown-property', reason: 'is not a known field' }])
+        if (part.valueTruncated || part.fieldnameTruncated) throw invalidFields([{ name: part.fieldname, code: 'too-long', reason: 'is longer than allowed' }])
+        if (fields[part.fieldname] !== undefined) throw invalidFields([{ name: part.fieldname, code: 'duplicate', reason: 'is given twice' }])
         fields[part.fieldname] = typeof part.value === 'string' ? part.value : ''
         continue
       }
       if (part.fieldname !== 'file' || stored) {
         part.file.resume()
-        throw new Problem(400, 'too-many-parts', 'send exactly one file, in the part named "file"')
+        throw new DomainError('invalid', 'too-many-parts', 'send exactly one file, in the part named "file"')
       }
       try {
         meta = validateFields(fields, today)
@@ -129,11 +129,11 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
       }
       filename = sanitiseFilename(part.filename)
       stored = await storeEncrypted(deps.store, part.file, deps.masterKey)
-      if (part.file.truncated) throw new Problem(413, 'file-too-large', 'the file is larger than the upload limit')
+      if (part.file.truncated) throw new DomainError('too-large', 'file-too-large', 'the file is larger than the upload limit')
     }
     if (!stored || !meta) {
       validateFields(fields, today)
-      throw invalidParams([{ name: 'file', code: 'required', reason: 'a file part is required' }])
+      throw invalidFields([{ name: 'file', code: 'required', reason: 'a file part is required' }])
     }
     const blob = stored
     const m = meta
@@ -141,7 +141,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
     const row = await withTenant(deps.db, scope, async (trx) => {
       const c = await cases.lockCase(trx, caseId)
       if (!c) throw notFound('case')
-      if (!isOpen(c.status as CaseStatus)) throw new Problem(409, 'case-closed', 'the case no longer takes documents')
+      if (!isOpen(c.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
       const doc = await repo.insertDocument(trx, {
         case_id: c.id,
         hub_tenant_id: c.hub_tenant_id,
@@ -207,7 +207,7 @@ export async function openDocumentContent(deps: DocumentDeps, principal: Princip
   const d = await withTenant(deps.db, tenantScope(p), async (trx) => {
     const doc = await repo.findDocument(trx, documentId)
     if (!doc) throw notFound('document')
-    if (!doc.wrapped_key) throw new Problem(410, 'document-shredded', 'the document was crypto-shredded after its retention period')
+    if (!doc.wrapped_key) throw new DomainError('gone', 'document-shredded', 'the document was crypto-shredded after its retention period')
     const c = await cases.findCase(trx, doc.case_id)
     if (!c) throw notFound('document')
     await recordRead(trx, p, c, 'document.download', doc.id)
@@ -223,9 +223,9 @@ export async function recordVerdict(deps: DocumentDeps, principal: Principal, do
   return withTenant(deps.db, tenantScope(p), async (trx) => {
     const d = await repo.lockDocument(trx, documentId)
     if (!d) throw notFound('document')
-    if (p.kind !== 'staff' || p.tenantId !== d.hub_tenant_id) throw new Problem(403, 'forbidden', 'the verdict on a document is given by hub staff')
+    if (p.kind !== 'staff' || p.tenantId !== d.hub_tenant_id) throw new DomainError('forbidden', 'forbidden', 'the verdict on a document is given by hub staff')
     const c = await cases.lockCase(trx, d.case_id)
-    if (!c || !isOpen(c.status as CaseStatus)) throw new Problem(409, 'case-closed', 'the case is no longer open')
+    if (!c || !isOpen(c.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case is no longer open')
     const updated = await repo.setVerdict(trx, d.id, { verdict: input.verdict, reason: input.reason, by: `staff:${p.staffId}` })
     const items = (await cases.checklistOf(trx, [c.id])).filter((i) => satisfiesRequirement(i.document_kind as DocumentKind, d.kind as DocumentKind))
     await repo.markChecklist(

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Problem } from '../errors.js'
+import { DomainError } from '../domain/errors.js'
 import { createEncryptStream, generateDataKey, wrapDataKey } from './blob-crypto.js'
 import { newBlobName, type BlobStore } from './blob-store.js'
 import { SNIFF_BYTES, sniffContentType, type AllowedContentType } from './sniff.js'
@@ -40,7 +40,7 @@ class SniffGate extends Transform {
     const head = Buffer.concat(this.head)
     this.head = []
     this.contentType = sniffContentType(head)
-    if (!this.contentType) return done(new Problem(415, 'unsupported-media-type', 'only PDF, JPEG and PNG files are accepted'))
+    if (!this.contentType) return done(new DomainError('unsupported-media-type', 'unsupported-media-type', 'only PDF, JPEG and PNG files are accepted'))
     done(null, head)
   }
 }
@@ -72,6 +72,6 @@ export async function storeEncrypted(store: BlobStore, source: Readable, masterK
     await store.delete(blobName)
     throw piped.status === 'rejected' ? piped.reason : (written as PromiseRejectedResult).reason
   }
-  if (!gate.contentType) throw new Problem(415, 'unsupported-media-type', 'only PDF, JPEG and PNG files are accepted')
+  if (!gate.contentType) throw new DomainError('unsupported-media-type', 'unsupported-media-type', 'only PDF, JPEG and PNG files are accepted')
   return { blobName, wrappedKey, sha256: meter.hash.digest(), sizeBytes: meter.bytes, contentType: gate.contentType }
 }

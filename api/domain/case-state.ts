@@ -11,7 +11,7 @@
 // finished too, but the hub closes them like decided ones so that every case ends the same way and
 // nothing is archived before the hub has looked at it.
 
-import { Problem } from '../errors.js'
+import { DomainError } from './errors.js'
 
 export const CASE_STATUSES = [
   'submitted',
@@ -116,14 +116,14 @@ export function allowedActions(status: CaseStatus, actor: ActorKind): CaseAction
 export function nextStatus(status: CaseStatus, action: CaseAction, actor: ActorKind): CaseStatus {
   const rule = RULES[action]
   if (!rule.actors.includes(actor)) {
-    throw new Problem(403, 'forbidden-action', `a ${actor} may not take the action '${action}'`)
+    throw new DomainError('forbidden', 'forbidden-action', `a ${actor} may not take the action '${action}'`)
   }
   const to = rule.transitions[status]
   if (to !== undefined) return to
   if (status === 'closed' || (!isOpen(status) && needsOpenCase(action))) {
-    throw new Problem(409, 'case-closed', `the case is ${describe(status)}; '${action}' is no longer possible`)
+    throw new DomainError('conflict', 'case-closed', `the case is ${describe(status)}; '${action}' is no longer possible`)
   }
-  throw new Problem(409, 'invalid-transition', `'${action}' is not possible while the case is ${describe(status)}`)
+  throw new DomainError('conflict', 'invalid-transition', `'${action}' is not possible while the case is ${describe(status)}`)
 }
 
 const describe = (status: CaseStatus): string => status.replaceAll('_', ' ')

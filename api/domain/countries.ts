@@ -1,7 +1,7 @@
 // Country look-ups over the reference table (api/domain/data/countries.data.ts, from shared/data/countries.csv;
 // how sure each column is: shared/data/SOURCES.md §2).
 
-import { invalidParams } from '../errors.js'
+import { invalidFields } from './errors.js'
 import { COUNTRIES, type CountryRecord } from './data/countries.data.js'
 
 export { COUNTRIES, type CountryRecord, type YesNo, type YesNoUnknown } from './data/countries.data.js'
@@ -32,7 +32,7 @@ export const isIsoDate = (value: unknown): value is string => {
  */
 export const isEuMemberOn = (alpha2: string, date: string): boolean => {
   if (!isIsoDate(date)) {
-    throw invalidParams([{ name: 'date', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' }])
+    throw invalidFields([{ name: 'date', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' }])
   }
   const country = BY_ALPHA2.get(alpha2)
   if (country?.euMemberSince == null) return false

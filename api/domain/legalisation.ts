@@ -13,7 +13,7 @@
 //   the years (confirmed) and the UK's 2020-01-31 (eur-lex) can change an outcome.
 // - The NL date of entry into force (1965, recalled) is not checked: no upload is presented before it.
 
-import { invalidParams, type InvalidParam } from '../errors.js'
+import { invalidFields, type InvalidField } from './errors.js'
 import { findCountry, isCountryCode, isEuMemberOn, isIsoDate, type CountryRecord } from './countries.js'
 import { IDENTITY_DOCUMENT_KINDS, isDocumentKind, type DocumentKind } from './document-kinds.js'
 
@@ -117,7 +117,7 @@ const isEuRegulationTerritory = (country: CountryRecord): boolean =>
   country.euMemberSince === null && (country.exemptBasis?.startsWith(EU_REGULATION) ?? false)
 
 function validate(input: LegalisationInput): CountryRecord {
-  const problems: InvalidParam[] = []
+  const problems: InvalidField[] = []
   if (!isDocumentKind(input.documentKind)) {
     problems.push({ name: 'documentKind', code: 'unknown-document-kind', reason: 'is not a known document kind' })
   }
@@ -128,7 +128,7 @@ function validate(input: LegalisationInput): CountryRecord {
     problems.push({ name: 'presentedOn', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' })
   }
   const country = findCountry(input.issuingCountry)
-  if (problems.length > 0 || country === undefined) throw invalidParams(problems)
+  if (problems.length > 0 || country === undefined) throw invalidFields(problems)
   return country
 }
 
@@ -233,7 +233,7 @@ export function legalisationRequirement(input: LegalisationInput): LegalisationO
 export function translationRequired(language: string): boolean {
   const code = language.trim().toLowerCase()
   if (!/^[a-z]{2}$/.test(code)) {
-    throw invalidParams([{ name: 'language', code: 'invalid-language', reason: 'must be an ISO 639-1 code' }])
+    throw invalidFields([{ name: 'language', code: 'invalid-language', reason: 'must be an ISO 639-1 code' }])
   }
   return !LANGUAGES_WITHOUT_TRANSLATION.has(code)
 }

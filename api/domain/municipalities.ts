@@ -2,7 +2,7 @@
 // shared/data/municipalities.csv; how sure it is: shared/data/SOURCES.md §1). A tenant's display name is
 // `name` as CBS writes it ("'s-Gravenhage", "Bergen (NH.)"), not `namePlain`.
 
-import { invalidParams } from '../errors.js'
+import { invalidFields } from './errors.js'
 import { isIsoDate } from './countries.js'
 import { MUNICIPALITIES, type MunicipalityRecord } from './data/municipalities.data.js'
 
@@ -33,7 +33,7 @@ export const successorsOf = (municipality: MunicipalityRecord): string[] =>
  */
 export const municipalityOn = (code: string, date: string): MunicipalityOn => {
   if (!isIsoDate(date)) {
-    throw invalidParams([{ name: 'date', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' }])
+    throw invalidFields([{ name: 'date', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' }])
   }
   const municipality = BY_CODE.get(code)
   if (municipality === undefined) return { status: 'unknown' }

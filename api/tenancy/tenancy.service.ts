@@ -7,7 +7,7 @@ import { withAdmin, type Db } from '../db/database.js'
 import { uniqueViolation } from '../db/errors.js'
 import { isCaseTypeCode } from '../domain/case-types.js'
 import { municipalityOn } from '../domain/municipalities.js'
-import { notFound, Problem } from '../errors.js'
+import { invalidFields, notFound, DomainError } from '../domain/errors.js'
 import { parsePage, toPage, type PageQuery } from '../pagination.js'
 import { dutchDate } from '../time.js'
 import * as repo from './tenancy.repository.js'
@@ -45,7 +45,7 @@ export async function onboardTenant(
         : known.status === 'not-yet'
           ? `exists only from ${known.municipality.validFrom}`
           : 'is not in the CBS list of municipalities'
-    throw new Problem(422, 'unknown-municipality', `${input.municipalityCode} ${why}`)
+    throw new DomainError('refused', 'unknown-municipality', `${input.municipalityCode} ${why}`)
   }
   try {
     const tenant = await withAdmin(db, async (trx) => {
@@ -69,8 +69,8 @@ export async function onboardTenant(
   }
 }
 
-const alreadyOnboarded = (code: string) => new Problem(409, 'municipality-already-onboarded', `${code} is already a tenant`)
-const regionHasHub = () => new Problem(409, 'region-already-has-hub', 'this region already has a hub municipality')
+const alreadyOnboarded = (code: string) => new DomainError('conflict', 'municipality-already-onboarded', `${code} is already a tenant`)
+const regionHasHub = () => new DomainError('conflict', 'region-already-has-hub', 'this region already has a hub municipality')
 
 export async function listTenants(db: Db, principal: Principal, query: PageQuery & { regionId?: string }) {
   const page = parsePage(query)
@@ -100,7 +100,7 @@ export async function updateTenantStatus(db: Db, principal: Principal, tenantId:
 export async function createApiKey(db: Db, principal: Principal, tenantId: string, input: { name: string; scopes?: Scope[] }) {
   requireAdmin(principal)
   if (input.scopes?.includes('tenants:admin')) {
-    throw new Problem(422, 'scope-not-allowed', 'tenants:admin belongs to the platform administrator only')
+    throw new DomainError('refused', 'scope-not-allowed', 'tenants:admin belongs to the platform administrator only')
   }
   return withAdmin(db, async (trx) => {
     const tenant = await repo.findTenant(trx, tenantId)
@@ -176,19 +176,17 @@ export async function putAgreement(
 ) {
   if (!isCaseTypeCode(caseType)) throw notFound('case type')
   if (input.validUntil && input.validUntil < input.validFrom) {
-    throw new Problem(400, 'invalid-request', 'validUntil is before validFrom', {
-      invalidParams: [{ name: 'validUntil', code: 'before-valid-from', reason: 'must be on or after validFrom' }],
-    })
+    throw invalidFields([{ name: 'validUntil', code: 'before-valid-from', reason: 'must be on or after validFrom' }])
   }
   if (!isAdmin(principal) && !(principal.kind === 'staff' && principal.staffRole === 'lead')) {
-    throw new Problem(403, 'forbidden', 'only the platform administrator or a lead of the hub sets agreements')
+    throw new DomainError('forbidden', 'forbidden', 'only the platform administrator or a lead of the hub sets agreements')
   }
   const row = await inScope(db, principal, async (trx) => {
     const member = await repo.findTenant(trx, memberTenantId)
     if (!member) throw notFound('tenant')
-    if (member.role !== 'member') throw new Problem(422, 'not-a-member', `${member.municipality_code} is a hub; only members have agreements`)
+    if (member.role !== 'member') throw new DomainError('refused', 'not-a-member', `${member.municipality_code} is a hub; only members have agreements`)
     const hub = await repo.findHubOfRegion(trx, member.region_id)
-    if (!hub) throw new Problem(422, 'region-has-no-hub', 'the region has no hub yet to delegate to')
+    if (!hub) throw new DomainError('refused', 'region-has-no-hub', 'the region has no hub yet to delegate to')
     if (!isAdmin(principal) && !isLeadOf(principal, hub.id)) throw notFound('tenant')
     return repo.upsertAgreement(trx, {
       hub_tenant_id: hub.id,
@@ -219,7 +217,7 @@ export async function listAgreements(db: Db, principal: Principal, tenantId: str
 const requireAdminOrLead = (principal: Principal, hubTenantId: string): void => {
   if (isAdmin(principal) || isLeadOf(principal, hubTenantId)) return
   if (principal.tenantId !== hubTenantId) throw notFound('tenant')
-  throw new Problem(403, 'forbidden', 'only the platform administrator or a lead of this hub manages staff')
+  throw new DomainError('forbidden', 'forbidden', 'only the platform administrator or a lead of this hub manages staff')
 }
 
 export async function createStaff(
@@ -233,7 +231,7 @@ export async function createStaff(
     return await inScope(db, principal, async (trx) => {
       const hub = await repo.findTenant(trx, hubTenantId)
       if (!hub) throw notFound('tenant')
-      if (hub.role !== 'hub') throw new Problem(422, 'not-a-hub', `${hub.municipality_code} is a member; staff belong to a hub`)
+      if (hub.role !== 'hub') throw new DomainError('refused', 'not-a-hub', `${hub.municipality_code} is a member; staff belong to a hub`)
       const staff = await repo.insertStaff(trx, { hub_tenant_id: hub.id, name: input.name, email: input.email.toLowerCase(), role: input.role, skills: input.skills })
       const secret = generateApiKey('staff')
       await repo.insertApiKey(trx, {
@@ -249,7 +247,7 @@ export async function createStaff(
     })
   } catch (err) {
     if (uniqueViolation(err) === 'staff_hub_tenant_id_email_key') {
-      throw new Problem(409, 'staff-email-taken', 'this hub already has staff with that e-mail address')
+      throw new DomainError('conflict', 'staff-email-taken', 'this hub already has staff with that e-mail address')
     }
     throw err
   }
@@ -261,7 +259,7 @@ export async function listStaff(db: Db, principal: Principal, hubTenantId: strin
   return inScope(db, principal, async (trx) => {
     const hub = await repo.findTenant(trx, hubTenantId)
     if (!hub) throw notFound('tenant')
-    if (hub.role !== 'hub') throw new Problem(422, 'not-a-hub', `${hub.municipality_code} is a member; staff belong to a hub`)
+    if (hub.role !== 'hub') throw new DomainError('refused', 'not-a-hub', `${hub.municipality_code} is a member; staff belong to a hub`)
     return toPage(await repo.listStaff(trx, hubTenantId, page), page, staffView)
   })
 }

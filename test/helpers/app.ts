@@ -1,6 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { Redis } from 'ioredis'
-import { buildApp } from '../../api/app.js'
+import { buildApp } from '../../api/http/app.js'
 import { loadConfig, type Config } from '../../api/config.js'
 import { createLogger } from '../../api/logger.js'
 import { createTestDatabase, type TestDatabase } from './db.js'

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../api/app.js'
+import { buildApp } from '../../api/http/app.js'
 import { loadConfig } from '../../api/config.js'
 import { createApiRedis } from '../../api/jobs/redis.js'
 import { createLogger } from '../../api/logger.js'

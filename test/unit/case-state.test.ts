@@ -11,7 +11,8 @@ import {
   isOpen,
   nextStatus,
 } from '../../api/domain/case-state.js'
-import { Problem } from '../../api/errors.js'
+import { DomainError } from '../../api/domain/errors.js'
+import { STATUS_OF_KIND } from '../../api/http/problem.js'
 
 // The allowed table, written out independently of the module: [from, action, actors, to].
 const ALLOWED: Array<[CaseStatus, CaseAction, ActorKind[], CaseStatus]> = [
@@ -58,10 +59,10 @@ const refusal = (status: CaseStatus, action: CaseAction, actor: ActorKind): { st
     nextStatus(status, action, actor)
     return null
   } catch (err) {
-    expect(err).toBeInstanceOf(Problem)
-    const p = err as Problem
+    expect(err).toBeInstanceOf(DomainError)
+    const p = err as DomainError
     expect(p.message.length).toBeGreaterThan(0)
-    return { status: p.status, code: p.code }
+    return { status: STATUS_OF_KIND[p.kind], code: p.code }
   }
 }
 
@@ -183,8 +184,8 @@ describe('property: random action sequences', () => {
           try {
             to = nextStatus(status, action, actor)
           } catch (err) {
-            expect(err).toBeInstanceOf(Problem)
-            expect([403, 409]).toContain((err as Problem).status)
+            expect(err).toBeInstanceOf(DomainError)
+            expect(['forbidden', 'conflict']).toContain((err as DomainError).kind)
             expect(lookup(status, action, actor)).toBeUndefined()
             continue
           }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Problem } from '../../api/errors.js'
+import { DomainError } from '../../api/domain/errors.js'
 import { COUNTRIES } from '../../api/domain/countries.js'
 import { DOCUMENT_KINDS, IDENTITY_DOCUMENT_KINDS, type DocumentKind } from '../../api/domain/document-kinds.js'
 import {
@@ -126,7 +126,7 @@ describe('legalisationRequirement', () => {
     expect(legalisationRequirement({ documentKind: 'birth_certificate', issuingCountry: 'CA', presentedOn: '2025-01-01' }).basis).toContain('2024-01-11')
   })
 
-  it('refuses bad input with a 400 problem', () => {
+  it('refuses bad input with an invalid-request domain error', () => {
     const bad: LegalisationInput[] = [
       { documentKind: 'birth_certificate', issuingCountry: 'ZZ', presentedOn: '2025-01-01' },
       { documentKind: 'birth_certificate', issuingCountry: 'de', presentedOn: '2025-01-01' },
@@ -134,11 +134,11 @@ describe('legalisationRequirement', () => {
       { documentKind: 'diploma' as DocumentKind, issuingCountry: 'DE', presentedOn: '2025-01-01' },
     ]
     for (const input of bad) {
-      expect(() => legalisationRequirement(input)).toThrow(Problem)
+      expect(() => legalisationRequirement(input)).toThrow(DomainError)
       try {
         legalisationRequirement(input)
       } catch (error) {
-        expect(error).toMatchObject({ status: 400, code: 'invalid-request' })
+        expect(error).toMatchObject({ kind: 'invalid', code: 'invalid-request' })
       }
     }
   })
@@ -238,7 +238,7 @@ describe('translation', () => {
   })
 
   it('refuses a value that is not an ISO 639-1 code', () => {
-    expect(() => translationRequired('ara')).toThrow(Problem)
-    expect(() => translationRequired('')).toThrow(Problem)
+    expect(() => translationRequired('ara')).toThrow(DomainError)
+    expect(() => translationRequired('')).toThrow(DomainError)
   })
 })

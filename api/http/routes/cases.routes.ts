@@ -1,16 +1,13 @@
 // HTTP only: parse, call one service function, shape the reply (STYLE.md §6).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { components } from '../../openapi/types.gen.js'
-import { searchAccessLog } from '../access-log/access-log.service.js'
-import { caseTypeCatalogue } from '../domain/case-types.js'
-import { Problem } from '../errors.js'
+import { searchAccessLog } from '../../access-log/access-log.service.js'
+import { caseTypeCatalogue } from '../../domain/case-types.js'
+import { Problem } from '../problem.js'
 import type { OpenApiDocument } from '../openapi.js'
 import { declareRoute } from '../route.js'
-import { dutchDate } from '../time.js'
-import * as cases from './cases.service.js'
+import { dutchDate } from '../../time.js'
+import * as cases from '../../cases/cases.service.js'
 
-type Schemas = components['schemas']
-type Params = { caseId: string }
 
 /** If-Match: "<version>" → the version; absent or `*` → null (any); anything else cannot match. */
 export function expectedVersion(request: FastifyRequest): number | null {
@@ -27,33 +24,33 @@ export function caseRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: ca
   declareRoute(app, spec, 'listCaseTypes', null, async () => ({ items: caseTypeCatalogue(dutchDate()) }))
 
   declareRoute(app, spec, 'submitCase', 'cases:write', async (req, reply) => {
-    const created = await cases.submitCase(deps, req.principal, req.body as Schemas['CaseCreate'])
+    const created = await cases.submitCase(deps, req.principal, req.body)
     return sendCase(reply.header('Location', `/v1/cases/${created.id}`), created, 201)
   })
   declareRoute(app, spec, 'listCases', 'cases:read', async (req) => cases.listCases(deps, req.principal, req.query as cases.ListQuery))
-  declareRoute(app, spec, 'getCase', 'cases:read', async (req, reply) => sendCase(reply, await cases.getCase(deps, req.principal, (req.params as Params).caseId)))
-  declareRoute(app, spec, 'listCaseEvents', 'cases:read', async (req) => cases.caseEvents(deps, req.principal, (req.params as Params).caseId))
+  declareRoute(app, spec, 'getCase', 'cases:read', async (req, reply) => sendCase(reply, await cases.getCase(deps, req.principal, req.params.caseId)))
+  declareRoute(app, spec, 'listCaseEvents', 'cases:read', async (req) => cases.caseEvents(deps, req.principal, req.params.caseId))
 
   declareRoute(app, spec, 'withdrawCase', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.withdrawCase(deps, req.principal, (req.params as Params).caseId, req.body as Schemas['WithdrawBody'], expectedVersion(req))),
+    sendCase(reply, await cases.withdrawCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
   )
   declareRoute(app, spec, 'assignCase', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.assignCase(deps, req.principal, (req.params as Params).caseId, req.body as Schemas['AssignBody'], expectedVersion(req))),
+    sendCase(reply, await cases.assignCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
   )
   declareRoute(app, spec, 'requestInformation', 'cases:write', async (req, reply) =>
     sendCase(
       reply,
-      await cases.requestInformation(deps, req.principal, (req.params as Params).caseId, req.body as Schemas['RequestInformationBody'], expectedVersion(req)),
+      await cases.requestInformation(deps, req.principal, req.params.caseId, req.body, expectedVersion(req)),
     ),
   )
   declareRoute(app, spec, 'decideCase', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.decideCase(deps, req.principal, (req.params as Params).caseId, req.body as Schemas['DecideBody'], expectedVersion(req))),
+    sendCase(reply, await cases.decideCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
   )
   declareRoute(app, spec, 'closeCase', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.closeCase(deps, req.principal, (req.params as Params).caseId, expectedVersion(req))),
+    sendCase(reply, await cases.closeCase(deps, req.principal, req.params.caseId, expectedVersion(req))),
   )
 
   declareRoute(app, spec, 'searchAccessLog', 'cases:read', async (req) =>
-    searchAccessLog(deps.db, deps.bsnHashKey, req.principal, req.body as Schemas['AccessLogSearch']),
+    searchAccessLog(deps.db, deps.bsnHashKey, req.principal, req.body),
   )
 }

@@ -1,8 +1,9 @@
-// The one error handler (STYLE.md §7): typed Problems, validation errors and the unexpected all
+// The one error handler (STYLE.md §7): domain errors, the shell's Problems, validation errors and the unexpected all
 // become RFC 9457 problem+json. A 5xx body never carries internal text.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { Problem, type InvalidParam } from '../errors.js'
+import { DomainError, type InvalidField } from '../../domain/errors.js'
+import { Problem, STATUS_OF_KIND } from '../problem.js'
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -30,7 +31,7 @@ export function sendProblem(
   status: number,
   code: string,
   detail: string,
-  invalidParams?: InvalidParam[],
+  invalidParams?: InvalidField[],
 ): FastifyReply {
   const body: Record<string, unknown> = {
     type: problemType(code),
@@ -70,7 +71,7 @@ const AJV_CODES: Record<string, string> = {
 }
 
 /** One entry per invalid field: `subject.bsn`, `query.colour`, … */
-export function toInvalidParams(errors: AjvError[], context: string | undefined): InvalidParam[] {
+export function toInvalidParams(errors: AjvError[], context: string | undefined): InvalidField[] {
   const prefix = context === 'querystring' ? 'query' : context === 'params' ? 'path' : context === 'headers' ? 'header' : ''
   return errors.map((e) => {
     let path = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
@@ -96,7 +97,11 @@ const FASTIFY_CODES: Record<string, string> = {
 
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
-    app.setErrorHandler((error: FastifyError | Problem, request, reply) => {
+    app.setErrorHandler((error: FastifyError | Problem | DomainError, request, reply) => {
+      if (error instanceof DomainError) {
+        if (error.kind === 'unauthenticated') void reply.header('WWW-Authenticate', 'Bearer realm="regiobalie"')
+        return sendProblem(request, reply, STATUS_OF_KIND[error.kind], error.code, error.message, error.invalidFields)
+      }
       if (error instanceof Problem) {
         if (error.headers) void reply.headers(error.headers)
         return sendProblem(request, reply, error.status, error.code, error.message, error.invalidParams)

@@ -2,14 +2,12 @@
 // registered here, in this route's own scope, with the explicit limits from the config.
 import multipart from '@fastify/multipart'
 import type { FastifyInstance } from 'fastify'
-import type { components } from '../../openapi/types.gen.js'
-import type { Config } from '../config.js'
+import type { Config } from '../../config.js'
 import type { OpenApiDocument } from '../openapi.js'
 import { claimIdempotencyKey, idempotencyKeyOf, IdempotentReplay, requestHash, sendReplay } from '../plugins/idempotency.js'
 import { declareRoute } from '../route.js'
-import * as documents from './documents.service.js'
+import * as documents from '../../documents/documents.service.js'
 
-type Schemas = components['schemas']
 
 /** Content-Disposition for a sanitised file name (RFC 6266; the name is already ASCII-safe). */
 const attachment = (filename: string): string => `attachment; filename="${filename}"`
@@ -34,7 +32,7 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
       'uploadDocument',
       'documents:write',
       async (req, reply) => {
-        const caseId = (req.params as { caseId: string }).caseId
+        const caseId = req.params.caseId
         const key = idempotencyKeyOf(req)
         const hooks: documents.UploadHooks = key
           ? {
@@ -57,13 +55,13 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
   })
 
   declareRoute(app, spec, 'listDocuments', 'documents:read', async (req) =>
-    documents.listDocuments(deps, req.principal, (req.params as { caseId: string }).caseId),
+    documents.listDocuments(deps, req.principal, req.params.caseId),
   )
   declareRoute(app, spec, 'getDocument', 'documents:read', async (req) =>
-    documents.getDocument(deps, req.principal, (req.params as { documentId: string }).documentId),
+    documents.getDocument(deps, req.principal, req.params.documentId),
   )
   declareRoute(app, spec, 'getDocumentContent', 'documents:read', async (req, reply) => {
-    const content = await documents.openDocumentContent(deps, req.principal, (req.params as { documentId: string }).documentId)
+    const content = await documents.openDocumentContent(deps, req.principal, req.params.documentId)
     return reply
       .type(content.contentType)
       .headers({
@@ -75,6 +73,6 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
       .send(content.stream)
   })
   declareRoute(app, spec, 'recordVerdict', 'documents:write', async (req) =>
-    documents.recordVerdict(deps, req.principal, (req.params as { documentId: string }).documentId, req.body as Schemas['VerdictBody']),
+    documents.recordVerdict(deps, req.principal, req.params.documentId, req.body),
   )
 }

@@ -2,12 +2,12 @@
 import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
 import { buildApp } from './app.js'
-import { loadConfig } from './config.js'
-import { assertUnprivilegedRole, createDb } from './db/database.js'
-import { closeQueues, createQueues } from './jobs/queues.js'
-import { createApiRedis } from './jobs/redis.js'
-import { createLogger } from './logger.js'
-import { closeOnSignals } from './shutdown.js'
+import { loadConfig } from '../config.js'
+import { assertUnprivilegedRole, createDb } from '../db/database.js'
+import { closeQueues, createQueues } from '../jobs/queues.js'
+import { createApiRedis } from '../jobs/redis.js'
+import { createLogger } from '../logger.js'
+import { closeOnSignals } from '../shutdown.js'
 
 export async function main(): Promise<void> {
   const config = loadConfig()

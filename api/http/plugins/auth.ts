@@ -3,11 +3,11 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
-import { authenticate, LastUsedRecorder } from '../auth/authenticate.js'
-import type { Principal } from '../auth/principal.js'
-import type { RateLimiter } from '../auth/rate-limit.js'
-import type { Db } from '../db/database.js'
-import { Problem } from '../errors.js'
+import { authenticate, LastUsedRecorder } from '../../auth/authenticate.js'
+import type { Principal } from '../../auth/principal.js'
+import type { RateLimiter } from '../../auth/rate-limit.js'
+import type { Db } from '../../db/database.js'
+import { Problem } from '../problem.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

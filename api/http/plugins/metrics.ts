@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { sql } from 'kysely'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { withAdmin, type Db } from '../db/database.js'
-import type { Queues } from '../jobs/queues.js'
+import { withAdmin, type Db } from '../../db/database.js'
+import type { Queues } from '../../jobs/queues.js'
 
 export interface Metrics {
   registry: Registry

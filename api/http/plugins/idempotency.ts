@@ -4,10 +4,11 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { inScope, isAdmin, type Principal } from '../auth/principal.js'
-import type { Db } from '../db/database.js'
-import { invalidParams, Problem } from '../errors.js'
-import * as repo from '../idempotency/idempotency.repository.js'
+import { inScope, isAdmin, type Principal } from '../../auth/principal.js'
+import type { Db } from '../../db/database.js'
+import { invalidFields } from '../../domain/errors.js'
+import { Problem } from '../problem.js'
+import * as repo from '../../idempotency/idempotency.repository.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,7 +57,7 @@ export function idempotencyKeyOf(request: FastifyRequest): string | null {
   if (request.method !== 'POST' || header === undefined) return null
   const key = Array.isArray(header) ? header[0] : header
   if (!key || key.length > 255) {
-    throw invalidParams([{ name: 'header.Idempotency-Key', code: 'invalid-length', reason: 'must be 1 to 255 characters' }])
+    throw invalidFields([{ name: 'header.Idempotency-Key', code: 'invalid-length', reason: 'must be 1 to 255 characters' }])
   }
   return key
 }

@@ -1,40 +1,38 @@
 // HTTP only: parse, call one service function, shape the reply (STYLE.md §6).
 import type { FastifyInstance } from 'fastify'
-import type { components } from '../../openapi/types.gen.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../../db/database.js'
 import type { OpenApiDocument } from '../openapi.js'
 import { declareRoute } from '../route.js'
-import * as tenancy from './tenancy.service.js'
+import * as tenancy from '../../tenancy/tenancy.service.js'
 
-type Schemas = components['schemas']
 type Params = Record<string, string>
 type Query = { limit?: number; cursor?: string; regionId?: string }
 
 export function tenancyRoutes(app: FastifyInstance, spec: OpenApiDocument, db: Db): void {
   declareRoute(app, spec, 'createRegion', 'tenants:admin', async (req, reply) => {
-    const region = await tenancy.createRegion(db, req.principal, req.body as Schemas['RegionCreate'])
+    const region = await tenancy.createRegion(db, req.principal, req.body)
     return reply.code(201).header('Location', `/v1/regions/${region.id}`).send(region)
   })
   declareRoute(app, spec, 'listRegions', 'tenants:admin', async (req) => tenancy.listRegions(db, req.principal, req.query as Query))
-  declareRoute(app, spec, 'getRegion', 'tenants:admin', async (req) => tenancy.getRegion(db, req.principal, (req.params as Params).regionId!))
+  declareRoute(app, spec, 'getRegion', 'tenants:admin', async (req) => tenancy.getRegion(db, req.principal, req.params.regionId))
 
   declareRoute(app, spec, 'onboardTenant', 'tenants:admin', async (req, reply) => {
-    const tenant = await tenancy.onboardTenant(db, req.principal, req.body as Schemas['TenantCreate'])
+    const tenant = await tenancy.onboardTenant(db, req.principal, req.body)
     return reply.code(201).header('Location', `/v1/tenants/${tenant.id}`).send(tenant)
   })
-  declareRoute(app, spec, 'listTenants', null, async (req) => tenancy.listTenants(db, req.principal, req.query as Query))
-  declareRoute(app, spec, 'getTenant', null, async (req) => tenancy.getTenant(db, req.principal, (req.params as Params).tenantId!))
+  declareRoute(app, spec, 'listTenants', null, async (req) => tenancy.listTenants(db, req.principal, req.query))
+  declareRoute(app, spec, 'getTenant', null, async (req) => tenancy.getTenant(db, req.principal, req.params.tenantId))
   declareRoute(app, spec, 'updateTenant', 'tenants:admin', async (req) =>
-    tenancy.updateTenantStatus(db, req.principal, (req.params as Params).tenantId!, req.body as Schemas['TenantUpdate']),
+    tenancy.updateTenantStatus(db, req.principal, req.params.tenantId, req.body),
   )
 
   declareRoute(app, spec, 'createApiKey', 'tenants:admin', async (req, reply) => {
-    const tenantId = (req.params as Params).tenantId!
-    const key = await tenancy.createApiKey(db, req.principal, tenantId, req.body as Schemas['ApiKeyCreate'])
+    const tenantId = req.params.tenantId
+    const key = await tenancy.createApiKey(db, req.principal, tenantId, req.body)
     return reply.code(201).header('Location', `/v1/tenants/${tenantId}/api-keys/${key.id}`).header('Cache-Control', 'no-store').send(key)
   })
   declareRoute(app, spec, 'listApiKeys', 'tenants:admin', async (req) =>
-    tenancy.listApiKeys(db, req.principal, (req.params as Params).tenantId!, req.query as Query),
+    tenancy.listApiKeys(db, req.principal, req.params.tenantId, req.query as Query),
   )
   declareRoute(app, spec, 'revokeApiKey', 'tenants:admin', async (req, reply) => {
     const p = req.params as Params
@@ -44,16 +42,16 @@ export function tenancyRoutes(app: FastifyInstance, spec: OpenApiDocument, db: D
 
   declareRoute(app, spec, 'putAgreement', null, async (req) => {
     const p = req.params as Params
-    return tenancy.putAgreement(db, req.principal, p.memberTenantId!, p.caseType!, req.body as Schemas['AgreementPut'])
+    return tenancy.putAgreement(db, req.principal, p.memberTenantId!, p.caseType!, req.body)
   })
-  declareRoute(app, spec, 'listAgreements', null, async (req) => tenancy.listAgreements(db, req.principal, (req.params as Params).tenantId!))
+  declareRoute(app, spec, 'listAgreements', null, async (req) => tenancy.listAgreements(db, req.principal, req.params.tenantId))
 
   declareRoute(app, spec, 'createStaff', null, async (req, reply) => {
-    const staff = await tenancy.createStaff(db, req.principal, (req.params as Params).hubTenantId!, req.body as Schemas['StaffCreate'])
+    const staff = await tenancy.createStaff(db, req.principal, req.params.hubTenantId, req.body)
     return reply.code(201).header('Location', `/v1/staff/${staff.id}`).header('Cache-Control', 'no-store').send(staff)
   })
-  declareRoute(app, spec, 'listStaff', null, async (req) => tenancy.listStaff(db, req.principal, (req.params as Params).hubTenantId!, req.query as Query))
+  declareRoute(app, spec, 'listStaff', null, async (req) => tenancy.listStaff(db, req.principal, req.params.hubTenantId, req.query as Query))
   declareRoute(app, spec, 'updateStaff', null, async (req) =>
-    tenancy.updateStaff(db, req.principal, (req.params as Params).staffId!, req.body as Schemas['StaffUpdate']),
+    tenancy.updateStaff(db, req.principal, req.params.staffId, req.body),
   )
 }
