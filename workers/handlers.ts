@@ -8,6 +8,7 @@ import { runIntakeChecks } from './case-intake.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
 import { publishCaseEvent } from './notifications.js'
+import { runBooking } from './scheduling.js'
 import { shredExpiredDocuments } from './retention.js'
 
 export interface JobContext {
@@ -28,6 +29,9 @@ export const handlers = {
   },
   'document-review': {
     review: (payload, ctx) => runDocumentReview(ctx, payload),
+  },
+  scheduling: {
+    book: (payload, ctx) => runBooking(ctx.db, payload),
   },
   notifications: {
     'case-event': (payload, ctx) => publishCaseEvent(ctx.db, payload),

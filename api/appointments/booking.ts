@@ -1,0 +1,171 @@
+// The scheduling worker's use case: book one requested appointment — the earliest fitting slot of
+// a skilled specialist, or a seat in the earliest ceremony session inside the statutory window —
+// or mark it unschedulable with a reason. Safe to run twice: an appointment that is no longer
+// `requested` is left alone, and the database refuses an overlapping slot or a seat too many.
+import * as casesRepo from '../cases/cases.repository.js'
+import { recordCaseEvent } from '../cases/lifecycle.js'
+import { withTenantOf, type Db, type Trx } from '../db/database.js'
+import {
+  DEFAULT_HORIZON_DAYS,
+  DURATION_MINUTES,
+  SESSION_KINDS,
+  amsterdamToUtc,
+  findEarliestSlot,
+  naturalisationCeremonyWindow,
+  optionConfirmationWindow,
+  startOfNextWorkingDay,
+  utcToAmsterdam,
+  type AppointmentKind,
+  type CeremonyWindow,
+  type Interval,
+  type StaffCalendar,
+} from '../domain/scheduling.js'
+import { addDays } from '../domain/calendar.js'
+import type { JobPayload } from '../jobs/registry.js'
+import { dutchDate } from '../time.js'
+import { emitEvent } from '../webhooks/events.js'
+import * as repo from './appointments.repository.js'
+import { SCHEDULER } from './access.js'
+
+export type UnschedulableReason = 'no-staff-with-skill' | 'no-availability' | 'no-session-within-statutory-term'
+export type BookingResult = 'booked' | 'unschedulable' | 'skipped'
+
+const MS_PER_DAY = 86_400_000
+/** Attempts at the next free slot after losing one to a concurrent booking, before giving up. */
+const MAX_SLOT_RACES = 200
+
+type Booked = { kind: 'booked'; row: repo.AppointmentRow }
+type Unschedulable = { kind: 'unschedulable'; reason: UnschedulableReason }
+
+/** The instants a slot must start between: the next working day on, inside earliest/latest. */
+function searchBounds(a: repo.AppointmentRow, now: Date, lastDate: string | null): { notBefore: Date; notAfter: Date } {
+  const nextWorkingDay = startOfNextWorkingDay(now)
+  const notBefore = a.earliest && a.earliest > nextWorkingDay ? a.earliest : nextWorkingDay
+  const horizon = new Date(notBefore.getTime() + DEFAULT_HORIZON_DAYS * MS_PER_DAY)
+  let notAfter = a.latest ?? horizon
+  if (lastDate) {
+    const endOfLastDate = amsterdamToUtc(addDays(lastDate, 1), 0)
+    if (endOfLastDate < notAfter) notAfter = new Date(endOfLastDate.getTime() - 1)
+  }
+  return { notBefore, notAfter }
+}
+
+async function bookSlot(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, now: Date): Promise<Booked | Unschedulable> {
+  const staff = await repo.skilledStaff(trx, c.hub_tenant_id, c.case_type)
+  if (staff.length === 0) return { kind: 'unschedulable', reason: 'no-staff-with-skill' }
+  const ids = staff.map((s) => s.id)
+  const [weekly, absences] = await Promise.all([repo.availabilityOf(trx, ids), repo.absencesOf(trx, ids)])
+  const { notBefore, notAfter } = searchBounds(a, now, null)
+  const busyTo = new Date(notAfter.getTime() + MS_PER_DAY)
+  const busy = new Map<string, Interval[]>(ids.map((id) => [id, []]))
+  const loadBusy = async (staffIds: string[]) => {
+    for (const id of staffIds) busy.set(id, [])
+    for (const b of await repo.busyOf(trx, staffIds, notBefore, busyTo)) {
+      if (b.staff_id && b.starts_at && b.ends_at) busy.get(b.staff_id)?.push({ start: b.starts_at, end: b.ends_at })
+    }
+  }
+  await loadBusy(ids)
+  const calendarOf = (id: string): StaffCalendar => ({
+    staffId: id,
+    weekly: weekly.filter((w) => w.staff_id === id).map((w) => ({ weekday: w.weekday, startMinute: w.start_minute, endMinute: w.end_minute, locationCode: w.location_code })),
+    absences: absences.filter((x) => x.staff_id === id).map((x) => ({ from: x.from_date, until: x.until_date })),
+    busy: busy.get(id) ?? [],
+  })
+  // The assigned specialist first; the other skilled specialists when he has no fitting slot.
+  const assigned = c.assigned_staff_id && ids.includes(c.assigned_staff_id) ? c.assigned_staff_id : null
+  const others = ids.filter((id) => id !== assigned)
+  const duration = DURATION_MINUTES[a.kind as keyof typeof DURATION_MINUTES]
+  for (let race = 0; race < MAX_SLOT_RACES; race += 1) {
+    const groups = [...(assigned ? [[calendarOf(assigned)]] : []), others.map(calendarOf)]
+    const slot = findEarliestSlot(groups, { durationMinutes: duration, notBefore, notAfter, locationCode: a.requested_location_code })
+    if (!slot) return { kind: 'unschedulable', reason: 'no-availability' }
+    try {
+      const row = await repo.inSavepoint(trx, () =>
+        repo.updateAppointment(trx, a.id, {
+          status: 'booked',
+          starts_at: slot.start,
+          ends_at: slot.end,
+          staff_id: slot.staffId,
+          location_code: slot.locationCode,
+          booked_at: new Date(),
+          reason: null,
+        }),
+      )
+      return { kind: 'booked', row }
+    } catch (err) {
+      if (!repo.isExclusionViolation(err)) throw err
+      // Another booking took that time and committed; read that staff member's time again.
+      await loadBusy([slot.staffId])
+      busy.get(slot.staffId)?.push({ start: slot.start, end: slot.end })
+    }
+  }
+  return { kind: 'unschedulable', reason: 'no-availability' }
+}
+
+/** The statutory window of a ceremony kind for an invitation sent today, or null when it cannot be known. */
+export function sessionWindowOf(c: casesRepo.CaseRow, kind: AppointmentKind, invitationDate: string): CeremonyWindow | null {
+  if (kind === 'option_confirmation') return c.decided_at ? optionConfirmationWindow(dutchDate(c.decided_at)) : null
+  const decreeDate = (c as casesRepo.CaseRow & { royal_decree_date?: string | null }).royal_decree_date ?? null
+  return decreeDate ? naturalisationCeremonyWindow(decreeDate, invitationDate) : null
+}
+
+async function bookSeat(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, now: Date): Promise<Booked | Unschedulable> {
+  const window = sessionWindowOf(c, a.kind as AppointmentKind, utcToAmsterdam(now).date)
+  if (!window) return { kind: 'unschedulable', reason: 'no-session-within-statutory-term' }
+  const { notBefore, notAfter } = searchBounds(a, now, window.lastDate)
+  const candidates = await repo.candidateSessions(trx, c.hub_tenant_id, {
+    notBefore,
+    notAfter,
+    lastDate: window.lastDate,
+    locationCode: a.requested_location_code,
+  })
+  for (const candidate of candidates) {
+    const session = await repo.takeSeat(trx, candidate.id)
+    if (!session) continue // filled up while we looked
+    const row = await repo.updateAppointment(trx, a.id, {
+      status: 'booked',
+      starts_at: session.starts_at,
+      ends_at: session.ends_at,
+      ceremony_id: session.id,
+      location_code: session.location_code,
+      booked_at: new Date(),
+      reason: null,
+    })
+    return { kind: 'booked', row }
+  }
+  return { kind: 'unschedulable', reason: 'no-session-within-statutory-term' }
+}
+
+export async function bookAppointment(db: Db, payload: JobPayload<'scheduling', 'book'>, now: Date = new Date()): Promise<BookingResult> {
+  return withTenantOf(db, payload.tenantId, async (trx) => {
+    const seen = await repo.findAppointment(trx, payload.appointmentId)
+    if (!seen || seen.status !== 'requested') return 'skipped'
+    // The case first, then the appointment: the order every appointment write takes.
+    const c = await casesRepo.lockCase(trx, seen.case_id)
+    const a = await repo.lockAppointment(trx, payload.appointmentId)
+    if (!c || !a || a.status !== 'requested') return 'skipped'
+    const result = SESSION_KINDS.has(a.kind as AppointmentKind) ? await bookSeat(trx, c, a, now) : await bookSlot(trx, c, a, now)
+    const objectPath = `/v1/appointments/${a.id}`
+    if (result.kind === 'booked') {
+      await recordCaseEvent(trx, c, { action: 'appointment_booked', actor: SCHEDULER, reason: `${a.kind} booked for ${result.row.starts_at?.toISOString()}` })
+      await emitEvent(trx, {
+        type: 'appointment.booked',
+        hubTenantId: c.hub_tenant_id,
+        memberTenantId: c.member_tenant_id,
+        objectPath,
+        data: { appointmentId: a.id, caseId: c.id, caseReference: c.reference, kind: a.kind, status: 'booked', attempt: a.attempt },
+      })
+      return 'booked'
+    }
+    await repo.updateAppointment(trx, a.id, { status: 'unschedulable', reason: result.reason })
+    await recordCaseEvent(trx, c, { action: 'appointment_unschedulable', actor: SCHEDULER, reason: `${a.kind}: ${result.reason}` })
+    await emitEvent(trx, {
+      type: 'appointment.unschedulable',
+      hubTenantId: c.hub_tenant_id,
+      memberTenantId: c.member_tenant_id,
+      objectPath,
+      data: { appointmentId: a.id, caseId: c.id, caseReference: c.reference, kind: a.kind, status: 'unschedulable', reason: result.reason },
+    })
+    return 'unschedulable'
+  })
+}
