@@ -866,7 +866,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "closed" | "withdrawn" | "rejected_at_intake";
+        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "awaiting_ceremony" | "closed" | "withdrawn" | "rejected_at_intake";
         /** @enum {string} */
         IprMatter: "birth" | "marriage" | "divorce" | "registered_partnership" | "name" | "parentage" | "nationality";
         /** @enum {string} */
@@ -898,6 +898,8 @@ export interface components {
             };
             expectedDocuments: components["schemas"]["DocumentKind"][];
             appointmentKinds: string[];
+            /** @description the values `decide` accepts for this case type */
+            outcomes?: components["schemas"]["Outcome"][];
             handlingTermWorkingDays: number;
             statutoryClocks: components["schemas"]["StatutoryClock"][];
             retentionYears?: number | null;
@@ -927,12 +929,18 @@ export interface components {
             /** @enum {string} */
             status: "missing" | "received" | "accepted" | "rejected";
         };
+        /**
+         * @description What the hub decides, per case type (`GET /v1/case-types` lists each type's `outcomes`): naturalisation `advise_grant | advise_refuse` (the burgemeester's advice to the IND), option `grant | refuse`, first_registration `registered | refused`, ipr_assessment `recognised | not_recognised`. Another type's outcome is refused with 400 naming `outcome`.
+         * @enum {string}
+         */
+        Outcome: "advise_grant" | "advise_refuse" | "grant" | "refuse" | "registered" | "refused" | "recognised" | "not_recognised";
         Decision: {
-            /** @enum {string} */
-            outcome: "granted" | "refused";
+            outcome: components["schemas"]["Outcome"];
             note: string | null;
             /** Format: date-time */
             decidedAt: string | null;
+            /** @description the staff id of the specialist who decided */
+            decidedBy: string | null;
         } | null;
         CaseSummary: {
             /** Format: uuid */
@@ -1010,8 +1018,7 @@ export interface components {
             documentKinds: components["schemas"]["DocumentKind"][];
         };
         DecideBody: {
-            /** @enum {string} */
-            outcome: "granted" | "refused";
+            outcome: components["schemas"]["Outcome"];
             note: string;
         };
         /** @description exactly one of `caseId` and `bsn` */

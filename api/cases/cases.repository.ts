@@ -49,10 +49,23 @@ export const findCase = (trx: Trx, caseId: string): Promise<CaseRow | undefined>
 export const lockCase = (trx: Trx, caseId: string): Promise<CaseRow | undefined> =>
   trx.selectFrom('cases').selectAll().where('id', '=', caseId).forUpdate().executeTakeFirst()
 
+/** The columns a transition may change besides status and version. */
+export type TransitionColumn =
+  | 'assigned_staff_id'
+  | 'decision_outcome'
+  | 'decision_note'
+  | 'decided_at'
+  | 'decided_by'
+  | 'royal_decree_decision'
+  | 'royal_decree_date'
+  | 'royal_decree_number'
+  | 'royal_decree_recorded_at'
+  | 'clock_due_on'
+
 export const updateCase = (
   trx: Trx,
   caseId: string,
-  changes: Partial<Pick<CaseRow, 'status' | 'assigned_staff_id' | 'decision_outcome' | 'decision_note' | 'decided_at'>> & { version: number },
+  changes: Partial<Pick<CaseRow, 'status' | TransitionColumn>> & { version: number },
 ): Promise<CaseRow> =>
   trx
     .updateTable('cases')

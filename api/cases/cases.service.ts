@@ -235,7 +235,7 @@ export const decideCase = (
   deps: CaseDeps,
   principal: Principal,
   caseId: string,
-  input: { outcome: 'granted' | 'refused'; note: string },
+  input: { outcome: string; note: string },
   expectedVersion: number | null,
 ) =>
   act(deps, principal, caseId, expectedVersion, async (c, p, trx) => {
@@ -246,7 +246,12 @@ export const decideCase = (
         throw new DomainError('conflict', 'checklist-incomplete', `not yet accepted: ${open.map((i) => i.document_kind).join(', ')}`)
       }
     }
-    return { action: 'decide', reason: input.note, changes: { decision_outcome: input.outcome, decision_note: input.note, decided_at: new Date() } }
+    // The state machine refuses an outcome the case type does not know (400 naming `outcome`).
+    return {
+      action: 'decide',
+      reason: `${input.outcome}: ${input.note}`,
+      changes: { decision_outcome: input.outcome, decision_note: input.note, decided_at: deps.now?.() ?? new Date(), decided_by: actorOf(p).id },
+    }
   })
 
 export const closeCase = (deps: CaseDeps, principal: Principal, caseId: string, expectedVersion: number | null) =>

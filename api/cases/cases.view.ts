@@ -16,7 +16,9 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]) => ({
   assignedStaffId: c.assigned_staff_id,
   dueDate: c.due_date,
   checklist: checklistView(checklist),
-  decision: c.decision_outcome ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null } : null,
+  decision: c.decision_outcome
+    ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null, decidedBy: c.decided_by }
+    : null,
   submittedAt: c.created_at.toISOString(),
   updatedAt: c.updated_at.toISOString(),
   version: c.version,

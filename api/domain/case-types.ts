@@ -17,6 +17,7 @@
 
 import { addDays, addWeeks, addYears, isValidIsoDate, workingDaysAfter } from './calendar.js'
 import type { DocumentKind } from './document-kinds.js'
+import { outcomeCodesFor } from './outcomes.js'
 
 export const CASE_TYPE_CODES = ['naturalisation', 'option', 'first_registration', 'ipr_assessment'] as const
 export type CaseTypeCode = (typeof CASE_TYPE_CODES)[number]
@@ -65,6 +66,8 @@ export interface CaseTypeDefinition {
   /** Kinds that belong in such a dossier at all; anything else gets `kind-not-expected-for-case-type`. */
   expectedDocuments: DocumentKind[]
   appointmentKinds: string[]
+  /** The values `decide` accepts (outcomes.ts says what each means and where the case goes next). */
+  outcomes: string[]
   handlingTermWorkingDays: number
   statutoryClocks: StatutoryClock[]
   /** Years the dossier is kept, or null when DOMAIN.md gives no single binding period (see comment). */
@@ -118,6 +121,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
     ],
     // Filing is in person (BVVN art. 3); the decree takes effect at the ceremony (art. 60b).
     appointmentKinds: ['intake_interview', 'ceremony'],
+    outcomes: outcomeCodesFor('naturalisation'),
     // No statutory municipal term from filing to the advice to the IND (§9 item 2); 40 working
     // days (≈ 8 weeks) keeps the advice well inside the IND's one-year decision term.
     handlingTermWorkingDays: 40,
@@ -178,6 +182,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
     ],
     // The declaration is made in person (BVVN art. 3); the confirmation is handed over (art. 60a).
     appointmentKinds: ['intake_interview', 'option_confirmation'],
+    outcomes: outcomeCodesFor('option'),
     // The burgemeester decides within 13 weeks (RWN art. 6(5)). 13 weeks hold 65 weekdays and at most
     // 5 weekday holidays, so 60 working days never ends after the statutory deadline.
     handlingTermWorkingDays: 60,
@@ -241,6 +246,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
     expectedDocuments: ['passport', 'id_card', 'residence_permit', 'proof_of_address', ...CIVIL_STATUS_KINDS, 'other'],
     // The aangifte is made in person (Wet BRP art. 2.38(1)).
     appointmentKinds: ['registration_appearance'],
+    outcomes: outcomeCodesFor('first_registration'),
     // The overview is due 4 weeks after registration (art. 2.54(1)); 4 weeks hold 20 weekdays and at
     // most 3 weekday holidays, so 15 working days leaves room to send it.
     handlingTermWorkingDays: 15,
@@ -286,6 +292,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
     expectedDocuments: ['passport', 'id_card', ...CIVIL_STATUS_KINDS, 'other'],
     // Assessed on the papers; no personal appearance is required by the sources.
     appointmentKinds: [],
+    outcomes: outcomeCodesFor('ipr_assessment'),
     // No statutory term found (DOMAIN.md §3); 40 working days (≈ 8 weeks) is a platform choice.
     handlingTermWorkingDays: 40,
     statutoryClocks: [],

@@ -160,7 +160,7 @@ describe('another tenant’s case', () => {
       ['POST', `/v1/cases/${c.id}/withdraw`, { reason: 'not mine' }],
       ['POST', `/v1/cases/${c.id}/assign`, { staffId }],
       ['POST', `/v1/cases/${c.id}/request-information`, { message: 'send it', documentKinds: ['passport'] }],
-      ['POST', `/v1/cases/${c.id}/decide`, { outcome: 'granted', note: 'ok' }],
+      ['POST', `/v1/cases/${c.id}/decide`, { outcome: 'advise_grant', note: 'ok' }],
       ['POST', `/v1/cases/${c.id}/close`, undefined],
     ] as const
 
