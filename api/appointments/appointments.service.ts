@@ -5,7 +5,6 @@ import type { Principal, TenantPrincipal } from '../auth/principal.js'
 import { isLeadOf, tenantScope } from '../auth/principal.js'
 import * as casesRepo from '../cases/cases.repository.js'
 import { applyTransition, recordCaseEvent } from '../cases/lifecycle.js'
-import type { CaseAction } from '../domain/case-state.js'
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import { uniqueViolation } from '../db/errors.js'
 import { findCaseType } from '../domain/case-types.js'
@@ -25,9 +24,6 @@ export interface AppointmentDeps {
 
 /** A case that is over: no appointment can be requested for it. */
 const FINISHED = new Set(['closed', 'withdrawn', 'rejected_at_intake'])
-
-/** The state-machine action of the hand-over at the ceremony (the legal-course issue's). */
-const CEREMONY_ATTENDED = 'ceremony_attended' as CaseAction
 
 const inTenant = <T>(deps: AppointmentDeps, p: TenantPrincipal, fn: (trx: Trx) => Promise<T>) => withTenant(deps.db, tenantScope(p), fn)
 
@@ -178,7 +174,7 @@ export async function recordOutcome(
       })
       // The hand-over with the declaration made completes the case (naturalised, or option confirmed).
       if (isSession && declarationMade) {
-        await applyTransition(trx, recorded, { action: CEREMONY_ATTENDED, actor, reason: `${a.kind} attended, declaration made` })
+        await applyTransition(trx, recorded, { action: 'ceremony_attended', actor, reason: `${a.kind} attended, declaration made` })
       }
       return appointmentView(updated)
     }

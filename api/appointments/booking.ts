@@ -105,8 +105,7 @@ async function bookSlot(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, 
 /** The statutory window of a ceremony kind for an invitation sent today, or null when it cannot be known. */
 export function sessionWindowOf(c: casesRepo.CaseRow, kind: AppointmentKind, invitationDate: string): CeremonyWindow | null {
   if (kind === 'option_confirmation') return c.decided_at ? optionConfirmationWindow(dutchDate(c.decided_at)) : null
-  const decreeDate = (c as casesRepo.CaseRow & { royal_decree_date?: string | null }).royal_decree_date ?? null
-  return decreeDate ? naturalisationCeremonyWindow(decreeDate, invitationDate) : null
+  return c.royal_decree_decision === 'granted' && c.royal_decree_date ? naturalisationCeremonyWindow(c.royal_decree_date, invitationDate) : null
 }
 
 async function bookSeat(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, now: Date): Promise<Booked | Unschedulable> {
@@ -147,7 +146,13 @@ export async function bookAppointment(db: Db, payload: JobPayload<'scheduling', 
     const result = SESSION_KINDS.has(a.kind as AppointmentKind) ? await bookSeat(trx, c, a, now) : await bookSlot(trx, c, a, now)
     const objectPath = `/v1/appointments/${a.id}`
     if (result.kind === 'booked') {
-      await recordCaseEvent(trx, c, { action: 'appointment_booked', actor: SCHEDULER, reason: `${a.kind} booked for ${result.row.starts_at?.toISOString()}` })
+      await recordCaseEvent(trx, c, {
+        action: 'appointment_booked',
+        actor: SCHEDULER,
+        reason: `${a.kind} booked for ${result.row.starts_at?.toISOString()}`,
+        // The booking is the invitation (BVVN art. 60b(2)); the hand-over term counts from it.
+        ...(a.kind === 'ceremony' ? { changes: { ceremony_invited_on: utcToAmsterdam(now).date } } : {}),
+      })
       await emitEvent(trx, {
         type: 'appointment.booked',
         hubTenantId: c.hub_tenant_id,

@@ -62,6 +62,8 @@ export interface CaseEventInput {
   action: string
   actor: Actor
   reason?: string | null
+  /** Facts the event sets on the case (the day a ceremony invitation went out). */
+  changes?: Partial<Pick<repo.CaseRow, 'ceremony_invited_on'>>
 }
 
 /**
@@ -71,7 +73,7 @@ export interface CaseEventInput {
  */
 export async function recordCaseEvent(trx: Trx, current: repo.CaseRow, input: CaseEventInput): Promise<repo.CaseRow> {
   const version = current.version + 1
-  const updated = await repo.updateCase(trx, current.id, { version })
+  const updated = await repo.updateCase(trx, current.id, { ...input.changes, version })
   const event = await repo.insertEvent(trx, {
     case_id: current.id,
     hub_tenant_id: current.hub_tenant_id,

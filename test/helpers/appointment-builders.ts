@@ -5,10 +5,13 @@ import type { FastifyInstance } from 'fastify'
 import { sql, type Kysely } from 'kysely'
 import { expect } from 'vitest'
 import { bookAppointment, type BookingResult } from '../../api/appointments/booking.js'
-import type { Db } from '../../api/db/database.js'
+import * as casesRepo from '../../api/cases/cases.repository.js'
+import { applyTransition } from '../../api/cases/lifecycle.js'
+import { withTenantOf, type Db } from '../../api/db/database.js'
+import { dutchDate } from '../../api/time.js'
 import type { components } from '../../openapi/types.gen.js'
 import type { RegionFixture } from './builders.js'
-import { act, send, submitCase, toIntake, type CaseJson } from './case-builders.js'
+import { acceptChecklist, act, getCase, send, submitCase, toIntake, type CaseJson } from './case-builders.js'
 import { expectOk } from './tenancy-builders.js'
 
 export type AppointmentJson = components['schemas']['Appointment']
@@ -71,4 +74,34 @@ export async function overlappingPairs(owner: Kysely<unknown>): Promise<number> 
      and tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
     where a.status in ('booked', 'attended', 'no_show') and b.status in ('booked', 'attended', 'no_show')`.execute(owner)
   return rows[0]!.n
+}
+
+/**
+ * A case awaiting its ceremony: option — decided `grant`; naturalisation — advised to grant, then
+ * the Royal Decree recorded through the state machine (the transition its endpoint takes).
+ */
+export async function caseAwaitingCeremony(
+  app: FastifyInstance,
+  db: Db,
+  owner: Kysely<unknown>,
+  region: RegionFixture,
+  caseType: 'naturalisation' | 'option',
+  decreeDate?: string,
+): Promise<CaseJson> {
+  const c = await caseInReview(app, db, region, caseType)
+  await acceptChecklist(owner, c.id)
+  const decided = expectOk<CaseJson>(await act(app, region.specialist.key, c.id, 'decide', { outcome: caseType === 'option' ? 'grant' : 'advise_grant', note: 'conditions met' }))
+  if (caseType === 'option') {
+    expect(decided.status).toBe('awaiting_ceremony')
+    return decided
+  }
+  await withTenantOf(db, region.hub.id, async (trx) => {
+    const row = await casesRepo.lockCase(trx, c.id)
+    await applyTransition(trx, row!, {
+      action: 'royal_decree_granted',
+      actor: { kind: 'hub', id: region.specialist.id },
+      changes: { royal_decree_decision: 'granted', royal_decree_date: decreeDate ?? dutchDate(), royal_decree_recorded_at: new Date() },
+    })
+  })
+  return getCase(app, region.lead.key, c.id)
 }
