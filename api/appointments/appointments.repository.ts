@@ -234,6 +234,19 @@ export async function inSavepoint<T>(trx: Trx, fn: () => Promise<T>): Promise<T>
   }
 }
 
+/** Advisory-lock class of the scheduler: one lock per staff member (pg_advisory_xact_lock(int, int)). */
+const STAFF_BOOKING_LOCK = 10_010
+
+/**
+ * Waits for the right to book into one staff member's calendar, held to the end of the
+ * transaction (or of the savepoint, when that is rolled back). Two bookings that insert
+ * overlapping ranges at the same moment would otherwise each wait for the other inside the
+ * exclusion check — a deadlock PostgreSQL only breaks after deadlock_timeout; with the lock
+ * they take turns, and the constraint stays the guarantee behind it.
+ */
+export const lockStaffCalendar = (trx: Trx, staffId: string) =>
+  sql`select pg_advisory_xact_lock(${STAFF_BOOKING_LOCK}, hashtext(${staffId}))`.execute(trx)
+
 /** True for a PostgreSQL exclusion-constraint violation (23P01): the time is taken. */
 export const isExclusionViolation = (err: unknown): boolean =>
   typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23P01'

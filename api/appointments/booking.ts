@@ -34,6 +34,9 @@ const MS_PER_DAY = 86_400_000
 /** Attempts at the next free slot after losing one to a concurrent booking, before giving up. */
 const MAX_SLOT_RACES = 200
 
+/** The slot was taken by a booking that committed after the calendar was read. */
+class SlotTaken extends Error {}
+
 type Booked = { kind: 'booked'; row: repo.AppointmentRow }
 type Unschedulable = { kind: 'unschedulable'; reason: UnschedulableReason }
 
@@ -79,9 +82,14 @@ async function bookSlot(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, 
     const groups = [...(assigned ? [[calendarOf(assigned)]] : []), others.map(calendarOf)]
     const slot = findEarliestSlot(groups, { durationMinutes: duration, notBefore, notAfter, locationCode: a.requested_location_code })
     if (!slot) return { kind: 'unschedulable', reason: 'no-availability' }
-    try {
-      const row = await repo.inSavepoint(trx, () =>
-        repo.updateAppointment(trx, a.id, {
+    const row = await repo
+      .inSavepoint(trx, async () => {
+        // Under the staff member's lock, the time read now is all the time anyone holds: a slot
+        // free in it cannot be taken before this transaction commits.
+        await repo.lockStaffCalendar(trx, slot.staffId)
+        await loadBusy([slot.staffId])
+        if (busy.get(slot.staffId)?.some((b) => b.start < slot.end && slot.start < b.end)) throw new SlotTaken()
+        return repo.updateAppointment(trx, a.id, {
           status: 'booked',
           starts_at: slot.start,
           ends_at: slot.end,
@@ -89,15 +97,16 @@ async function bookSlot(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, 
           location_code: slot.locationCode,
           booked_at: new Date(),
           reason: null,
-        }),
-      )
-      return { kind: 'booked', row }
-    } catch (err) {
-      if (!repo.isExclusionViolation(err)) throw err
-      // Another booking took that time and committed; read that staff member's time again.
-      await loadBusy([slot.staffId])
-      busy.get(slot.staffId)?.push({ start: slot.start, end: slot.end })
-    }
+        })
+      })
+      .catch(async (err: unknown) => {
+        if (!(err instanceof SlotTaken) && !repo.isExclusionViolation(err)) throw err
+        // Rolled back to the savepoint, which let the lock go; read that calendar again and go on.
+        await loadBusy([slot.staffId])
+        busy.get(slot.staffId)?.push({ start: slot.start, end: slot.end })
+        return null
+      })
+    if (row) return { kind: 'booked', row }
   }
   return { kind: 'unschedulable', reason: 'no-availability' }
 }
