@@ -43,7 +43,7 @@ interface Parsed {
 
 /** Parses a calendar file the way a calendar application does, zone definitions included. */
 function parse(text: string): Parsed[] {
-  const calendar = new ICAL.Component(ICAL.parse(text))
+  const calendar = ICAL.Component.fromString(text)
   for (const zone of calendar.getAllSubcomponents('vtimezone')) ICAL.TimezoneService.register(zone)
   return calendar.getAllSubcomponents('vevent').map((vevent) => {
     const event = new ICAL.Event(vevent)
