@@ -181,6 +181,15 @@ export const insertAppointment = (trx: Trx, row: Insertable<AppointmentsTable>):
 export const findAppointment = (trx: Trx, id: string): Promise<AppointmentRow | undefined> =>
   trx.selectFrom('appointments').selectAll().where('id', '=', id).executeTakeFirst()
 
+/** The case an appointment belongs to, locked (the first lock of every appointment write). */
+export const lockCaseOfAppointment = (trx: Trx, appointmentId: string) =>
+  trx
+    .selectFrom('cases')
+    .selectAll()
+    .where('id', '=', (eb) => eb.selectFrom('appointments').select('case_id').where('id', '=', appointmentId))
+    .forUpdate()
+    .executeTakeFirst()
+
 export const lockAppointment = (trx: Trx, id: string): Promise<AppointmentRow | undefined> =>
   trx.selectFrom('appointments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 

@@ -2,7 +2,7 @@
 // a skilled specialist, or a seat in the earliest ceremony session inside the statutory window —
 // or mark it unschedulable with a reason. Safe to run twice: an appointment that is no longer
 // `requested` is left alone, and the database refuses an overlapping slot or a seat too many.
-import * as casesRepo from '../cases/cases.repository.js'
+import type * as casesRepo from '../cases/cases.repository.js'
 import { recordCaseEvent } from '../cases/lifecycle.js'
 import { withTenantOf, type Db, type Trx } from '../db/database.js'
 import {
@@ -18,6 +18,7 @@ import {
   type AppointmentKind,
   type CeremonyWindow,
   type Interval,
+  type Slot,
   type StaffCalendar,
 } from '../domain/scheduling.js'
 import { addDays } from '../domain/calendar.js'
@@ -34,7 +35,7 @@ const MS_PER_DAY = 86_400_000
 /** Attempts at the next free slot after losing one to a concurrent booking, before giving up. */
 const MAX_SLOT_RACES = 200
 
-/** The slot was taken by a booking that committed after the calendar was read. */
+/** The slot was taken by a booking that committed after the calendar was read (or none is free). */
 class SlotTaken extends Error {}
 
 type Booked = { kind: 'booked'; row: repo.AppointmentRow }
@@ -57,31 +58,69 @@ async function bookSlot(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, 
   const staff = await repo.skilledStaff(trx, c.hub_tenant_id, c.case_type)
   if (staff.length === 0) return { kind: 'unschedulable', reason: 'no-staff-with-skill' }
   const ids = staff.map((s) => s.id)
-  const [weekly, absences] = await Promise.all([repo.availabilityOf(trx, ids), repo.absencesOf(trx, ids)])
-  const { notBefore, notAfter } = searchBounds(a, now, null)
+  // The assigned specialist first; the other skilled specialists when he has no fitting slot. Each
+  // group's calendars are read only when it is searched: most bookings end in the first.
+  const assigned = c.assigned_staff_id && ids.includes(c.assigned_staff_id) ? c.assigned_staff_id : null
+  const groups = assigned ? [[assigned], ids.filter((id) => id !== assigned)] : [ids]
+  for (const group of groups) {
+    const row = group.length > 0 ? await bookInGroup(trx, a, group, searchBounds(a, now, null)) : null
+    if (row) return { kind: 'booked', row }
+  }
+  return { kind: 'unschedulable', reason: 'no-availability' }
+}
+
+/** The earliest free slot among these staff members, booked; null when none of them has one. */
+async function bookInGroup(trx: Trx, a: repo.AppointmentRow, ids: string[], bounds: { notBefore: Date; notAfter: Date }): Promise<repo.AppointmentRow | null> {
+  const { notBefore, notAfter } = bounds
+  const [weekly, absences] = [await repo.availabilityOf(trx, ids), await repo.absencesOf(trx, ids)]
+  const available = ids.filter((id) => weekly.some((w) => w.staff_id === id))
+  if (available.length === 0) return null
   const busyTo = new Date(notAfter.getTime() + MS_PER_DAY)
-  const busy = new Map<string, Interval[]>(ids.map((id) => [id, []]))
+  const busy = new Map<string, Interval[]>(available.map((id) => [id, []]))
   const loadBusy = async (staffIds: string[]) => {
     for (const id of staffIds) busy.set(id, [])
     for (const b of await repo.busyOf(trx, staffIds, notBefore, busyTo)) {
       if (b.staff_id && b.starts_at && b.ends_at) busy.get(b.staff_id)?.push({ start: b.starts_at, end: b.ends_at })
     }
   }
-  await loadBusy(ids)
   const calendarOf = (id: string): StaffCalendar => ({
     staffId: id,
     weekly: weekly.filter((w) => w.staff_id === id).map((w) => ({ weekday: w.weekday, startMinute: w.start_minute, endMinute: w.end_minute, locationCode: w.location_code })),
     absences: absences.filter((x) => x.staff_id === id).map((x) => ({ from: x.from_date, until: x.until_date })),
     busy: busy.get(id) ?? [],
   })
-  // The assigned specialist first; the other skilled specialists when he has no fitting slot.
-  const assigned = c.assigned_staff_id && ids.includes(c.assigned_staff_id) ? c.assigned_staff_id : null
-  const others = ids.filter((id) => id !== assigned)
   const duration = DURATION_MINUTES[a.kind as keyof typeof DURATION_MINUTES]
+  const query = { durationMinutes: duration, notBefore, notAfter, locationCode: a.requested_location_code }
+  const book = (slot: Slot) =>
+    repo.updateAppointment(trx, a.id, {
+      status: 'booked',
+      starts_at: slot.start,
+      ends_at: slot.end,
+      staff_id: slot.staffId,
+      location_code: slot.locationCode,
+      booked_at: new Date(),
+      reason: null,
+    })
+  if (available.length === 1) {
+    // One calendar (the assigned specialist): take its lock first, then read it once.
+    const only = available[0]!
+    return repo
+      .inSavepoint(trx, async () => {
+        await repo.lockStaffCalendar(trx, only)
+        await loadBusy([only])
+        const slot = findEarliestSlot([[calendarOf(only)]], query)
+        if (!slot) throw new SlotTaken()
+        return book(slot)
+      })
+      .catch((err: unknown) => {
+        if (err instanceof SlotTaken) return null
+        throw err
+      })
+  }
+  await loadBusy(available)
   for (let race = 0; race < MAX_SLOT_RACES; race += 1) {
-    const groups = [...(assigned ? [[calendarOf(assigned)]] : []), others.map(calendarOf)]
-    const slot = findEarliestSlot(groups, { durationMinutes: duration, notBefore, notAfter, locationCode: a.requested_location_code })
-    if (!slot) return { kind: 'unschedulable', reason: 'no-availability' }
+    const slot = findEarliestSlot([available.map(calendarOf)], query)
+    if (!slot) return null
     const row = await repo
       .inSavepoint(trx, async () => {
         // Under the staff member's lock, the time read now is all the time anyone holds: a slot
@@ -89,15 +128,7 @@ async function bookSlot(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, 
         await repo.lockStaffCalendar(trx, slot.staffId)
         await loadBusy([slot.staffId])
         if (busy.get(slot.staffId)?.some((b) => b.start < slot.end && slot.start < b.end)) throw new SlotTaken()
-        return repo.updateAppointment(trx, a.id, {
-          status: 'booked',
-          starts_at: slot.start,
-          ends_at: slot.end,
-          staff_id: slot.staffId,
-          location_code: slot.locationCode,
-          booked_at: new Date(),
-          reason: null,
-        })
+        return book(slot)
       })
       .catch(async (err: unknown) => {
         if (!(err instanceof SlotTaken) && !repo.isExclusionViolation(err)) throw err
@@ -106,9 +137,9 @@ async function bookSlot(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, 
         busy.get(slot.staffId)?.push({ start: slot.start, end: slot.end })
         return null
       })
-    if (row) return { kind: 'booked', row }
+    if (row) return row
   }
-  return { kind: 'unschedulable', reason: 'no-availability' }
+  return null
 }
 
 /** The statutory window of a ceremony kind for an invitation sent today, or null when it cannot be known. */
@@ -146,12 +177,11 @@ async function bookSeat(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, 
 
 export async function bookAppointment(db: Db, payload: JobPayload<'scheduling', 'book'>, now: Date = new Date()): Promise<BookingResult> {
   return withTenantOf(db, payload.tenantId, async (trx) => {
-    const seen = await repo.findAppointment(trx, payload.appointmentId)
-    if (!seen || seen.status !== 'requested') return 'skipped'
     // The case first, then the appointment: the order every appointment write takes.
-    const c = await casesRepo.lockCase(trx, seen.case_id)
+    const c = await repo.lockCaseOfAppointment(trx, payload.appointmentId)
+    if (!c) return 'skipped'
     const a = await repo.lockAppointment(trx, payload.appointmentId)
-    if (!c || !a || a.status !== 'requested') return 'skipped'
+    if (!a || a.status !== 'requested') return 'skipped'
     const result = SESSION_KINDS.has(a.kind as AppointmentKind) ? await bookSeat(trx, c, a, now) : await bookSlot(trx, c, a, now)
     const objectPath = `/v1/appointments/${a.id}`
     if (result.kind === 'booked') {
