@@ -9,7 +9,7 @@
 // has jobs in flight), so the figure reads as a ratio.
 //   npm run bench:scheduling [-- --requests 1000 --staff 40 --sessions 20]   (PostgreSQL and Redis running; builds first)
 import { randomBytes } from 'node:crypto'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -94,7 +94,7 @@ await q('analyze')
 // ——— the run: requests through the service, booked by the real workers ———
 const prefix = `{bench-scheduling-${randomBytes(4).toString('hex')}}`
 const logger = createLogger('warn')
-const workers = await startWorkers({ ...config, appDatabaseUrl: app, queuePrefix: prefix }, logger, { queues: ['scheduling', 'notifications'] })
+const workers = await startWorkers({ ...config, appDatabaseUrl: app, queuePrefix: prefix }, logger, { queues: ['scheduling'] })
 const started = performance.now()
 let next = 0
 await Promise.all(
@@ -162,7 +162,7 @@ await requestDb.destroy()
 
 const rate = REQUESTS / doneIn
 const baseRate = finalRows.length / baseSeconds
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 console.log(`${REQUESTS} requests (${SLOT_REQUESTS} intake interviews, ${SEAT_REQUESTS} option confirmations), ${STAFF} staff, ${SESSIONS} sessions × ${CAPACITY} seats; worker concurrency ${QUEUE_POLICIES.scheduling.concurrency}`)
 console.log(`requests accepted in ${requestedIn.toFixed(2)} s; all booked or unschedulable after ${doneIn.toFixed(2)} s (goal < 10 s)${open > 0 ? ` — ${open} STILL REQUESTED` : ''}`)
 console.log(`outcome: ${outcome.map((r) => `${r.status} ${r.n}`).join(', ')}`)
