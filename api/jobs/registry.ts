@@ -47,7 +47,8 @@ export interface QueuePolicy {
 }
 
 export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
-  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  // Intake is a few short statements per job: many at once keep the database, not the worker, busy.
+  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 16, lockMs: 30_000 },
   // Decoding runs in a worker thread (api/documents/integrity-isolated.ts), two documents at a time.
   'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 2, lockMs: 60_000 },
   notifications: { attempts: 8, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
