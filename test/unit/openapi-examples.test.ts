@@ -144,3 +144,44 @@ describe('the examples in openapi.yaml', () => {
     expect(validate({ caseType: 'naturalisation', subject: { givenNames: 'A', surname: 'B', dateOfBirth: '1990-01-01' }, tenantId: 'x' })).toBe(false)
   })
 })
+
+// The note at the top of openapi.yaml, for the parts the two linters do not check.
+describe('every operation in openapi.yaml', () => {
+  const tags = new Set((spec as unknown as { tags: Array<{ name: string }> }).tags.map((t) => t.name))
+  const ops = [...operations(spec)]
+
+  it('has a summary, a description and a declared tag', () => {
+    for (const [id, { operation }] of ops) {
+      expect(typeof operation.summary === 'string' && operation.summary.length > 0, `${id} summary`).toBe(true)
+      expect(typeof operation.description === 'string' && operation.description.length > 0, `${id} description`).toBe(true)
+      const opTags = Array.isArray(operation.tags) ? operation.tags : []
+      expect(opTags.length, `${id} tags`).toBeGreaterThan(0)
+      for (const tag of opTags) expect(typeof tag === 'string' && tags.has(tag), `${id} tag ${JSON.stringify(tag)}`).toBe(true)
+    }
+  })
+
+  it('declares API-Version, X-Request-Id and, behind a key, the rate-limit headers on every 2xx', () => {
+    for (const [id, { operation }] of ops) {
+      const keyed = !(Array.isArray(operation.security) && operation.security.length === 0)
+      const wanted = ['API-Version', 'X-Request-Id', ...(keyed ? ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] : [])]
+      for (const [status, raw] of Object.entries(isObj(operation.responses) ? operation.responses : {})) {
+        if (!/^2/.test(status) || !isObj(raw)) continue
+        const headers = deref(raw).headers
+        expect(isObj(headers) ? Object.keys(headers) : [], `${id} ${status}`).toEqual(expect.arrayContaining(wanted))
+        if (status === '201') expect(isObj(headers) && 'Location' in headers, `${id} 201 Location`).toBe(true)
+      }
+    }
+  })
+
+  it('answers 400, and behind a key 401, 403 and 429, and 404 when its path names an object — by reference', () => {
+    for (const [id, { path, operation }] of ops) {
+      const keyed = !(Array.isArray(operation.security) && operation.security.length === 0)
+      const responses = isObj(operation.responses) ? operation.responses : {}
+      const wanted = ['400', ...(keyed ? ['401', '403', '429'] : []), ...(path.includes('{') ? ['404'] : [])]
+      expect(Object.keys(responses), id).toEqual(expect.arrayContaining(wanted))
+      for (const [status, raw] of Object.entries(responses)) {
+        if (/^[45]/.test(status)) expect(isObj(raw) && typeof raw.$ref === 'string' && raw.$ref.startsWith('#/components/responses/'), `${id} ${status}`).toBe(true)
+      }
+    }
+  })
+})
