@@ -134,3 +134,29 @@ export const eventsOf = (trx: Trx, caseId: string): Promise<EventRow[]> =>
 
 export const findStaffMember = (trx: Trx, staffId: string) =>
   trx.selectFrom('staff').select(['id', 'hub_tenant_id', 'skills', 'status']).where('id', '=', staffId).executeTakeFirst()
+
+/** The events the statutory clocks need (api/cases/clocks.ts), for one or more cases. */
+export const clockEventsOf = (trx: Trx, caseIds: string[]): Promise<Array<Pick<EventRow, 'case_id' | 'action' | 'created_at'>>> =>
+  caseIds.length === 0
+    ? Promise.resolve([])
+    : trx
+        .selectFrom('case_events')
+        .select(['case_id', 'action', 'created_at'])
+        .where('case_id', 'in', caseIds)
+        .where('action', 'in', ['ceremony_attended', 'decree_lapsed', 'withdraw', 'reject_at_intake', 'close'])
+        .orderBy('case_id')
+        .orderBy('version')
+        .execute()
+
+/** Facts the clocks count from that are not transitions (fee paid, invitation sent), and the clock column. */
+export const setClockFacts = (
+  trx: Trx,
+  caseId: string,
+  changes: Partial<Pick<CaseRow, 'fee_paid_on' | 'ceremony_invited_on' | 'clock_due_on'>>,
+): Promise<CaseRow> =>
+  trx
+    .updateTable('cases')
+    .set({ ...changes, updated_at: sql`date_trunc('milliseconds', now())` })
+    .where('id', '=', caseId)
+    .returningAll()
+    .executeTakeFirstOrThrow()

@@ -15,6 +15,7 @@ import { parsePage, toPage, type PageQuery } from '../pagination.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
 import { announce, applyTransition, type Actor } from './lifecycle.js'
+import { refreshClockDue } from './clocks.js'
 import { caseSummaryView, caseView, eventView } from './cases.view.js'
 
 export interface CaseDeps {
@@ -80,7 +81,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
     if (!agreement) throw new DomainError('refused', 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
     const year = Number(today.slice(0, 4))
     const number = await repo.nextReferenceNumber(trx, agreement.hub_tenant_id, year)
-    const created = await repo.insertCase(trx, {
+    const inserted = await repo.insertCase(trx, {
       hub_tenant_id: agreement.hub_tenant_id,
       member_tenant_id: p.tenantId,
       reference: `RB-${year}-${String(number).padStart(6, '0')}`,
@@ -94,6 +95,8 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
       note: input.note ?? null,
       due_date: workingDaysAfter(today, definition.handlingTermWorkingDays),
     })
+    // fee_payment (and option_decision) run from the submission.
+    const created = await refreshClockDue(trx, inserted)
     await repo.insertChecklist(trx, created, requiredDocumentsFor(definition, iprMatter))
     const event = await repo.insertEvent(trx, {
       case_id: created.id,
