@@ -81,6 +81,8 @@ export interface CaseFilter {
   caseType?: string
   assignedStaffId?: string
   memberTenantId?: string
+  /** The earliest running clock's last day: before a day (overdue), or within a range. */
+  clockDue?: { before?: string; from?: string; until?: string }
 }
 
 export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<CaseRow[]> {
@@ -90,6 +92,13 @@ export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<Cas
   if (filter.caseType) q = q.where('case_type', '=', filter.caseType)
   if (filter.assignedStaffId) q = q.where('assigned_staff_id', '=', filter.assignedStaffId)
   if (filter.memberTenantId) q = q.where('member_tenant_id', '=', filter.memberTenantId)
+  // cases_hub_clock / cases_member_clock: a range on (tenant, clock_due_on) where it is set.
+  if (filter.clockDue) {
+    q = q.where('clock_due_on', 'is not', null)
+    if (filter.clockDue.before) q = q.where('clock_due_on', '<', filter.clockDue.before)
+    if (filter.clockDue.from) q = q.where('clock_due_on', '>=', filter.clockDue.from)
+    if (filter.clockDue.until) q = q.where('clock_due_on', '<=', filter.clockDue.until)
+  }
   return q.$call(newestFirstPage(page)).execute()
 }
 
