@@ -49,6 +49,7 @@ export type TransitionColumn =
   | 'royal_decree_date'
   | 'royal_decree_number'
   | 'royal_decree_recorded_at'
+  | 'ceremony_invited_on'
   | 'clock_due_on'
 
 export const updateCase = (
