@@ -6,6 +6,7 @@ import { nextStatus, type ActorKind, type CaseAction, type CaseStatus, type Tran
 import { DomainError } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import * as repo from './cases.repository.js'
+import { refreshClockDue } from './clocks.js'
 
 export interface Actor {
   kind: ActorKind
@@ -36,7 +37,7 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
   }
   const to = nextStatus(current.status as CaseStatus, input.action, input.actor.kind, transitionContext(current, input.changes))
   const version = current.version + 1
-  const updated = await repo.updateCase(trx, current.id, { ...input.changes, status: to, version })
+  const changed = await repo.updateCase(trx, current.id, { ...input.changes, status: to, version })
   const event = await repo.insertEvent(trx, {
     case_id: current.id,
     hub_tenant_id: current.hub_tenant_id,
@@ -49,6 +50,8 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
     reason: input.reason ?? null,
     version,
   })
+  // The transition may start or stop statutory clocks: keep the searchable earliest due date in step.
+  const updated = await refreshClockDue(trx, changed)
   await announce(trx, updated, event.id)
   return updated
 }
@@ -73,7 +76,9 @@ export interface CaseEventInput {
  */
 export async function recordCaseEvent(trx: Trx, current: repo.CaseRow, input: CaseEventInput): Promise<repo.CaseRow> {
   const version = current.version + 1
-  const updated = await repo.updateCase(trx, current.id, { ...input.changes, version })
+  const changed = await repo.updateCase(trx, current.id, { ...input.changes, version })
+  // A fact such as the invitation date starts a statutory clock: keep the earliest due date in step.
+  const updated = input.changes ? await refreshClockDue(trx, changed) : changed
   const event = await repo.insertEvent(trx, {
     case_id: current.id,
     hub_tenant_id: current.hub_tenant_id,
