@@ -3,6 +3,7 @@
 // or mark it unschedulable with a reason. Safe to run twice: an appointment that is no longer
 // `requested` is left alone, and the database refuses an overlapping slot or a seat too many.
 import type * as casesRepo from '../cases/cases.repository.js'
+import { recordCeremonyInvitation } from '../cases/clocks.js'
 import { recordCaseEvent } from '../cases/lifecycle.js'
 import { withTenantOf, type Db, type Trx } from '../db/database.js'
 import {
@@ -185,13 +186,10 @@ export async function bookAppointment(db: Db, payload: JobPayload<'scheduling', 
     const result = SESSION_KINDS.has(a.kind as AppointmentKind) ? await bookSeat(trx, c, a, now) : await bookSlot(trx, c, a, now)
     const objectPath = `/v1/appointments/${a.id}`
     if (result.kind === 'booked') {
-      await recordCaseEvent(trx, c, {
-        action: 'appointment_booked',
-        actor: SCHEDULER,
-        reason: `${a.kind} booked for ${result.row.starts_at?.toISOString()}`,
-        // The booking is the invitation (BVVN art. 60b(2)); the hand-over term counts from it.
-        ...(a.kind === 'ceremony' ? { changes: { ceremony_invited_on: utcToAmsterdam(now).date } } : {}),
-      })
+      // The booking is the invitation (BVVN art. 60b(2)): the invitation clock is met and the
+      // hand-over clock starts (the first invitation counts; a re-invitation changes nothing).
+      const invited = a.kind === 'ceremony' ? await recordCeremonyInvitation(trx, c.id, utcToAmsterdam(now).date) : c
+      await recordCaseEvent(trx, invited, { action: 'appointment_booked', actor: SCHEDULER, reason: `${a.kind} booked for ${result.row.starts_at?.toISOString()}` })
       await emitEvent(trx, {
         type: 'appointment.booked',
         hubTenantId: c.hub_tenant_id,

@@ -65,8 +65,6 @@ export interface CaseEventInput {
   action: string
   actor: Actor
   reason?: string | null
-  /** Facts the event sets on the case (the day a ceremony invitation went out). */
-  changes?: Partial<Pick<repo.CaseRow, 'ceremony_invited_on'>>
 }
 
 /**
@@ -76,9 +74,7 @@ export interface CaseEventInput {
  */
 export async function recordCaseEvent(trx: Trx, current: repo.CaseRow, input: CaseEventInput): Promise<repo.CaseRow> {
   const version = current.version + 1
-  const changed = await repo.updateCase(trx, current.id, { ...input.changes, version })
-  // A fact such as the invitation date starts a statutory clock: keep the earliest due date in step.
-  const updated = input.changes ? await refreshClockDue(trx, changed) : changed
+  const updated = await repo.updateCase(trx, current.id, { version })
   const event = await repo.insertEvent(trx, {
     case_id: current.id,
     hub_tenant_id: current.hub_tenant_id,

@@ -68,6 +68,10 @@ describe('ceremony and option confirmation', () => {
     expect((await sessions()).find((s) => s.id === soonId)?.seatsTaken).toBe(1)
     const { rows } = await sql<{ ceremony_invited_on: string }>`select ceremony_invited_on::text from cases where id = ${c.id}`.execute(t.database.owner)
     expect(rows[0]?.ceremony_invited_on).toBe(today)
+    // The case's clocks follow: the invitation is met, the 6-week hand-over runs from today.
+    const clocks = (await getCase(t.app, region.lead.key, c.id)).clocks
+    expect(clocks.find((k) => k.code === 'ceremony_invitation')?.status).toBe('met')
+    expect(clocks.find((k) => k.code === 'ceremony_handover')).toMatchObject({ status: 'running', startedOn: today, dueOn: addDays(today, 42) })
 
     await moveIntoPast(t.database.owner, a.id)
     expectOk(await send(t.app, 'POST', `/v1/appointments/${a.id}/outcome`, region.lead.key, { attended: true, declarationMade: true }))
