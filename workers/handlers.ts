@@ -9,6 +9,7 @@ import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
 import { publishCaseEvent } from './notifications.js'
 import { shredExpiredDocuments } from './retention.js'
+import { settle } from './settlement.js'
 
 export interface JobContext {
   db: Db
@@ -31,6 +32,9 @@ export const handlers = {
   },
   notifications: {
     'case-event': (payload, ctx) => publishCaseEvent(ctx.db, payload),
+  },
+  settlement: {
+    settle: (payload, ctx) => settle(ctx.db, payload),
   },
   maintenance: {
     'purge-dispatched-outbox': (_payload, ctx) => purgeDispatchedOutbox(ctx.db),
