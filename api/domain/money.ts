@@ -3,7 +3,7 @@
 // due date, billing identifiers (IBAN, OIN, KVK) and the EN 16931 invoice totals. Amounts are bigint
 // euro cents: no float ever touches them.
 import { addDays, isWorkingDay } from './calendar.js'
-import { DomainError } from './errors.js'
+import { DomainError, invalidFields } from './errors.js'
 import { SHIPPED_TARIFF_ROWS } from './data/tariffs.data.js'
 
 export const TARIFF_CODES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const
@@ -40,14 +40,14 @@ export const SHIPPED_TARIFFS: ReadonlyMap<number, TariffTable> = (() => {
 export function checkTariffItems(items: readonly TariffItem[]): TariffItem[] {
   const seen = new Set<string>()
   for (const item of items) {
-    if (seen.has(item.code)) throw new DomainError('invalid', 'validation-failed', `tariff code ${item.code} appears twice`)
+    if (seen.has(item.code)) throw invalidFields([{ name: 'items', code: 'duplicate-code', reason: `tariff code ${item.code} appears twice` }])
     seen.add(item.code)
     if (item.feeCents < 0n || item.compensationCents < 0n || item.compensationCents > item.feeCents) {
-      throw new DomainError('invalid', 'validation-failed', `tariff code ${item.code}: 0 ≤ compensation ≤ fee`)
+      throw invalidFields([{ name: 'items', code: 'compensation-above-fee', reason: `tariff code ${item.code}: 0 ≤ compensation ≤ fee` }])
     }
   }
   const missing = TARIFF_CODES.filter((c) => !seen.has(c))
-  if (missing.length > 0) throw new DomainError('invalid', 'validation-failed', `the table lacks the codes ${missing.join(', ')}`)
+  if (missing.length > 0) throw invalidFields([{ name: 'items', code: 'missing-codes', reason: `the table lacks the codes ${missing.join(', ')}` }])
   return [...items].sort((a, b) => a.code.localeCompare(b.code))
 }
 
