@@ -123,7 +123,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     await sql.raw(`create trigger ${table}_no_truncate before truncate on ${table} for each statement execute function ledger_immutable()`).execute(db)
   }
 
-  // What the hub bills: one row per (case, charge kind), put on exactly one invoice.
+  // What the hub bills: one row per (case, charge kind), never changed.
   await sql`
     create table service_charges (
       id uuid primary key default gen_random_uuid(),
@@ -138,21 +138,29 @@ export async function up(db: Kysely<any>): Promise<void> {
       amount_cents bigint not null check (amount_cents > 0),
       ledger_entry_id uuid not null references ledger_entries (id),
       posted_at timestamptz not null default clock_timestamp(),
-      invoice_id uuid,
       unique (case_id, kind)
     )`.execute(db)
-  await sql`create index service_charges_open on service_charges (hub_tenant_id, member_tenant_id, period) where invoice_id is null`.execute(db)
-  await sql`create index service_charges_invoice on service_charges (invoice_id, entered_review_on, id) where invoice_id is not null`.execute(db)
-  // A charge goes on one invoice, once: invoice_id is set from null and never changed again.
+  // The charges not invoiced yet: a work queue, written with the charge and emptied by the invoice
+  // that takes them, so a settlement reads only what is open, however long the history grows.
   await sql`
-    create function service_charges_invoice_once() returns trigger language plpgsql as $$
-    begin
-      if old.invoice_id is not null or new.invoice_id is null then
-        raise exception 'a service charge is invoiced once and otherwise never changed' using errcode = '42501';
-      end if;
-      return new;
-    end $$`.execute(db)
-  await sql`create trigger service_charges_invoice_once before update on service_charges for each row execute function service_charges_invoice_once()`.execute(db)
+    create table open_charges (
+      charge_id uuid primary key references service_charges (id),
+      hub_tenant_id uuid not null,
+      member_tenant_id uuid not null,
+      period text not null,
+      posted_at timestamptz not null
+    )`.execute(db)
+  await sql`create index open_charges_member on open_charges (hub_tenant_id, member_tenant_id, period)`.execute(db)
+  // A charge is on one invoice, once: the primary key says so; the table is append-only.
+  await sql`
+    create table invoice_lines (
+      charge_id uuid primary key references service_charges (id),
+      invoice_id uuid not null,
+      hub_tenant_id uuid not null,
+      member_tenant_id uuid not null,
+      amount_cents bigint not null check (amount_cents > 0)
+    )`.execute(db)
+  await sql`create index invoice_lines_invoice on invoice_lines (invoice_id, charge_id)`.execute(db)
 
   await sql`
     create table settlements (
@@ -244,7 +252,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index remittances_hub on remittances (hub_tenant_id, created_at desc, id desc)`.execute(db)
   await sql`create index remittances_member on remittances (member_tenant_id, created_at desc, id desc)`.execute(db)
 
-  const tables = ['tariff_tables', 'tariff_items', 'billing_details', 'fees', 'ledger_entries', 'ledger_lines', 'service_charges',
+  const tables = ['tariff_tables', 'tariff_items', 'billing_details', 'fees', 'ledger_entries', 'ledger_lines', 'service_charges', 'open_charges', 'invoice_lines',
     'settlements', 'settlement_members', 'invoice_counters', 'invoices', 'credit_note_lines', 'remittances']
   for (const table of tables) await protect(db, table)
 
@@ -255,7 +263,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create policy billing_admin on billing_details for all using (app_is_admin()) with check (app_is_admin())`.execute(db)
   await sql`create policy billing_region on billing_details for select
     using (tenant_id = app_current_tenant() or region_id = app_current_region())`.execute(db)
-  for (const table of ['fees', 'ledger_entries', 'ledger_lines', 'service_charges', 'invoices', 'credit_note_lines', 'remittances']) {
+  for (const table of ['fees', 'ledger_entries', 'ledger_lines', 'service_charges', 'open_charges', 'invoice_lines', 'invoices', 'credit_note_lines', 'remittances']) {
     await sql.raw(`create policy ${table}_parties on ${table} for all using (${party}) with check (${party})`).execute(db)
   }
   for (const table of ['settlements', 'settlement_members', 'invoice_counters']) {
@@ -266,17 +274,17 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`grant select, insert on settlement_members to regiobalie_app`.execute(db)
   await sql`grant select, insert, delete on tariff_items to regiobalie_app`.execute(db)
   // Append-only for the application: no UPDATE, no DELETE on the ledger, invoices or their lines.
-  await sql`grant select, insert on ledger_entries, ledger_lines, invoices, credit_note_lines to regiobalie_app`.execute(db)
-  await sql`grant select, insert on fees, service_charges, remittances to regiobalie_app`.execute(db)
+  await sql`grant select, insert on ledger_entries, ledger_lines, service_charges, invoice_lines, invoices, credit_note_lines to regiobalie_app`.execute(db)
+  await sql`grant select, insert, delete on open_charges to regiobalie_app`.execute(db)
+  await sql`grant select, insert on fees, remittances to regiobalie_app`.execute(db)
   await sql`grant update (remittance_id) on fees to regiobalie_app`.execute(db)
-  await sql`grant update (invoice_id) on service_charges to regiobalie_app`.execute(db)
   await sql`grant update (status, remitted_on, bank_reference) on remittances to regiobalie_app`.execute(db)
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['remittances', 'credit_note_lines', 'invoices', 'invoice_counters', 'settlement_members', 'settlements', 'service_charges', 'ledger_lines',
+  for (const table of ['remittances', 'credit_note_lines', 'invoices', 'invoice_counters', 'settlement_members', 'settlements', 'invoice_lines', 'open_charges', 'service_charges', 'ledger_lines',
     'ledger_entries', 'fees', 'billing_details', 'tariff_items', 'tariff_tables']) {
     await sql.raw(`drop table ${table}`).execute(db)
   }
-  for (const fn of ['service_charges_invoice_once', 'ledger_immutable', 'ledger_lines_balanced']) await sql.raw(`drop function ${fn}()`).execute(db)
+  for (const fn of ['ledger_immutable', 'ledger_lines_balanced']) await sql.raw(`drop function ${fn}()`).execute(db)
 }

@@ -305,7 +305,22 @@ export interface ServiceChargesTable {
   amount_cents: Cents
   ledger_entry_id: string
   posted_at: Timestamp
-  invoice_id: ColumnType<string | null, string | null | undefined, string>
+}
+
+export interface OpenChargesTable {
+  charge_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  period: Period
+  posted_at: Timestamp
+}
+
+export interface InvoiceLinesTable {
+  charge_id: string
+  invoice_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  amount_cents: Cents
 }
 
 export interface SettlementsTable {
@@ -400,6 +415,8 @@ export interface DB {
   ledger_entries: LedgerEntriesTable
   ledger_lines: LedgerLinesTable
   service_charges: ServiceChargesTable
+  open_charges: OpenChargesTable
+  invoice_lines: InvoiceLinesTable
   settlements: SettlementsTable
   settlement_members: SettlementMembersTable
   invoice_counters: InvoiceCountersTable
@@ -459,8 +476,10 @@ export const SCHEMA_COLUMNS = {
   ledger_lines: columns<LedgerLinesTable>()(['entry_id', 'line_no', 'hub_tenant_id', 'member_tenant_id', 'tenant_id', 'account', 'debit_cents', 'credit_cents']),
   service_charges: columns<ServiceChargesTable>()([
     'id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'kind', 'case_reference', 'case_type', 'entered_review_on', 'period', 'amount_cents',
-    'ledger_entry_id', 'posted_at', 'invoice_id',
+    'ledger_entry_id', 'posted_at',
   ]),
+  open_charges: columns<OpenChargesTable>()(['charge_id', 'hub_tenant_id', 'member_tenant_id', 'period', 'posted_at']),
+  invoice_lines: columns<InvoiceLinesTable>()(['charge_id', 'invoice_id', 'hub_tenant_id', 'member_tenant_id', 'amount_cents']),
   settlements: columns<SettlementsTable>()(['id', 'hub_tenant_id', 'period', 'status', 'close_early', 'cutoff', 'issue_date', 'total', 'done', 'created_at', 'finished_at']),
   settlement_members: columns<SettlementMembersTable>()(['settlement_id', 'hub_tenant_id', 'member_tenant_id']),
   invoice_counters: columns<InvoiceCountersTable>()(['hub_tenant_id', 'year', 'last_value']),

@@ -202,9 +202,13 @@ export async function insertServiceCharge(
   c: { hubTenantId: string; memberTenantId: string; caseId: string; reference: string; caseType: string; day: string; period: string; amountCents: bigint; entryId: string },
 ): Promise<void> {
   await sql`
-    insert into service_charges (hub_tenant_id, member_tenant_id, case_id, case_reference, case_type, entered_review_on, period, amount_cents, ledger_entry_id)
-    values (${c.hubTenantId}, ${c.memberTenantId}, ${c.caseId}, ${c.reference}, ${c.caseType}, ${c.day}, ${c.period}, ${c.amountCents.toString()}::bigint, ${c.entryId})
-    on conflict (case_id, kind) do nothing`.execute(trx)
+    with charge as (
+      insert into service_charges (hub_tenant_id, member_tenant_id, case_id, case_reference, case_type, entered_review_on, period, amount_cents, ledger_entry_id)
+      values (${c.hubTenantId}, ${c.memberTenantId}, ${c.caseId}, ${c.reference}, ${c.caseType}, ${c.day}, ${c.period}, ${c.amountCents.toString()}::bigint, ${c.entryId})
+      on conflict (case_id, kind) do nothing
+      returning id, hub_tenant_id, member_tenant_id, period, posted_at)
+    insert into open_charges (charge_id, hub_tenant_id, member_tenant_id, period, posted_at)
+    select id, hub_tenant_id, member_tenant_id, period, posted_at from charge`.execute(trx)
 }
 
 // ---- settlements -----------------------------------------------------------------------------
@@ -270,17 +274,22 @@ export async function restartSettlement(trx: Trx, id: string): Promise<void> {
 }
 
 /**
- * Puts a member's open charges of the period and before (posted up to the cutoff) on the invoice id;
- * the database does the work, so no charge list passes through memory. Returns count and sum.
+ * Takes a member's open charges of the period and before (posted up to the cutoff) onto the invoice
+ * id; the database does the work, so no charge list passes through memory. Returns count and sum.
  */
 export async function attachCharges(trx: Trx, invoiceId: string, s: SettlementRow, memberTenantId: string): Promise<{ count: number; total: bigint }> {
   const { rows } = await sql<{ n: number; total: string | null }>`
-    with attached as (
-      update service_charges set invoice_id = ${invoiceId}
-      where hub_tenant_id = ${s.hub_tenant_id} and member_tenant_id = ${memberTenantId} and invoice_id is null
+    with taken as (
+      delete from open_charges
+      where hub_tenant_id = ${s.hub_tenant_id} and member_tenant_id = ${memberTenantId}
         and period <= ${s.period} and posted_at <= (select cutoff from settlements where id = ${s.id})
+      returning charge_id),
+    lines as (
+      insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
+      select c.id, ${invoiceId}, c.hub_tenant_id, c.member_tenant_id, c.amount_cents
+      from taken t join service_charges c on c.id = t.charge_id
       returning amount_cents)
-    select count(*)::int as n, sum(amount_cents)::text as total from attached`.execute(trx)
+    select count(*)::int as n, sum(amount_cents)::text as total from lines`.execute(trx)
   return { count: rows[0]?.n ?? 0, total: big(rows[0]?.total) }
 }
 
@@ -406,7 +415,7 @@ export async function* streamLines(trx: Trx, inv: { id: string; document_type: '
       inv.document_type === 'invoice'
         ? sql<LineRow>`
             select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, c.amount_cents::text as amount_cents
-            from service_charges c where c.invoice_id = ${inv.id} ${cursor}
+            from invoice_lines l join service_charges c on c.id = l.charge_id where l.invoice_id = ${inv.id} ${cursor}
             order by c.entered_review_on, c.id limit ${batch}`
         : sql<LineRow>`
             select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, n.amount_cents::text as amount_cents
@@ -426,8 +435,8 @@ export async function* streamLines(trx: Trx, inv: { id: string; document_type: '
 export async function uncreditedCharges(trx: Trx, invoiceId: string, references: readonly string[] | null) {
   const { rows } = await sql<{ id: string; case_id: string; case_reference: string; amount: string; ledger_entry_id: string; period: string }>`
     select c.id, c.case_id, c.case_reference, c.amount_cents::text as amount, c.ledger_entry_id, c.period
-    from service_charges c
-    where c.invoice_id = ${invoiceId} and not exists (select 1 from credit_note_lines n where n.charge_id = c.id)
+    from invoice_lines l join service_charges c on c.id = l.charge_id
+    where l.invoice_id = ${invoiceId} and not exists (select 1 from credit_note_lines n where n.charge_id = c.id)
       ${references ? sql`and c.case_reference = any(${[...references]}::text[])` : sql``}
     order by c.entered_review_on, c.id`.execute(trx)
   return rows.map((r) => ({ ...r, amountCents: big(r.amount) }))
@@ -435,7 +444,8 @@ export async function uncreditedCharges(trx: Trx, invoiceId: string, references:
 
 export async function chargeReferencesOf(trx: Trx, invoiceId: string, references: readonly string[]): Promise<Set<string>> {
   const { rows } = await sql<{ r: string }>`
-    select case_reference as r from service_charges where invoice_id = ${invoiceId} and case_reference = any(${[...references]}::text[])`.execute(trx)
+    select c.case_reference as r from invoice_lines l join service_charges c on c.id = l.charge_id
+    where l.invoice_id = ${invoiceId} and c.case_reference = any(${[...references]}::text[])`.execute(trx)
   return new Set(rows.map((x) => x.r))
 }
 

@@ -79,6 +79,9 @@ export interface RunHooks {
   afterMember?: (index: number) => void | Promise<void>
 }
 
+/** Members settled at once: their transactions overlap, and meet only at the counter row's lock. */
+const LANES = 2
+
 /** The settlement job: every member of the hub, one transaction each; safe to run twice or resume. */
 export async function runSettlement(db: Db, job: { tenantId: string; settlementId: string }, hooks: RunHooks = {}): Promise<{ settled: number }> {
   const s = await withTenantOf(db, job.tenantId, (trx) => repo.findSettlement(trx, job.settlementId))
@@ -86,10 +89,25 @@ export async function runSettlement(db: Db, job: { tenantId: string; settlementI
   if (s.status === 'done') return { settled: 0 }
   const members = await withTenantOf(db, job.tenantId, (trx) => repo.membersOfHub(trx, job.tenantId))
   let settled = 0
-  for (const [index, memberId] of members.entries()) {
-    if (await withTenantOf(db, job.tenantId, (trx) => settleMember(trx, s, memberId))) settled += 1
-    await hooks.afterMember?.(index)
+  let next = 0
+  let failed = false
+  const lane = async (): Promise<void> => {
+    while (next < members.length && !failed) {
+      const index = next
+      next += 1
+      try {
+        if (await withTenantOf(db, job.tenantId, (trx) => settleMember(trx, s, members[index]!))) settled += 1
+        await hooks.afterMember?.(index)
+      } catch (err) {
+        // One lane failing stops the others after their member in flight; the retry resumes.
+        failed = true
+        throw err
+      }
+    }
   }
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(LANES, members.length) }, lane))
+  const rejected = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected')
+  if (rejected) throw rejected.reason
   await withTenantOf(db, job.tenantId, (trx) => repo.finishSettlement(trx, s.id, 'done'))
   return { settled }
 }
