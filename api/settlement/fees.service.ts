@@ -1,6 +1,7 @@
 // National tariffs, billing details, fee recording, the service charge of a case entering review,
 // and the ledger views (API.md "Fees and settlement").
 import { inScope, isAdmin, requireAdmin, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { recordFeePaid } from '../cases/clocks.js'
 import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
 import { DomainError, invalidFields, notFound } from '../domain/errors.js'
 import {
@@ -135,10 +136,7 @@ const requireMember = (p: Principal): TenantPrincipal => {
   return p
 }
 
-/** Hooks the statutory clocks into fee recording (issue 15); a no-op until they exist. */
-export type FeeRecordedHook = (trx: Trx, fee: { caseId: string; paidOn: string | null }) => Promise<void>
-
-export async function recordFee(db: Db, principal: Principal, caseId: string, body: FeeBody, today: string = dutchDate(), onRecorded?: FeeRecordedHook) {
+export async function recordFee(db: Db, principal: Principal, caseId: string, body: FeeBody, today: string = dutchDate()) {
   const p = requireMember(principal)
   return withTenant(db, tenantScope(p), async (trx) => {
     const c = await repo.findCase(trx, caseId)
@@ -169,7 +167,9 @@ export async function recordFee(db: Db, principal: Principal, caseId: string, bo
         posting: feePosting(c.member_tenant_id, amounts),
       })
     }
-    await onRecorded?.(trx, { caseId: c.id, paidOn: fee.paidOn })
+    // The statutory clocks: fee_payment is met, ind_decision starts (RWN art. 9(4)); an exemption
+    // counts from the day it is recorded.
+    await recordFeePaid(trx, c.id, fee.paidOn ?? today)
     return feeView(fee)
   })
 }

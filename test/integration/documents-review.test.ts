@@ -230,7 +230,7 @@ describe('POST /v1/documents/{id}/verdict', () => {
     const c = await submitCase(t.app, member)
     await toIntake(t.database.db, c.hubTenantId, c.id)
     expectOk(await act(t.app, region.lead.key, c.id, 'assign', { staffId: region.specialist.id }))
-    const decide = () => act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'granted', note: 'Alles in orde' })
+    const decide = () => act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'advise_grant', note: 'Alles in orde' })
     const uploads: Array<[string, Buffer]> = [
       ['passport', pngOf()],
       ['residence_permit', pngOf()],
@@ -255,6 +255,6 @@ describe('POST /v1/documents/{id}/verdict', () => {
     await acceptChecklist(t.database.owner, c.id)
     const doc = await uploadOk(t.app, member, c.id, { kind: 'passport', issuingCountry: 'NL', language: 'nl', expiresOn: '2020-01-01' })
     expectOk(await verdict(region.specialist.key, doc.id, { verdict: 'rejected', reason: 'Verlopen' }))
-    expectProblem(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'granted', note: 'x' }), 409, 'checklist-incomplete')
+    expectProblem(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'advise_grant', note: 'x' }), 409, 'checklist-incomplete')
   })
 })

@@ -84,6 +84,19 @@ describe('fee recording', () => {
     expect(expectOk<{ items: Entry[] }>(await send(t.app, 'GET', '/v1/ledger/entries?period=2022-05', region.hub.key)).items.map((x) => x.id)).toContain(e.id)
   })
 
+  it('stops the fee_payment clock and starts ind_decision from paidOn (RWN art. 9(4))', async () => {
+    const c = await caseInIntake(t.app, t.database.db, member)
+    const paidOn = addDays(dutchDate(), -3)
+    const before = expectOk<{ clocks: Array<{ code: string; status: string }> }>(await send(t.app, 'GET', `/v1/cases/${c.id}`, member)).clocks
+    expect(before.find((k) => k.code === 'fee_payment')?.status).toBe('running')
+    expect(before.find((k) => k.code === 'ind_decision')?.status).toBe('not_started')
+    await call(t.app, 'PUT', `/v1/tariffs/${paidOn.slice(0, 4)}`, adminKey, { items: table2025, source: 'test table' })
+    expectOk(await send(t.app, 'POST', `/v1/cases/${c.id}/fees`, member, { tariffCode: 'D', paidOn }), 201)
+    const after = expectOk<{ clocks: Array<{ code: string; status: string; startedOn: string | null }> }>(await send(t.app, 'GET', `/v1/cases/${c.id}`, member)).clocks
+    expect(after.find((k) => k.code === 'fee_payment')?.status).toBe('met')
+    expect(after.find((k) => k.code === 'ind_decision')).toMatchObject({ status: 'running', startedOn: paidOn })
+  })
+
   it('an option fee stays with the member (remit 0)', async () => {
     const c = await caseInIntake(t.app, t.database.db, member, 'option')
     const fee = expectOk<Fee>(await send(t.app, 'POST', `/v1/cases/${c.id}/fees`, member, { tariffCode: 'A', minors: 1, paidOn: '2021-02-01' }), 201)
