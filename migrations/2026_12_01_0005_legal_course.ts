@@ -37,12 +37,15 @@ export async function up(db: Kysely<any>): Promise<void> {
   // `?clock=overdue|due_within_10_working_days`: a range on the earliest running clock per tenant.
   await sql`create index cases_hub_clock on cases (hub_tenant_id, clock_due_on) where clock_due_on is not null`.execute(db)
   await sql`create index cases_member_clock on cases (member_tenant_id, clock_due_on) where clock_due_on is not null`.execute(db)
+  // The form of an uploaded civil-status document, as stated at upload (narrow treaty exemptions).
+  await sql`alter table documents add column document_form text check (document_form in ('standard', 'multilingual_extract', 'eu_multilingual_form'))`.execute(db)
   // The daily lapse job looks at the cases awaiting their ceremony only.
   await sql`create index cases_awaiting_ceremony on cases (id) where status = 'awaiting_ceremony'`.execute(db)
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop index cases_awaiting_ceremony`.execute(db)
+  await sql`alter table documents drop column document_form`.execute(db)
   await sql`drop index cases_member_clock`.execute(db)
   await sql`drop index cases_hub_clock`.execute(db)
   await sql`

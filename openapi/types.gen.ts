@@ -1367,6 +1367,11 @@ export interface components {
             issuedOn?: string;
             /** Format: date */
             expiresOn?: string;
+            /**
+             * @description optional: the form of a civil-status document — a CIEC 16 multilingual extract, a public document with the EU multilingual standard form (Reg. 2016/1191), or neither. It decides the narrow treaty exemptions (Türkiye, Bosnia and Herzegovina, North Macedonia, the CIEC 16 states); without it their finding says the exemption holds only for a multilingual extract (severity warning).
+             * @enum {string}
+             */
+            documentForm?: "standard" | "multilingual_extract" | "eu_multilingual_form";
             /** @description PDF, JPEG or PNG */
             file: string;
         };
@@ -1392,6 +1397,8 @@ export interface components {
             issuedOn: string | null;
             /** Format: date */
             expiresOn: string | null;
+            /** @enum {string|null} */
+            documentForm: "standard" | "multilingual_extract" | "eu_multilingual_form" | null;
             /** @description sanitised */
             filename: string;
             /**

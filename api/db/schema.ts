@@ -195,6 +195,8 @@ export interface DocumentsTable {
   language: string
   issued_on: string | null
   expires_on: string | null
+  /** standard | multilingual_extract | eu_multilingual_form, as the uploader stated; null when not stated. */
+  document_form: string | null
   filename: string
   content_type: 'application/pdf' | 'image/jpeg' | 'image/png'
   size_bytes: number
@@ -474,7 +476,7 @@ export const SCHEMA_COLUMNS = {
   documents: columns<DocumentsTable>()([
     'id', 'case_id', 'hub_tenant_id', 'member_tenant_id', 'kind', 'issuing_country', 'language', 'issued_on', 'expires_on', 'filename',
     'content_type', 'size_bytes', 'sha256', 'blob_name', 'wrapped_key', 'shredded_at', 'uploaded_by_tenant_id', 'uploaded_by',
-    'review_status', 'review_version', 'verdict', 'verdict_reason', 'verdict_by', 'verdict_at', 'created_at',
+    'review_status', 'review_version', 'verdict', 'verdict_reason', 'verdict_by', 'verdict_at', 'created_at', 'document_form',
   ]),
   document_reviews: columns<DocumentReviewsTable>()(['document_id', 'review_version', 'hub_tenant_id', 'member_tenant_id', 'status', 'findings', 'created_at']),
   tariff_tables: columns<TariffTablesTable>()(['year', 'source', 'loaded_at']),

@@ -22,7 +22,6 @@ import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
-import { settlementRoutes } from './routes/settlement.routes.js'
 
 export interface AppDeps {
   config: Config
@@ -43,9 +42,6 @@ export interface App {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-// No mass assignment: unknown properties are refused, never silently dropped (AJV_CUSTOM_OPTIONS).
-const AJV_OPTIONS = { ...AJV_CUSTOM_OPTIONS } as const
-
 /**
  * Two validators: a JSON body is taken as typed — a number where the contract says string (a BSN
  * sent as 123456782) is a 400, never coerced — while querystring, path and header values, which are
@@ -54,8 +50,8 @@ const AJV_OPTIONS = { ...AJV_CUSTOM_OPTIONS } as const
 const validatorFactory = AjvCompiler()
 const buildValidator: typeof validatorFactory = (externalSchemas, options) => {
   const plugins = options?.plugins ?? []
-  const asTyped = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_OPTIONS, coerceTypes: false } })
-  const fromText = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_OPTIONS, coerceTypes: 'array' } })
+  const asTyped = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: false } })
+  const fromText = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: 'array' } })
   return (route) => (route.httpPart === 'body' ? asTyped(route) : fromText(route))
 }
 
@@ -72,7 +68,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
-    // No mass assignment: unknown properties are refused, never silently dropped.
     ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
     schemaController: { compilersFactory: { buildValidator } },
   })
@@ -112,7 +107,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (v1) => {
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
-    settlementRoutes(v1, spec, deps.db)
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
   })
   return { app, metrics }
