@@ -22,6 +22,7 @@ import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
+import { settlementRoutes } from './routes/settlement.routes.js'
 
 export interface AppDeps {
   config: Config
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (v1) => {
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
+    settlementRoutes(v1, spec, deps.db)
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
   })
   return { app, metrics }

@@ -274,16 +274,27 @@ export async function restartSettlement(trx: Trx, id: string): Promise<void> {
 }
 
 /**
+ * An earlier month's own settlement that is still running keeps that month's charges and fees (those
+ * posted before its cutoff) for itself, so two runs at once split them by month; a month never
+ * settled, or settled already, leaves its late items to the next run.
+ */
+const reservedBy = (s: SettlementRow, period: RawBuilder<unknown>, postedAt: RawBuilder<unknown>) => sql`
+  select 1 from settlements r
+  where r.hub_tenant_id = ${s.hub_tenant_id} and r.id <> ${s.id} and r.status <> 'done'
+    and r.period = ${period} and ${postedAt} <= r.cutoff`
+
+/**
  * Takes a member's open charges of the period and before (posted up to the cutoff) onto the invoice
  * id; the database does the work, so no charge list passes through memory. Returns count and sum.
  */
 export async function attachCharges(trx: Trx, invoiceId: string, s: SettlementRow, memberTenantId: string): Promise<{ count: number; total: bigint }> {
   const { rows } = await sql<{ n: number; total: string | null }>`
     with taken as (
-      delete from open_charges
-      where hub_tenant_id = ${s.hub_tenant_id} and member_tenant_id = ${memberTenantId}
-        and period <= ${s.period} and posted_at <= (select cutoff from settlements where id = ${s.id})
-      returning charge_id),
+      delete from open_charges o
+      where o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = ${memberTenantId}
+        and o.period <= ${s.period} and o.posted_at <= (select cutoff from settlements where id = ${s.id})
+        and not exists (${reservedBy(s, sql.ref('o.period'), sql.ref('o.posted_at'))})
+      returning o.charge_id),
     lines as (
       insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
       select c.id, ${invoiceId}, c.hub_tenant_id, c.member_tenant_id, c.amount_cents
@@ -296,9 +307,10 @@ export async function attachCharges(trx: Trx, invoiceId: string, s: SettlementRo
 export async function attachFees(trx: Trx, remittanceId: string, s: SettlementRow, memberTenantId: string) {
   const { rows } = await sql<{ n: number; fee: string | null; comp: string | null; remit: string | null }>`
     with attached as (
-      update fees set remittance_id = ${remittanceId}
-      where hub_tenant_id = ${s.hub_tenant_id} and member_tenant_id = ${memberTenantId} and remittance_id is null
-        and remit_cents > 0 and period <= ${s.period} and created_at <= (select cutoff from settlements where id = ${s.id})
+      update fees f set remittance_id = ${remittanceId}
+      where f.hub_tenant_id = ${s.hub_tenant_id} and f.member_tenant_id = ${memberTenantId} and f.remittance_id is null
+        and f.remit_cents > 0 and f.period <= ${s.period} and f.created_at <= (select cutoff from settlements where id = ${s.id})
+        and not exists (${reservedBy(s, sql.ref('f.period'), sql.ref('f.created_at'))})
       returning fee_cents, compensation_cents, remit_cents)
     select count(*)::int as n, sum(fee_cents)::text as fee, sum(compensation_cents)::text as comp, sum(remit_cents)::text as remit from attached`.execute(trx)
   const r = rows[0]

@@ -285,6 +285,11 @@ describe('numbering under concurrency and crashes', () => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from service_charges c where hub_tenant_id = ${r.hub.id} and not exists (select 1 from invoice_lines l where l.charge_id = c.id)`.execute(t.database.owner)
     expect(rows[0]!.n).toBe(0)
     for (const s of [a, b]) expect(expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))).toMatchObject({ status: 'done', progress: { done: 5, total: 5 } })
+    // Each run billed its own month: the running earlier month keeps its charges.
+    const { rows: months } = await sql<{ settlement_id: string; period: string }>`
+      select distinct i.settlement_id, c.period from invoices i join invoice_lines l on l.invoice_id = i.id join service_charges c on c.id = l.charge_id
+      where i.hub_tenant_id = ${r.hub.id} order by c.period`.execute(t.database.owner)
+    expect(months).toEqual([{ settlement_id: a.id, period: twoMonthsAgo }, { settlement_id: b.id, period: lastMonth }])
   })
 
   it('a run that crashes midway resumes without duplicates or gaps', async () => {
