@@ -30,7 +30,12 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
         'Fix: redis-cli CONFIG SET maxmemory-policy noeviction (and set it in redis.conf).',
     )
   }
-  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers' })
+  const db = createDb(config.appDatabaseUrl, {
+    applicationName: 'regiobalie-workers',
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    onError: (err) => logger.warn({ err: err.message }, 'database connection lost; the pool reconnects'),
+  })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
   const store = new FilesystemBlobStore(config.blobDir)

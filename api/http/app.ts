@@ -1,6 +1,7 @@
 // The app factory (STYLE.md §1): receives its dependencies, returns a Fastify instance. server.ts
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -20,6 +21,8 @@ import { declareRoute } from './route.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
+import { slowClientsPlugin } from './plugins/slow-clients.js'
+import { textSafetyPlugin } from './plugins/text-safety.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
 
@@ -42,6 +45,21 @@ export interface App {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+// Ajv as the contract needs it (issue 9). No mass assignment: unknown properties are refused, never
+// silently dropped. allErrors so a client learns every invalid field at once; validation stays
+// linear because every array has maxItems and uniqueItems arrays have scalar items (hashed, not
+// compared pairwise). Bodies are JSON and typed: a BSN sent as a number is a 400, never coerced.
+// Only the query string and path (text by nature) are coerced to the integers they declare.
+const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: true } as const
+const ajvPool = AjvCompiler()
+type ExternalSchemas = Parameters<typeof ajvPool>[0]
+type RouteDefinition = Parameters<ReturnType<typeof ajvPool>>[0]
+const buildValidator = (externalSchemas: ExternalSchemas, options: { customOptions?: Record<string, unknown> }) => {
+  const strict = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_OPTIONS, coerceTypes: false } })
+  const textual = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_OPTIONS, coerceTypes: 'array' } })
+  return (route: RouteDefinition) => (route.httpPart === 'body' ? strict(route) : textual(route))
+}
+
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref())])
 
@@ -54,12 +72,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     requestIdHeader: false,
-    bodyLimit: 1024 * 1024,
-    ajv: {
-      // No mass assignment: unknown properties are refused, never silently dropped.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
+    // Per route: JSON routes take at most this (declareRoute may say less or more); the upload
+    // route's multipart body is bounded by its own limits (config.upload).
+    bodyLimit: deps.config.jsonBodyLimitBytes,
+    // The whole request must have arrived by then (the slowest allowed: an upload); JSON bodies
+    // are held to their shorter time by the slow-clients plugin.
+    requestTimeout: deps.config.timeouts.uploadMs + 5_000,
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
   })
+  // Headers must arrive quickly; one process holds a bounded number of connections (a flood of
+  // stalled uploads cannot hold a temp file each for ever).
+  app.server.headersTimeout = deps.config.timeouts.headersMs
+  app.server.maxConnections = deps.config.maxConnections
 
   // JSON only (multipart where a route says so): a text/plain body is refused with 415.
   app.removeContentTypeParser('text/plain')
@@ -70,6 +94,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   })
 
   await app.register(errorsPlugin)
+  await app.register(slowClientsPlugin, deps.config.timeouts)
+  await app.register(textSafetyPlugin)
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
   await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
