@@ -76,7 +76,7 @@ describe('the contract', () => {
       }
       for (const [k, v] of Object.entries(node)) walk(v, `${where}.${k}`)
     }
-    walk(spec.components.schemas as unknown as Json, 'components.schemas')
+    walk(spec.components.schemas, 'components.schemas')
     // Request strings: bounded by maxLength, or by an enum, a format or an anchored pattern.
     for (const body of jsonBodies) {
       const check = (node: Schema, where: string, seen: Set<Schema>) => {
@@ -150,7 +150,7 @@ describe('text PostgreSQL cannot store', () => {
             headers: { ...bearer(adminKey), 'content-type': 'application/json', 'if-match': '"1"' },
             payload: JSON.stringify(setPath(field, bad)),
           })
-          const json = res.json() as { code?: string; invalidParams?: Array<{ name: string; code: string }> }
+          const json = res.json<{ code?: string; invalidParams?: Array<{ name: string; code: string }> }>()
           const named = json.invalidParams?.some((p) => p.name === field && p.code === 'invalid-characters')
           if (res.statusCode !== 400 || !named) failures.push(`${body.id} ${field}: ${res.statusCode} ${res.body.slice(0, 200)}`)
         }
@@ -198,7 +198,7 @@ describe('forged cursors', () => {
   }
 
   it('is 400 invalid-cursor for an access-log cursor beyond the safe integers', async () => {
-    const c = (await t.app.inject({ method: 'POST', url: '/v1/cases', headers: bearer(region.members[0].key), payload: caseBody() })).json() as { id: string }
+    const c = (await t.app.inject({ method: 'POST', url: '/v1/cases', headers: bearer(region.members[0].key), payload: caseBody() })).json<{ id: string }>()
     const res = await t.app.inject({ method: 'POST', url: '/v1/access-log/search', headers: bearer(region.members[0].key), payload: { caseId: c.id, cursor: '9999999999999999' } })
     expect(res.statusCode).toBe(400)
   })

@@ -7,6 +7,7 @@ import type { InvalidField } from '../../domain/errors.js'
 import { Problem } from '../problem.js'
 
 // A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s)
