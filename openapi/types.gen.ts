@@ -987,6 +987,19 @@ export interface components {
         Limit: number;
         /** @description Opaque; the `nextCursor` of the previous page */
         Cursor: string;
+        /**
+         * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+         *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+         *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+         *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+         *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+         *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+         *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+         *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+         *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+         *     names) is never kept in clear text; a replay returns the secret again to the principal who
+         *     created it, and to no one else.
+         */
         IdempotencyKey: string;
         RegionId: string;
         TenantId: string;
@@ -1110,6 +1123,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1192,6 +1218,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1309,6 +1348,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1453,6 +1505,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1572,6 +1637,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1657,6 +1735,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1685,6 +1776,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1714,6 +1818,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1742,6 +1859,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1770,6 +1900,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1815,6 +1958,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1926,6 +2082,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {

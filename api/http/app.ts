@@ -99,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
   await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
-  await app.register(idempotencyPlugin, { db: deps.db })
+  await app.register(idempotencyPlugin, { db: deps.db, masterKey: deps.config.blobMasterKey })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
   await app.register(swagger, { mode: 'static', specification: { document: spec as never } })
