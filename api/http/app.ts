@@ -98,7 +98,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(textSafetyPlugin)
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
-  await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
+  await app.register(authPlugin, {
+    db: deps.db,
+    rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger),
+    unknownKeyLimiter: new RateLimiter(deps.redis, deps.config.unknownKeyRateLimitPerMinute, deps.logger, 'regiobalie:ratelimit-unknown'),
+    logger: deps.logger,
+  })
   await app.register(idempotencyPlugin, { db: deps.db, masterKey: deps.config.blobMasterKey })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
