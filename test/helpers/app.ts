@@ -26,6 +26,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     ...env,
   })
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true })
+  redis.on('error', () => undefined)
   const { app } = await buildApp({ config, db: database.db, redis, logger: createLogger('silent') })
   options.extraRoutes?.(app)
   await app.ready()
