@@ -55,6 +55,12 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
   // An idle pooled connection whose server went away (a restart) emits 'error'; without a listener
   // that is an uncaught exception and the process exits. The pool drops the connection itself.
   pool.on('error', (err) => options.onError?.(err))
+  // The same while a connection is checked out (a transaction between two statements): pg emits
+  // 'error' on the client itself, and with no listener that too would end the process. The
+  // statement in progress fails (503) and the pool discards the broken client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => options.onError?.(err))
+  })
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }
 

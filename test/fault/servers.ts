@@ -1,7 +1,8 @@
 // Throwaway servers for the fault tests (issue 9). The shared PostgreSQL on 5432 and Redis on 6379
 // are never touched: each test starts its own on a free port, restarts, stops or freezes it, and
 // removes it again. Processes are ended by their own pid only.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { promisify } from 'node:util'
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -83,9 +84,16 @@ const pgBin = (): string => {
 }
 
 /** initdb refuses root: run the server tools as the postgres user then. */
+const serverUserArgv = (cmd: string, args: string[]): [string, string[]] =>
+  process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]
 const asServerUser = (cmd: string, args: string[]): string => {
-  const argv = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] as const : [cmd, args] as const
-  return execFileSync(argv[0], argv[1], { stdio: 'pipe', encoding: 'utf8' })
+  const [file, argv] = serverUserArgv(cmd, args)
+  return execFileSync(file, argv, { stdio: 'pipe', encoding: 'utf8' })
+}
+/** The same without blocking the event loop: the load keeps running while PostgreSQL restarts. */
+const asServerUserAsync = async (cmd: string, args: string[]): Promise<void> => {
+  const [file, argv] = serverUserArgv(cmd, args)
+  await promisify(execFile)(file, argv)
 }
 
 export async function startPostgres(): Promise<PostgresServer> {
@@ -99,9 +107,10 @@ export async function startPostgres(): Promise<PostgresServer> {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim())
     chownSync(root, uid, gid)
   }
-  asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '-c', 'fsync=off', '-c', 'max_connections=60'])
-  const opts = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off`
-  const ctl = (...args: string[]) => asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(root, 'log'), '-w', '-t', '30', ...args])
+  asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
+  const opts = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=60`
+  const ctlArgs = (args: string[]) => ['-D', data, '-o', opts, '-l', join(root, 'log'), '-w', '-t', '30', ...args]
+  const ctl = (...args: string[]) => asServerUser(join(bin, 'pg_ctl'), ctlArgs(args))
   ctl('start')
   const pids = (): number[] => {
     const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
@@ -112,7 +121,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     port,
     url: (database, user = 'postgres', password = '') => `postgres://${user}${password ? `:${password}` : ''}@127.0.0.1:${port}/${database}`,
     async restart() {
-      ctl('restart', '-m', 'fast')
+      await asServerUserAsync(join(bin, 'pg_ctl'), ctlArgs(['restart', '-m', 'fast']))
     },
     freeze(on) {
       for (const pid of on ? pids() : pids().reverse()) {
