@@ -18,6 +18,8 @@ export interface Config {
   readonly rateLimitPerMinute: number
   /** Separate port for GET /metrics without authentication (0 = off). */
   readonly metricsPort: number
+  /** The workers' own metrics port, where they answer /healthz and /readyz (0 = off). */
+  readonly workersMetricsPort: number
   readonly upload: {
     readonly maxFileBytes: number
     readonly maxFields: number
@@ -140,6 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    workersMetricsPort: integer(env, 'WORKERS_METRICS_PORT', 0, 0, 65535),
     upload: Object.freeze({
       maxFileBytes: integer(env, 'UPLOAD_MAX_FILE_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       maxFields: integer(env, 'UPLOAD_MAX_FIELDS', 10, 1, 100),

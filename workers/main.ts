@@ -78,8 +78,8 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   await schedule()
   redis.on('ready', () => void schedule().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not restore the job schedulers')))
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
-  const health = config.metricsPort > 0 ? await startHealthServer(config, db, redis) : null
-  logger.info({ queues: consumed, healthPort: config.metricsPort || null }, 'workers started')
+  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis) : null
+  logger.info({ queues: consumed, healthPort: config.workersMetricsPort || null }, 'workers started')
 
   return {
     async close() {
@@ -113,7 +113,7 @@ async function startHealthServer(config: Config, db: ReturnType<typeof createDb>
     answer(404, { status: 'not-found' })
   })
   server.requestTimeout = 5_000
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.metricsPort, config.host, () => resolve()))
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.workersMetricsPort, config.host, () => resolve()))
   return server
 }
 

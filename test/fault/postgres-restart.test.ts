@@ -57,7 +57,7 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${port}`
   workersHealth = `http://127.0.0.1:${metricsPort}`
   api = run('api/http/server.js', env)
-  workers = run('workers/main.js', { ...env, METRICS_PORT: String(metricsPort), PORT: '0' })
+  workers = run('workers/main.js', { ...env, WORKERS_METRICS_PORT: String(metricsPort), PORT: '0' })
   await until('the API to be ready', async () => (await fetch(`${apiUrl}/readyz`)).ok)
   await until('the workers to be up', async () => (await fetch(`${workersHealth}/healthz`)).ok)
 }, 120_000)

@@ -47,7 +47,7 @@ async function workers(queues: string | null, port: number): Promise<Proc> {
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
     BLOB_DIR: blobDir,
-    METRICS_PORT: String(port),
+    WORKERS_METRICS_PORT: String(port),
     LOG_LEVEL: 'warn',
   }
   if (queues !== null) env.WORKER_QUEUES = queues
