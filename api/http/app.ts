@@ -2,8 +2,6 @@
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
 import { AjvCompiler } from '@fastify/ajv-compiler'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
@@ -13,7 +11,8 @@ import { RateLimiter } from '../auth/rate-limit.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/database.js'
 import type { Queues } from '../jobs/queues.js'
-import { componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
+import { AJV_CUSTOM_OPTIONS, componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
+import { docsPlugin } from './plugins/docs.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin, sendProblem } from './plugins/errors.js'
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js'
@@ -50,13 +49,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 // linear because every array has maxItems and uniqueItems arrays have scalar items (hashed, not
 // compared pairwise). Bodies are JSON and typed: a BSN sent as a number is a 400, never coerced.
 // Only the query string and path (text by nature) are coerced to the integers they declare.
-const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: true } as const
 const ajvPool = AjvCompiler()
 type ExternalSchemas = Parameters<typeof ajvPool>[0]
 type RouteDefinition = Parameters<ReturnType<typeof ajvPool>>[0]
 const buildValidator = (externalSchemas: ExternalSchemas, options: { customOptions?: Record<string, unknown> }) => {
-  const strict = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_OPTIONS, coerceTypes: false } })
-  const textual = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_OPTIONS, coerceTypes: 'array' } })
+  const strict = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_CUSTOM_OPTIONS, coerceTypes: false } })
+  const textual = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_CUSTOM_OPTIONS } })
   return (route: RouteDefinition) => (route.httpPart === 'body' ? strict(route) : textual(route))
 }
 
@@ -107,15 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(idempotencyPlugin, { db: deps.db, masterKey: deps.config.blobMasterKey })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
-  await app.register(swagger, { mode: 'static', specification: { document: spec as never } })
-  await app.register(async (docs) => {
-    // The browsable contract is public, like the contract itself.
-    docs.addHook('onRoute', (route) => {
-      route.config = { ...(route.config ?? {}), scope: 'public' }
-    })
-    await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true })
-  })
-  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => spec)
+  await app.register(docsPlugin, { spec })
 
   declareRoute(app, spec, 'getHealth', 'public', async () => ({ status: 'ok' }))
   declareRoute(app, spec, 'getReadiness', 'public', async (request, reply) => {
