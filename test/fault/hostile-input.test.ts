@@ -155,6 +155,7 @@ describe('text PostgreSQL cannot store', () => {
           if (res.statusCode !== 400 || !named) failures.push(`${body.id} ${field}: ${res.statusCode} ${res.body.slice(0, 200)}`)
         }
       }
+      console.info(`[fault] ${label}: ${jsonBodies.reduce((n, b) => n + b.fields.length, 0)} text fields in ${jsonBodies.length} bodies probed, ${failures.length} failed`)
       expect(failures).toEqual([])
     }, 60_000)
   }

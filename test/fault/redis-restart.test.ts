@@ -121,6 +121,8 @@ describe('Redis restarted empty with jobs in flight', () => {
     expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200)
     expect(relayOnly.output() + consumers.output()).toMatch(/enqueued again from the outbox/)
 
+    const reviews = await scalar(sql`select count(*)::int as n from document_reviews where document_id in (${docs})`)
+    console.info(`[fault] redis: ${JSON.stringify({ restarts: 2, documents: docIds.length, reviews, cases: caseIds.length, intakes: intakes.length, lost: docIds.length - reviews, doubled: intakes.filter((r) => r.n > 1).length })}`)
     for (const p of [relayOnly, consumers]) p.child.kill('SIGTERM')
     expect(await relayOnly.exited).toBe(0)
     expect(await consumers.exited).toBe(0)
