@@ -1153,7 +1153,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Well-formed but refused by a business rule (e.g. `case-type-not-delegated`, `staff-lacks-skill`, `idempotency-key-reused`) */
+        /** @description Well-formed but refused by a business rule (e.g. `case-type-not-delegated`, `hub-suspended`, `staff-lacks-skill`, `idempotency-key-reused`) */
         Unprocessable: {
             headers: {
                 "API-Version": components["headers"]["API-Version"];
@@ -1182,7 +1182,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `not-ready`: PostgreSQL or Redis does not answer */
+        /** @description `not-ready`: PostgreSQL or Redis does not answer; `database-unavailable`: PostgreSQL is restarting, away or hung (retry after `Retry-After`) */
         ServiceUnavailable: {
             headers: {
                 "API-Version": components["headers"]["API-Version"];
