@@ -12,23 +12,31 @@ export interface SlowClientLimits {
 
 export const slowClientsPlugin = fp(
   async (app: FastifyInstance, limits: SlowClientLimits) => {
+    const timers = new WeakMap<object, NodeJS.Timeout>()
     app.addHook('onRequest', async (request) => {
       const raw = request.raw
       if (raw.complete) return
       const upload = (request.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')
       const ms = upload ? limits.uploadMs : limits.jsonBodyMs
       const timer = setTimeout(() => {
-        if (raw.complete) return
+        if (raw.complete || raw.destroyed) return
         request.log.warn({ upload, ms }, 'request body did not arrive in time; connection dropped')
         // Destroying the socket errors the body stream: the upload pipeline removes its temporary
-        // file and nothing is committed.
-        raw.socket?.destroy()
+        // file and nothing is committed. (An injected request has no real socket.)
+        const socket = raw.socket as { destroy?: unknown } | null
+        if (typeof socket?.destroy === 'function') (socket as { destroy(): void }).destroy()
         raw.destroy()
       }, ms)
       timer.unref()
       const done = () => clearTimeout(timer)
+      timers.set(request, timer)
       raw.once('end', done)
       raw.once('close', done)
+    })
+    // Answered: whatever is left of the body no longer matters to us.
+    app.addHook('onResponse', async (request) => {
+      clearTimeout(timers.get(request))
+      timers.delete(request)
     })
   },
   { name: 'slow-clients' },
