@@ -1,7 +1,7 @@
 // The app factory (STYLE.md §1): receives its dependencies, returns a Fastify instance. server.ts
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
-import { AjvCompiler } from '@fastify/ajv-compiler'
+import AjvCompiler from '@fastify/ajv-compiler'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
@@ -44,18 +44,17 @@ export interface App {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-// Ajv as the contract needs it (issue 9). No mass assignment: unknown properties are refused, never
-// silently dropped. allErrors so a client learns every invalid field at once; validation stays
-// linear because every array has maxItems and uniqueItems arrays have scalar items (hashed, not
-// compared pairwise). Bodies are JSON and typed: a BSN sent as a number is a 400, never coerced.
-// Only the query string and path (text by nature) are coerced to the integers they declare.
-const ajvPool = AjvCompiler()
-type ExternalSchemas = Parameters<typeof ajvPool>[0]
-type RouteDefinition = Parameters<ReturnType<typeof ajvPool>>[0]
-const buildValidator = (externalSchemas: ExternalSchemas, options: { customOptions?: Record<string, unknown> }) => {
-  const strict = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_CUSTOM_OPTIONS, coerceTypes: false } })
-  const textual = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_CUSTOM_OPTIONS } })
-  return (route: RouteDefinition) => (route.httpPart === 'body' ? strict(route) : textual(route))
+/**
+ * Two validators: a JSON body is taken as typed — a number where the contract says string (a BSN
+ * sent as 123456782) is a 400, never coerced — while querystring, path and header values, which are
+ * text on the wire, are coerced to the contract's types (`?limit=5` is the integer 5).
+ */
+const validatorFactory = AjvCompiler()
+const buildValidator: typeof validatorFactory = (externalSchemas, options) => {
+  const plugins = options?.plugins ?? []
+  const asTyped = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: false } })
+  const fromText = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: 'array' } })
+  return (route) => (route.httpPart === 'body' ? asTyped(route) : fromText(route))
 }
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
@@ -70,13 +69,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     requestIdHeader: false,
-    // Per route: JSON routes take at most this (declareRoute may say less or more); the upload
-    // route's multipart body is bounded by its own limits (config.upload).
+    // Per route: JSON routes take at most this; the upload route's multipart body is bounded by
+    // its own limits (config.upload).
     bodyLimit: deps.config.jsonBodyLimitBytes,
     // The whole request must have arrived by then (the slowest allowed: an upload); JSON bodies
     // are held to their shorter time by the slow-clients plugin.
     requestTimeout: deps.config.timeouts.uploadMs + 5_000,
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
+    schemaController: { compilersFactory: { buildValidator } },
   })
   // Headers must arrive quickly; one process holds a bounded number of connections (a flood of
   // stalled uploads cannot hold a temp file each for ever).
