@@ -24,6 +24,8 @@ type AnyHandler = (payload: unknown, ctx: JobContext) => Promise<unknown>
 
 export async function startWorkers(config: Config, logger: Logger, options: { queues?: readonly QueueName[] } = {}): Promise<WorkersHandle> {
   const redis = createWorkerRedis(config.redisUrl)
+  // Without a listener a lost connection is an 'error' event nobody handles; ioredis reconnects.
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
   const policy = await maxmemoryPolicy(redis)
   if (policy !== 'noeviction') {
     await redis.quit()
@@ -96,7 +98,6 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   }
   await schedule()
   redis.on('ready', () => void schedule().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not restore the job schedulers')))
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
   const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis) : null
   logger.info({ queues: consumed, healthPort: config.workersMetricsPort || null }, 'workers started')
 
