@@ -3212,6 +3212,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3283,6 +3296,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3356,6 +3382,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3395,6 +3434,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
