@@ -18,6 +18,8 @@ export interface Config {
   readonly rateLimitPerMinute: number
   /** Separate port for GET /metrics without authentication (0 = off). */
   readonly metricsPort: number
+  /** The workers' own metrics port, where they answer /healthz and /readyz (0 = off). */
+  readonly workersMetricsPort: number
   readonly upload: {
     readonly maxFileBytes: number
     readonly maxFields: number
@@ -32,6 +34,23 @@ export interface Config {
   readonly workerQueues: readonly QueueName[] | null
   /** Secret for the keyed hash under which BSNs are looked up in the access log. */
   readonly bsnHashKey: Buffer
+  /** Largest JSON request body a route takes unless it says otherwise. */
+  readonly jsonBodyLimitBytes: number
+  /** Slow clients are cut off (issue 9): the whole request must arrive within these times. */
+  readonly timeouts: {
+    readonly headersMs: number
+    readonly jsonBodyMs: number
+    readonly uploadMs: number
+  }
+  /** Concurrent connections one API process accepts; more are refused at once. */
+  readonly maxConnections: number
+  /** PostgreSQL: connecting and a single statement are bounded, so a hung server gives 503s. */
+  readonly database: {
+    readonly connectTimeoutMs: number
+    readonly statementTimeoutMs: number
+  }
+  /** Requests with a missing, unknown or revoked key, per client address and minute. */
+  readonly unknownKeyRateLimitPerMinute: number
 }
 
 export class ConfigError extends Error {
@@ -123,6 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    workersMetricsPort: integer(env, 'WORKERS_METRICS_PORT', 0, 0, 65535),
     upload: Object.freeze({
       maxFileBytes: integer(env, 'UPLOAD_MAX_FILE_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       maxFields: integer(env, 'UPLOAD_MAX_FIELDS', 10, 1, 100),
@@ -134,5 +154,17 @@ export function loadConfig(env: Env = process.env): Config {
     relayMaxInFlightPerTenant: integer(env, 'RELAY_MAX_IN_FLIGHT_PER_TENANT', 50, 1, 100_000),
     // Derived from the master key when not set, so a fresh machine works; set it apart in production.
     bsnHashKey: env.BSN_HASH_KEY ? key32(env, 'BSN_HASH_KEY', '') : Buffer.from(masterKey).reverse(),
+    jsonBodyLimitBytes: integer(env, 'JSON_BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    timeouts: Object.freeze({
+      headersMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      jsonBodyMs: integer(env, 'JSON_REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+      uploadMs: integer(env, 'UPLOAD_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    }),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 512, 1, 1_000_000),
+    database: Object.freeze({
+      connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 3_000, 100, 600_000),
+      statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    }),
+    unknownKeyRateLimitPerMinute: integer(env, 'UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE', 120, 1, 1_000_000),
   })
 }

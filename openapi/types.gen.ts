@@ -2247,7 +2247,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Well-formed but refused by a business rule (e.g. `case-type-not-delegated`, `staff-lacks-skill`, `idempotency-key-reused`) */
+        /** @description Well-formed but refused by a business rule (e.g. `case-type-not-delegated`, `hub-suspended`, `staff-lacks-skill`, `idempotency-key-reused`) */
         Unprocessable: {
             headers: {
                 "API-Version": components["headers"]["API-Version"];
@@ -2276,7 +2276,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `not-ready`: PostgreSQL or Redis does not answer */
+        /** @description `not-ready`: PostgreSQL or Redis does not answer; `database-unavailable`: PostgreSQL is restarting, away or hung (retry after `Retry-After`) */
         ServiceUnavailable: {
             headers: {
                 "API-Version": components["headers"]["API-Version"];
@@ -2292,6 +2292,19 @@ export interface components {
         Limit: number;
         /** @description Opaque; the `nextCursor` of the previous page */
         Cursor: string;
+        /**
+         * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+         *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+         *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+         *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+         *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+         *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+         *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+         *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+         *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+         *     names) is never kept in clear text; a replay returns the secret again to the principal who
+         *     created it, and to no one else.
+         */
         IdempotencyKey: string;
         RegionId: string;
         TenantId: string;
@@ -2470,6 +2483,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -2572,6 +2598,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -2715,6 +2754,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2892,6 +2944,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3039,6 +3104,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -3145,6 +3223,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3174,6 +3265,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3204,6 +3308,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3233,6 +3350,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3262,6 +3392,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3287,6 +3430,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3346,6 +3502,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3455,6 +3624,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3669,6 +3851,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3740,6 +3935,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3813,6 +4021,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3852,6 +4073,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -4024,6 +4258,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -4131,6 +4378,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -4331,6 +4591,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -4470,6 +4743,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {

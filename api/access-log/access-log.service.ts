@@ -71,7 +71,7 @@ export async function searchAccessLog(
   const limit = input.limit ?? 25
   let beforeId: number | null = null
   if (input.cursor !== undefined) {
-    beforeId = /^[1-9]\d{0,15}$/.test(input.cursor) ? Number(input.cursor) : null
+    beforeId = /^[1-9]\d{0,15}$/.test(input.cursor) && Number.isSafeInteger(Number(input.cursor)) ? Number(input.cursor) : null
     if (beforeId === null) throw invalidFields([{ name: 'cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
   }
   const rows = await withTenant(db, tenantScope(p), (trx) =>

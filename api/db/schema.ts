@@ -159,6 +159,8 @@ export interface CaseReferenceCountersTable {
 
 export interface IdempotencyKeysTable {
   owner_id: string
+  /** The API key that made the request: a replay goes to it alone. */
+  principal_id: string
   idempotency_key: string
   request_hash: Buffer
   status: 'in_flight' | 'done'
@@ -548,7 +550,7 @@ export const SCHEMA_COLUMNS = {
   ]),
   case_reference_counters: columns<CaseReferenceCountersTable>()(['hub_tenant_id', 'year', 'last_value']),
   idempotency_keys: columns<IdempotencyKeysTable>()([
-    'owner_id', 'idempotency_key', 'request_hash', 'status', 'response_status', 'response_body', 'response_headers', 'created_at',
+    'owner_id', 'principal_id', 'idempotency_key', 'request_hash', 'status', 'response_status', 'response_body', 'response_headers', 'created_at',
   ]),
   access_log: columns<AccessLogTable>()([
     'id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'document_id', 'actor_tenant_id', 'actor_kind', 'actor_id', 'action', 'purpose', 'bsn_hash', 'created_at',

@@ -20,6 +20,8 @@ import { declareRoute } from './route.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
+import { slowClientsPlugin } from './plugins/slow-clients.js'
+import { textSafetyPlugin } from './plugins/text-safety.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
 import { appointmentRoutes } from './routes/appointments.routes.js'
@@ -69,10 +71,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     requestIdHeader: false,
-    bodyLimit: 1024 * 1024,
+    // Per route: JSON routes take at most this; the upload route's multipart body is bounded by
+    // its own limits (config.upload).
+    bodyLimit: deps.config.jsonBodyLimitBytes,
+    // The whole request must have arrived by then (the slowest allowed: an upload); JSON bodies
+    // are held to their shorter time by the slow-clients plugin.
+    requestTimeout: deps.config.timeouts.uploadMs + 5_000,
     ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
     schemaController: { compilersFactory: { buildValidator } },
   })
+  // Headers must arrive quickly; one process holds a bounded number of connections (a flood of
+  // stalled uploads cannot hold a temp file each for ever).
+  app.server.headersTimeout = deps.config.timeouts.headersMs
+  app.server.maxConnections = deps.config.maxConnections
 
   // JSON only (multipart where a route says so): a text/plain body is refused with 415.
   app.removeContentTypeParser('text/plain')
@@ -83,10 +94,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   })
 
   await app.register(errorsPlugin)
+  await app.register(slowClientsPlugin, deps.config.timeouts)
+  await app.register(textSafetyPlugin)
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
-  await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
-  await app.register(idempotencyPlugin, { db: deps.db })
+  await app.register(authPlugin, {
+    db: deps.db,
+    rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger),
+    unknownKeyLimiter: new RateLimiter(deps.redis, deps.config.unknownKeyRateLimitPerMinute, deps.logger, 'regiobalie:ratelimit-unknown'),
+    logger: deps.logger,
+  })
+  await app.register(idempotencyPlugin, { db: deps.db, masterKey: deps.config.blobMasterKey })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
   await app.register(docsPlugin, { spec })
