@@ -22,6 +22,7 @@ import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
+import { workbench } from '../web/workbench.js'
 
 export interface AppDeps {
   config: Config
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     requestIdHeader: false,
+    trustProxy: deps.config.trustProxy,
     bodyLimit: 1024 * 1024,
     ajv: {
       // No mass assignment: unknown properties are refused, never silently dropped.
@@ -106,5 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
   })
+  // The workbench for people (api/web), on the same services, in its own scope under /app/.
+  await app.register(workbench, { prefix: '/app', config: deps.config, db: deps.db, redis: deps.redis, store: blobStore })
   return { app, metrics }
 }
