@@ -19,6 +19,8 @@ export interface WebContext {
   cases: CaseDeps
   documents: DocumentDeps
   throttle: SignInThrottle
+  /** Checks the form's CSRF token (a preHandler). */
+  csrf: (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void
 }
 
 /**
@@ -84,7 +86,7 @@ export async function render(
   status = 200,
 ): Promise<FastifyReply> {
   const flash = req.session.get('flash')
-  if (flash) req.session.set('flash', undefined as unknown as string)
+  if (flash) req.session.set('flash', '')
   const user = req.web
   const current = req.url.split('?')[0]
   const html = await reply.viewAsync(template, {

@@ -1,5 +1,6 @@
 // The workbench's Dutch words: labels for the codes the services use, and a message per error code
 // and field. The services speak English codes; people read these.
+import { findCountry } from '../domain/countries.js'
 import type { DomainError, InvalidField } from '../domain/errors.js'
 
 const label = (table: Record<string, string>) => (code: string | null | undefined): string =>
@@ -168,3 +169,6 @@ const FIELD_PROBLEMS: Record<string, string> = {
 
 export const refusalText = (err: DomainError): string => REFUSALS[err.code] ?? 'Dit is niet gelukt. Controleer de gegevens en probeer het opnieuw.'
 export const fieldProblemText = (f: InvalidField): string => FIELD_PROBLEMS[f.code] ?? 'Deze waarde is niet goed.'
+
+/** A country's Dutch name for its ISO code. */
+export const countryName = (code: string | null | undefined): string => (code ? (findCountry(code)?.nameNl ?? code) : '')

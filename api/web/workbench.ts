@@ -104,6 +104,7 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
     cases: { db: opts.db, bsnHashKey: opts.config.bsnHashKey },
     documents: { db: opts.db, store: opts.store, masterKey: opts.config.blobMasterKey },
     throttle: new SignInThrottle(opts.redis, `${opts.config.queuePrefix}:web-signin`, opts.config.web.signInFailuresPerMinute),
+    csrf: (req, reply, done) => app.csrfProtection(req, reply, done),
   }
 
   app.decorateRequest('web', null)

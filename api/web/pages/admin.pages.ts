@@ -45,7 +45,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
     return render(req, reply, 'admin-regions', { title: 'Regio’s', regions: regions.items, form }, status)
   }
   app.get('/beheer/regios', async (req, reply) => regionsPage(req, reply, emptyForm('regio')))
-  app.post('/beheer/regios', { preHandler: app.csrfProtection }, async (req, reply) => {
+  app.post('/beheer/regios', { preHandler: ctx.csrf }, async (req, reply) => {
     const user = admin(req)
     const input = { name: text(req.body as Record<string, unknown>, 'name') }
     try {
@@ -81,7 +81,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
     )
   }
   app.get('/beheer/gemeenten', async (req, reply) => tenantsPage(req, reply, emptyForm('gemeente')))
-  app.post('/beheer/gemeenten', { preHandler: app.csrfProtection }, async (req, reply) => {
+  app.post('/beheer/gemeenten', { preHandler: ctx.csrf }, async (req, reply) => {
     const user = admin(req)
     const body = req.body as Record<string, unknown>
     const input = { municipalityCode: text(body, 'municipalityCode'), regionId: text(body, 'regionId'), role: text(body, 'role') }
@@ -118,7 +118,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
 
   /** One form of the tenant page; `done` returns the notice, or a secret to show once on this answer. */
   const tenantAction = (path: string, form: string, run: (user: WebUser, tenantId: string, body: Record<string, unknown>, req: FastifyRequest) => Promise<string | { what: string; key: string }>) =>
-    app.post<TenantParams>(`/beheer/gemeenten/:tenantId/${path}`, { preHandler: app.csrfProtection }, async (req, reply) => {
+    app.post<TenantParams>(`/beheer/gemeenten/:tenantId/${path}`, { preHandler: ctx.csrf }, async (req, reply) => {
       const user = admin(req)
       const tenantId = idParam(req.params.tenantId)
       const body = (req.body ?? {}) as Record<string, unknown>
@@ -145,7 +145,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
     const key = await tenancy.createApiKey(ctx.db, user.principal, tenantId, input)
     return { what: `Sleutel „${key.name}”`, key: key.key }
   })
-  app.post<{ Params: { tenantId: string; keyId: string } }>('/beheer/gemeenten/:tenantId/sleutels/:keyId/intrekken', { preHandler: app.csrfProtection }, async (req, reply) => {
+  app.post<{ Params: { tenantId: string; keyId: string } }>('/beheer/gemeenten/:tenantId/sleutels/:keyId/intrekken', { preHandler: ctx.csrf }, async (req, reply) => {
     const user = admin(req)
     const tenantId = idParam(req.params.tenantId)
     await tenancy.revokeApiKey(ctx.db, user.principal, tenantId, idParam(req.params.keyId))

@@ -109,7 +109,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
     roles: WebUser['role'][],
     run: (user: WebUser, caseId: string, body: Record<string, unknown>, req: FastifyRequest) => Promise<string>,
   ) =>
-    app.post<Params>(`/zaken/:caseId/${path}`, { preHandler: app.csrfProtection }, async (req, reply) => {
+    app.post<Params>(`/zaken/:caseId/${path}`, { preHandler: ctx.csrf }, async (req, reply) => {
       const user = requireUser(req, roles)
       const caseId = idParam(req.params.caseId)
       const body = (req.body ?? {}) as Record<string, unknown>
@@ -153,7 +153,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
     return `Zaak ${c.reference} is ingetrokken.`
   })
 
-  app.post<{ Params: { documentId: string } }>('/documenten/:documentId/oordeel', { preHandler: app.csrfProtection }, async (req, reply) => {
+  app.post<{ Params: { documentId: string } }>('/documenten/:documentId/oordeel', { preHandler: ctx.csrf }, async (req, reply) => {
     const user = requireUser(req, HUB)
     const documentId = idParam(req.params.documentId)
     const body = (req.body ?? {}) as Record<string, unknown>
@@ -208,9 +208,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
       const first = await parts.next()
       if (first.done || first.value.type !== 'field' || first.value.fieldname !== '_csrf') throw Object.assign(new Error('csrf'), { code: 'FST_CSRF_MISSING_SECRET' })
       req.multipartCsrf = typeof first.value.value === 'string' ? first.value.value : ''
-      await new Promise<void>((resolve, reject) =>
-        app.csrfProtection.call(app, req, reply, (err?: Error) => (err ? reject(err) : resolve())),
-      )
+      await new Promise<void>((resolve, reject) => ctx.csrf(req, reply, (err?: Error) => (err ? reject(err) : resolve())))
       if (reply.sent) return reply
       // Empty optional fields of a browser form are absent, not invalid; an empty file input is no file.
       async function* formParts(): AsyncGenerator<documents.UploadPart> {

@@ -34,7 +34,7 @@ export function memberPages(app: FastifyInstance, ctx: WebContext): void {
     return render(req, reply, 'new-case', newCasePage(emptyForm('nieuw')))
   })
 
-  app.post('/zaken', { preHandler: app.csrfProtection }, async (req, reply) => {
+  app.post('/zaken', { preHandler: ctx.csrf }, async (req, reply) => {
     const user = requireUser(req, ['desk'])
     const body = (req.body ?? {}) as Record<string, unknown>
     const values = Object.fromEntries(FIELDS.map((f) => [f, text(body, f)]))
@@ -55,7 +55,7 @@ export function memberPages(app: FastifyInstance, ctx: WebContext): void {
     }
     try {
       validateAgainstContract(req, 'regiobalie:CaseCreate', input)
-      const created = await cases.submitCase(ctx.cases, user.principal, input as cases.SubmitInput)
+      const created = await cases.submitCase(ctx.cases, user.principal, input)
       notice(req, `Zaak ${created.reference} is ingediend. Voeg nu de documenten toe.`)
       return redirect(reply, `/app/zaken/${created.id}`)
     } catch (err) {

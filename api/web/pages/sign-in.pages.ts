@@ -33,7 +33,7 @@ export function signInPages(app: FastifyInstance, ctx: WebContext): void {
     return render(req, reply, 'sign-in', { title: 'Inloggen', reason: reason && REASONS[reason] ? REASONS[reason] : null })
   })
 
-  app.post('/inloggen', { preHandler: app.csrfProtection }, async (req, reply) => {
+  app.post('/inloggen', { preHandler: ctx.csrf }, async (req, reply) => {
     const address = req.ip
     const wait = await ctx.throttle.blockedFor(address)
     if (wait > 0) {
@@ -66,7 +66,7 @@ export function signInPages(app: FastifyInstance, ctx: WebContext): void {
     }
   })
 
-  app.post('/uitloggen', { preHandler: app.csrfProtection }, async (req, reply) => {
+  app.post('/uitloggen', { preHandler: ctx.csrf }, async (req, reply) => {
     endSession(req)
     return redirect(reply, '/app/inloggen?reden=afgemeld')
   })

@@ -1,6 +1,6 @@
 // Worklists: a specialist's own cases, all cases of the hub or of the member, with filters by status
 // and case type. A list shows no personal data (no subject), so reading it is not access-logged.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import * as cases from '../../cases/cases.service.js'
 import { CASE_STATUSES } from '../../domain/case-state.js'
 import { CASE_TYPE_CODES } from '../../domain/case-types.js'
@@ -21,7 +21,7 @@ export const statusOptions = CASE_STATUSES.map((s) => ({ value: s, text: statusL
 export const caseTypeOptions = CASE_TYPE_CODES.map((c) => ({ value: c, text: caseTypeLabel(c) }))
 
 export function worklistPages(app: FastifyInstance, ctx: WebContext): void {
-  const list = (mine: boolean) => async (req: import('fastify').FastifyRequest<{ Querystring: ListQuery }>, reply: import('fastify').FastifyReply) => {
+  const list = (mine: boolean) => async (req: FastifyRequest<{ Querystring: ListQuery }>, reply: FastifyReply) => {
     const user = requireUser(req, mine ? ['specialist', 'lead'] : ['specialist', 'lead', 'desk'])
     const status = known(req.query.status, CASE_STATUSES)
     const caseType = known(req.query.zaaktype, CASE_TYPE_CODES)

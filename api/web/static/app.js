@@ -7,6 +7,12 @@
   document.addEventListener('htmx:afterSettle', function (evt) {
     var summary = document.querySelector('[data-error-summary]');
     if (summary) { summary.focus(); return; }
+    // A verdict updated the dossier in place: on to the next document that still needs one.
+    if (evt.detail && evt.detail.target && evt.detail.target.id === 'dossier') {
+      var next = document.querySelector('#dossier button[name="verdict"]') || document.getElementById('documenten-kop');
+      if (next) next.focus();
+      return;
+    }
     if (evt.detail && evt.detail.boosted) {
       var main = document.getElementById('inhoud');
       if (main) main.focus();
@@ -23,6 +29,15 @@
     if (box) box.hidden = false;
     if (bar) { bar.value = pct; bar.textContent = pct + '%'; }
     if (label) label.textContent = pct < 100 ? pct + '% verstuurd' : 'Verstuurd; het document wordt opgeslagen…';
+  });
+  // A link in the error summary puts the focus in its field, not only the scroll position.
+  document.addEventListener('click', function (evt) {
+    var link = evt.target && evt.target.closest ? evt.target.closest('[data-error-summary] a[href^="#"]') : null;
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute('href').slice(1));
+    if (!field) return;
+    evt.preventDefault();
+    field.focus();
   });
   // Focus the error summary after a full page load too.
   document.addEventListener('DOMContentLoaded', function () {
