@@ -39,6 +39,10 @@ export class WebClient {
     )
   }
 
+  async postMultipart(url: string, body: Buffer, contentType: string): Promise<LightMyRequestResponse> {
+    return this.remember(await this.app.inject({ method: 'POST', url, headers: { cookie: this.cookieHeader, 'content-type': contentType }, payload: body }))
+  }
+
   /** The CSRF token of the first form on a page. */
   static csrf(res: LightMyRequestResponse): string {
     const m = /name="_csrf" value="([^"]+)"/.exec(res.body)
