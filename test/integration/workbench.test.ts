@@ -39,6 +39,9 @@ const submitCase = async (web: WebClient, overrides: Record<string, string> = {}
 describe('sign-in', () => {
   it('signs a desk in with the member key and sets a strict session cookie', async () => {
     const web = new WebClient(t.app)
+    const start = await web.get('/app')
+    expect(start.statusCode).toBe(303)
+    expect(start.headers.location).toBe('/app/inloggen')
     const page = await web.get('/app/inloggen')
     expect(page.statusCode).toBe(200)
     expect(page.body).toContain('<html lang="nl"')
