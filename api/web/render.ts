@@ -9,6 +9,7 @@ import type { DocumentDeps } from '../documents/documents.service.js'
 import type { ErrorKind } from '../domain/errors.js'
 import { fieldId, type FormState } from './forms.js'
 import type { WebRole } from './session.js'
+import type { RateLimiter } from '../auth/rate-limit.js'
 import type { SignInThrottle } from './throttle.js'
 import * as texts from './texts.js'
 
@@ -19,6 +20,8 @@ export interface WebContext {
   cases: CaseDeps
   documents: DocumentDeps
   throttle: SignInThrottle
+  /** The API's per-key limit, shared through Redis: a session spends from its key's budget. */
+  rateLimiter: RateLimiter
   /** Checks the form's CSRF token (a preHandler). */
   csrf: (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void
 }

@@ -88,6 +88,8 @@ export async function loadSignedIn(ctx: WebContext, req: FastifyRequest): Promis
     endSession(req)
     return
   }
+  const rate = await ctx.rateLimiter.take(principal.keyId)
+  if (!rate.allowed) throw new TooManyRequests(rate.resetSeconds)
   req.session.set('seenAt', nowSeconds())
   req.web = { principal, role, label: req.session.get('label') ?? '' }
 }
@@ -95,6 +97,13 @@ export async function loadSignedIn(ctx: WebContext, req: FastifyRequest): Promis
 declare module 'fastify' {
   interface FastifyRequest {
     signInReason?: SignInReason
+  }
+}
+
+/** The key's per-minute budget (the API's RATE_LIMIT_PER_MINUTE) is spent. */
+export class TooManyRequests extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate limited')
   }
 }
 

@@ -14,6 +14,8 @@ import view from '@fastify/view'
 import { Eta } from 'eta'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import { RateLimiter } from '../auth/rate-limit.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/database.js'
 import type { BlobStore } from '../documents/blob-store.js'
@@ -25,7 +27,7 @@ import { memberPages } from './pages/member.pages.js'
 import { signInPages } from './pages/sign-in.pages.js'
 import { worklistPages } from './pages/worklist.pages.js'
 import { render, STATUS_OF_KIND_PAGE, type WebContext } from './render.js'
-import { loadSignedIn, SESSION_COOKIE, SignInRequired } from './session.js'
+import { loadSignedIn, SESSION_COOKIE, SignInRequired, TooManyRequests } from './session.js'
 import { refusalText } from './texts.js'
 import { SignInThrottle } from './throttle.js'
 
@@ -105,6 +107,7 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
     documents: { db: opts.db, store: opts.store, masterKey: opts.config.blobMasterKey },
     throttle: new SignInThrottle(opts.redis, `${opts.config.queuePrefix}:web-signin`, opts.config.web.signInFailuresPerMinute),
     csrf: (req, reply, done) => app.csrfProtection(req, reply, done),
+    rateLimiter: new RateLimiter(opts.redis, opts.config.rateLimitPerMinute, app.log as unknown as Logger),
   }
 
   app.decorateRequest('web', null)
@@ -116,6 +119,10 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
   })
 
   app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (error instanceof TooManyRequests) {
+      void reply.header('Retry-After', String(error.retryAfterSeconds))
+      return render(req, reply, 'error', { title: 'Even geduld', message: `Te veel verzoeken in korte tijd. Probeer het over ${error.retryAfterSeconds} seconden opnieuw.` }, 429)
+    }
     if (error instanceof SignInRequired) {
       return reply.redirect(`/app/inloggen${error.reason ? `?reden=${error.reason}` : ''}`, 303)
     }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { WebClient } from '../helpers/web.js'
+import { newStaff } from '../helpers/tenancy-builders.js'
 import { fieldParts, filePart, gifBytes, minimalPdf, multipartBody, multipartHeaders } from '../helpers/document-builders.js'
 
 let t: TestApp
@@ -71,6 +72,25 @@ describe('sign-in', () => {
     } finally {
       await behindTls.app.close()
       behindTls.redis.disconnect()
+    }
+  })
+
+  it('spends from the key’s per-minute budget like the API, with a 429 page past it', async () => {
+    const limited = await startTestApp({ RATE_LIMIT_PER_MINUTE: '3' }, { database: t.database })
+    try {
+      const web = new WebClient(limited.app)
+      const staff = await newStaff(t.database.db, region.hub.id)
+      await web.signIn(staff.key)
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i += 1) statuses.push((await web.get('/app/werkvoorraad')).statusCode)
+      expect(statuses.slice(0, 3)).toEqual([200, 200, 200])
+      const refused = await web.get('/app/werkvoorraad')
+      expect(refused.statusCode).toBe(429)
+      expect(refused.headers['retry-after']).toMatch(/^\d+$/)
+      expect(refused.body).toContain('Te veel verzoeken')
+    } finally {
+      await limited.app.close()
+      limited.redis.disconnect()
     }
   })
 
