@@ -468,6 +468,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cases/{caseId}/royal-decree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records the Royal Decree (KB) on a naturalisation the hub advised to grant
+         * @description For a naturalisation case that is `decided` with the outcome `advise_grant` and has no decree yet: `granted` moves the case to `awaiting_ceremony` and starts the ceremony clocks (`ceremony_invitation`, `royal_decree_lapse`) from `decreeDate`; `refused` leaves it `decided` for the hub to close. Either way `ind_decision` stops. The assigned specialist or a lead of the hub records it. `decreeDate` may not lie in the future nor before the day of the advice.
+         */
+        post: operations["recordRoyalDecree"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{caseId}/documents": {
         parameters: {
             query?: never;
@@ -764,7 +784,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "closed" | "withdrawn" | "rejected_at_intake";
+        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "awaiting_ceremony" | "closed" | "withdrawn" | "rejected_at_intake";
         /** @enum {string} */
         IprMatter: "birth" | "marriage" | "divorce" | "registered_partnership" | "name" | "parentage" | "nationality";
         /** @enum {string} */
@@ -783,6 +803,63 @@ export interface components {
             };
             startsAt: string;
             source: string;
+            /** @description whether the Algemene termijnenwet moves a last day off a Saturday, Sunday or holiday, and why */
+            atw?: {
+                extends: boolean;
+                basis: string;
+            };
+        };
+        /**
+         * @example {
+         *       "code": "fee_payment",
+         *       "startedOn": "2026-02-20",
+         *       "dueOn": "2026-04-07",
+         *       "stoppedOn": null,
+         *       "status": "running",
+         *       "source": "BOEN 2002 art. 5-6; BVVN art. 4(2) [S13][S15]; Atw applied by analogy: …"
+         *     }
+         */
+        CaseClock: {
+            code: string;
+            /** Format: date */
+            startedOn: string | null;
+            /**
+             * Format: date
+             * @description the last day of the term (after the Atw where it applies)
+             */
+            dueOn: string | null;
+            /**
+             * Format: date
+             * @description the day its event happened or the case ended
+             */
+            stoppedOn: string | null;
+            /** @enum {string} */
+            status: "running" | "met" | "overdue" | "not_started";
+            /** @description the legal source and the Atw choice for this clock */
+            source: string;
+        };
+        RoyalDecree: {
+            /** @enum {string} */
+            decision: "granted" | "refused";
+            /** Format: date */
+            decreeDate: string;
+            decreeNumber: string | null;
+            /** Format: date-time */
+            recordedAt: string | null;
+        } | null;
+        /**
+         * @example {
+         *       "decision": "granted",
+         *       "decreeDate": "2026-11-20",
+         *       "decreeNumber": "KB 2026/1234"
+         *     }
+         */
+        RoyalDecreeBody: {
+            /** @enum {string} */
+            decision: "granted" | "refused";
+            /** Format: date */
+            decreeDate: string;
+            decreeNumber?: string;
         };
         CaseType: {
             code: components["schemas"]["CaseTypeCode"];
@@ -796,6 +873,8 @@ export interface components {
             };
             expectedDocuments: components["schemas"]["DocumentKind"][];
             appointmentKinds: string[];
+            /** @description the values `decide` accepts for this case type */
+            outcomes?: components["schemas"]["Outcome"][];
             handlingTermWorkingDays: number;
             statutoryClocks: components["schemas"]["StatutoryClock"][];
             retentionYears?: number | null;
@@ -825,12 +904,18 @@ export interface components {
             /** @enum {string} */
             status: "missing" | "received" | "accepted" | "rejected";
         };
+        /**
+         * @description What the hub decides, per case type (`GET /v1/case-types` lists each type's `outcomes`): naturalisation `advise_grant | advise_refuse` (the burgemeester's advice to the IND), option `grant | refuse`, first_registration `registered | refused`, ipr_assessment `recognised | not_recognised`. Another type's outcome is refused with 400 naming `outcome`.
+         * @enum {string}
+         */
+        Outcome: "advise_grant" | "advise_refuse" | "grant" | "refuse" | "registered" | "refused" | "recognised" | "not_recognised";
         Decision: {
-            /** @enum {string} */
-            outcome: "granted" | "refused";
+            outcome: components["schemas"]["Outcome"];
             note: string | null;
             /** Format: date-time */
             decidedAt: string | null;
+            /** @description the staff id of the specialist who decided */
+            decidedBy: string | null;
         } | null;
         CaseSummary: {
             /** Format: uuid */
@@ -855,6 +940,9 @@ export interface components {
             dueDate: string;
             checklist: components["schemas"]["ChecklistItem"][];
             decision: components["schemas"]["Decision"];
+            royalDecree: components["schemas"]["RoyalDecree"];
+            /** @description one per statutory clock of the case type, computed from the case's events */
+            clocks: components["schemas"]["CaseClock"][];
             /** Format: date-time */
             submittedAt: string;
             /** Format: date-time */
@@ -908,8 +996,7 @@ export interface components {
             documentKinds: components["schemas"]["DocumentKind"][];
         };
         DecideBody: {
-            /** @enum {string} */
-            outcome: "granted" | "refused";
+            outcome: components["schemas"]["Outcome"];
             note: string;
         };
         /** @description exactly one of `caseId` and `bsn` */
@@ -952,6 +1039,11 @@ export interface components {
             issuedOn?: string;
             /** Format: date */
             expiresOn?: string;
+            /**
+             * @description optional: the form of a civil-status document — a CIEC 16 multilingual extract, a public document with the EU multilingual standard form (Reg. 2016/1191), or neither. It decides the narrow treaty exemptions (Türkiye, Bosnia and Herzegovina, North Macedonia, the CIEC 16 states); without it their finding says the exemption holds only for a multilingual extract (severity warning).
+             * @enum {string}
+             */
+            documentForm?: "standard" | "multilingual_extract" | "eu_multilingual_form";
             /** @description PDF, JPEG or PNG */
             file: string;
         };
@@ -977,6 +1069,8 @@ export interface components {
             issuedOn: string | null;
             /** Format: date */
             expiresOn: string | null;
+            /** @enum {string|null} */
+            documentForm: "standard" | "multilingual_extract" | "eu_multilingual_form" | null;
             /** @description sanitised */
             filename: string;
             /**
@@ -1904,6 +1998,8 @@ export interface operations {
                 assignedTo?: string;
                 /** @description hub only */
                 memberTenantId?: string;
+                /** @description `overdue`: a running statutory clock whose last day has passed; `due_within_10_working_days`: the earliest running clock's last day is today or within the next 10 working days. */
+                clock?: "overdue" | "due_within_10_working_days";
             };
             header?: never;
             path?: never;
@@ -2166,6 +2262,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recordRoyalDecree: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoyalDecreeBody"];
+            };
+        };
         responses: {
             200: components["responses"]["CaseOk"];
             400: components["responses"]["BadRequest"];

@@ -11,6 +11,7 @@ import * as docs from '../api/documents/documents.repository.js'
 import { checkIntegrityIsolated } from '../api/documents/integrity-isolated.js'
 import { findCaseType } from '../api/domain/case-types.js'
 import type { DocumentKind } from '../api/domain/document-kinds.js'
+import type { DocumentForm } from '../api/domain/legalisation.js'
 import { reviewDocument } from '../api/domain/review.js'
 import type { JobPayload } from '../api/jobs/registry.js'
 import { dutchDate } from '../api/time.js'
@@ -52,6 +53,7 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
     issuingCountry: d.issuing_country,
     language: d.language,
     expiresOn: d.expires_on,
+    documentForm: (d.document_form as DocumentForm | null) ?? null,
     presentedOn: dutchDate(d.created_at),
     today: dutchDate(),
     caseType: findCaseType(c.case_type, c.case_type_version),

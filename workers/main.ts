@@ -77,6 +77,12 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
   await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
   await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
+  // A lapse is a matter of the Dutch date: shortly after midnight in Amsterdam, daily.
+  await queues.maintenance.upsertJobScheduler(
+    'lapse-expired-decrees',
+    { pattern: '10 0 * * *', tz: 'Europe/Amsterdam' },
+    { name: 'lapse-expired-decrees', data: {} },
+  )
   logger.info({ queues: consumed }, 'workers started')
 
   return {

@@ -95,9 +95,22 @@ export interface CasesTable {
   note: string | null
   assigned_staff_id: string | null
   due_date: string
-  decision_outcome: 'granted' | 'refused' | null
+  /** One of outcomes.ts for the case's type. */
+  decision_outcome: string | null
   decision_note: string | null
   decided_at: NullableTimestamp
+  /** Who decided: the staff id (or key id) of the actor. */
+  decided_by: string | null
+  royal_decree_decision: 'granted' | 'refused' | null
+  royal_decree_date: string | null
+  royal_decree_number: string | null
+  royal_decree_recorded_at: NullableTimestamp
+  /** The day the fee was paid (or the exemption decided): stops `fee_payment`, starts `ind_decision`. */
+  fee_paid_on: string | null
+  /** The day the ceremony invitation was sent: stops `ceremony_invitation`, starts `ceremony_handover`. */
+  ceremony_invited_on: string | null
+  /** The earliest due date among the case's running clocks (null when none runs); see api/cases/clocks.ts. */
+  clock_due_on: string | null
   version: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp
@@ -182,6 +195,8 @@ export interface DocumentsTable {
   language: string
   issued_on: string | null
   expires_on: string | null
+  /** standard | multilingual_extract | eu_multilingual_form, as the uploader stated; null when not stated. */
+  document_form: string | null
   filename: string
   content_type: 'application/pdf' | 'image/jpeg' | 'image/png'
   size_bytes: number
@@ -252,7 +267,8 @@ export const SCHEMA_COLUMNS = {
   cases: columns<CasesTable>()([
     'id', 'hub_tenant_id', 'member_tenant_id', 'reference', 'case_type', 'case_type_version', 'ipr_matter', 'status', 'subject',
     'bsn_hash', 'external_reference', 'note', 'assigned_staff_id', 'due_date', 'decision_outcome', 'decision_note', 'decided_at',
-    'version', 'created_at', 'updated_at',
+    'version', 'created_at', 'updated_at', 'decided_by', 'royal_decree_decision', 'royal_decree_date', 'royal_decree_number',
+    'royal_decree_recorded_at', 'fee_paid_on', 'ceremony_invited_on', 'clock_due_on',
   ]),
   case_checklist_items: columns<CaseChecklistItemsTable>()(['case_id', 'hub_tenant_id', 'member_tenant_id', 'document_kind', 'status', 'requested_at', 'updated_at']),
   case_events: columns<CaseEventsTable>()([
@@ -268,7 +284,7 @@ export const SCHEMA_COLUMNS = {
   documents: columns<DocumentsTable>()([
     'id', 'case_id', 'hub_tenant_id', 'member_tenant_id', 'kind', 'issuing_country', 'language', 'issued_on', 'expires_on', 'filename',
     'content_type', 'size_bytes', 'sha256', 'blob_name', 'wrapped_key', 'shredded_at', 'uploaded_by_tenant_id', 'uploaded_by',
-    'review_status', 'review_version', 'verdict', 'verdict_reason', 'verdict_by', 'verdict_at', 'created_at',
+    'review_status', 'review_version', 'verdict', 'verdict_reason', 'verdict_by', 'verdict_at', 'created_at', 'document_form',
   ]),
   document_reviews: columns<DocumentReviewsTable>()(['document_id', 'review_version', 'hub_tenant_id', 'member_tenant_id', 'status', 'findings', 'created_at']),
 } satisfies { [T in keyof DB]: readonly (keyof DB[T])[] }

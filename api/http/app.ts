@@ -1,6 +1,7 @@
 // The app factory (STYLE.md §1): receives its dependencies, returns a Fastify instance. server.ts
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
+import AjvCompiler from '@fastify/ajv-compiler'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
@@ -42,6 +43,19 @@ export interface App {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/**
+ * Two validators: a JSON body is taken as typed — a number where the contract says string (a BSN
+ * sent as 123456782) is a 400, never coerced — while querystring, path and header values, which are
+ * text on the wire, are coerced to the contract's types (`?limit=5` is the integer 5).
+ */
+const validatorFactory = AjvCompiler()
+const buildValidator: typeof validatorFactory = (externalSchemas, options) => {
+  const plugins = options?.plugins ?? []
+  const asTyped = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: false } })
+  const fromText = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: 'array' } })
+  return (route) => (route.httpPart === 'body' ? asTyped(route) : fromText(route))
+}
+
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref())])
 
@@ -56,8 +70,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: false,
     trustProxy: deps.config.trustProxy,
     bodyLimit: 1024 * 1024,
-    // No mass assignment: unknown properties are refused, never silently dropped.
     ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
+    schemaController: { compilersFactory: { buildValidator } },
   })
 
   // JSON only (multipart where a route says so): a text/plain body is refused with 415.

@@ -21,6 +21,8 @@ export interface JobRegistry {
     'purge-idempotency-keys': Record<string, never>
     /** Crypto-shreds the documents of closed cases whose retention period has passed. */
     'shred-expired-documents': Record<string, never>
+    /** Closes the cases awaiting a ceremony whose decree or confirmation lapsed (`decree_lapsed`). */
+    'lapse-expired-decrees': Record<string, never>
   }
 }
 
