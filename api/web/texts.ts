@@ -1,6 +1,9 @@
 // The workbench's Dutch words: labels for the codes the services use, and a message per error code
 // and field. The services speak English codes; people read these.
+import { findCaseType } from '../domain/case-types.js'
 import { findCountry } from '../domain/countries.js'
+import { findOutcome } from '../domain/outcomes.js'
+import { dutchDate } from '../time.js'
 import type { DomainError, InvalidField } from '../domain/errors.js'
 
 const label = (table: Record<string, string>) => (code: string | null | undefined): string =>
@@ -87,7 +90,10 @@ export const actionLabel = label({
   decide: 'Besluit genomen',
   close: 'Afgesloten',
   withdraw: 'Ingetrokken',
-  royal_decree: 'Koninklijk Besluit vastgelegd',
+  royal_decree_granted: 'Koninklijk Besluit: verleend',
+  royal_decree_refused: 'Koninklijk Besluit: afgewezen (IND)',
+  ceremony_attended: 'Ceremonie bijgewoond',
+  decree_lapsed: 'Besluit vervallen',
 })
 
 export const accessActionLabel = label({ 'case.read': 'Dossier ingezien', 'document.download': 'Document gedownload' })
@@ -95,7 +101,17 @@ export const purposeLabel = label({ 'case-handling': 'behandeling', 'case-tracki
 export const staffRoleLabel = label({ specialist: 'Specialist', lead: 'Teamleider' })
 export const tenantRoleLabel = label({ hub: 'Regiocentrum', member: 'Deelnemende gemeente' })
 export const tenantStatusLabel = label({ active: 'Actief', suspended: 'Opgeschort' })
-export const clockStatusLabel = label({ running: 'Loopt', met: 'Gehaald', overdue: 'Verlopen', not_started: 'Nog niet gestart' })
+export const clockStatusLabel = label({ running: 'Loopt', met: 'Gehaald', overdue: 'Termijn overschreden', not_started: 'Nog niet gestart', stopped: 'Gestopt' })
+export const clockFilterLabel = label({ overdue: 'Termijn overschreden', due_within_10_working_days: 'Verloopt binnen 10 werkdagen' })
+
+/** A statutory clock's Dutch description from the case-type catalogue. */
+export const clockLabel = (caseType: string, code: string): string => {
+  const def = findCaseType(caseType, dutchDate())
+  return def?.statutoryClocks.find((c) => c.code === code)?.descriptionNl ?? code.replaceAll('_', ' ')
+}
+
+/** An outcome's Dutch description for its case type (outcomes.ts), else the short label. */
+export const outcomeText = (caseType: string, code: string): string => findOutcome(caseType, code)?.descriptionNl ?? outcomeLabel(code)
 
 export const actorLabel = (kind: string): string =>
   ({ member: 'Gemeente', hub: 'Regiocentrum', system: 'Systeem', staff: 'Medewerker regiocentrum', client: 'Gemeente (balie of koppeling)' })[kind] ?? kind

@@ -17,6 +17,7 @@ import { loadConfig } from '../../api/config.js'
 import { withTenant } from '../../api/db/database.js'
 import { buildApp } from '../../api/http/app.js'
 import { createLogger } from '../../api/logger.js'
+import { dutchDate } from '../../api/time.js'
 import { startWorkers, type WorkersHandle } from '../../workers/main.js'
 import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
@@ -271,6 +272,17 @@ describe('the workbench in a browser', () => {
     await specialist.page.getByText('Het besluit over zaak').first().waitFor()
     expect(await specialist.page.locator('.rb-badge').first().textContent()).toBe('Besloten')
     await check(specialist.page, '14-specialist-besloten')
+    // The positive advice waits for the Royal Decree; recorded, the ceremony clocks start.
+    await specialist.page.getByLabel('Beslissing').selectOption('granted')
+    await specialist.page.getByLabel('Datum van het besluit').fill(dutchDate())
+    await specialist.page.getByLabel('Nummer van het besluit (niet verplicht)').fill('KB 2026/77')
+    await specialist.page.getByRole('button', { name: 'Koninklijk Besluit vastleggen' }).click()
+    await specialist.page.getByText('Het Koninklijk Besluit over zaak').first().waitFor()
+    expect(await specialist.page.locator('.rb-badge').first().textContent()).toBe('Wacht op ceremonie')
+    expect(await specialist.page.getByRole('heading', { name: 'Wettelijke termijnen' }).count()).toBe(1)
+    await check(specialist.page, '14b-specialist-koninklijk-besluit')
+    await specialist.page.goto(`${base}/app/zaken?termijn=due_within_10_working_days`)
+    await check(specialist.page, '14c-specialist-termijnfilter')
 
     // ---- the access log shows the reads -------------------------------------------------------------
     await desk.page.goto(caseUrl)

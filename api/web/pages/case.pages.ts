@@ -15,7 +15,7 @@ import { dutchDate } from '../../time.js'
 import { isDomainError, list, refusedForm, text, validateAgainstContract, versionOf, type FormState } from '../forms.js'
 import { notice, redirect, render, STATUS_OF_KIND_PAGE, type WebContext } from '../render.js'
 import { requireUser, type WebUser } from '../session.js'
-import { documentKindLabel, outcomeLabel } from '../texts.js'
+import { documentKindLabel, outcomeText } from '../texts.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** An id from the URL; anything else is a page that does not exist. */
@@ -37,6 +37,7 @@ const LABELS: Record<string, Record<string, string>> = {
   upload: { kind: 'Soort document', issuingCountry: 'Land van afgifte', language: 'Taal', issuedOn: 'Datum van afgifte', expiresOn: 'Geldig tot', file: 'Bestand' },
   informatie: { documentKinds: 'Gevraagde documenten', message: 'Bericht aan de gemeente' },
   besluit: { outcome: 'Besluit', note: 'Toelichting' },
+  kb: { decision: 'Beslissing', decreeDate: 'Datum van het besluit', decreeNumber: 'Nummer van het besluit' },
   toewijzen: { staffId: 'Medewerker' },
   intrekken: { reason: 'Reden' },
   oordeel: { verdict: 'Oordeel', reason: 'Toelichting' },
@@ -82,7 +83,8 @@ export async function renderCase(ctx: WebContext, req: FastifyRequest, reply: Fa
       staff: staff.filter((s) => s.skills.includes(c.caseType)),
       assignedName: c.assignedStaffId ? (who('hub', c.assignedStaffId) || 'een specialist') : null,
       who,
-      outcomes: outcomesOf(c.caseType).map((o) => ({ value: o, text: outcomeLabel(o) })),
+      outcomes: outcomesOf(c.caseType).map((o) => ({ value: o, text: outcomeText(c.caseType, o) })),
+      awaitsDecree: c.caseType === 'naturalisation' && c.status === 'decided' && c.decision?.outcome === 'advise_grant' && !c.royalDecree,
       documentKindOptions,
       countryOptions,
       lastRequest: c.status === 'awaiting_information' ? lastRequest : null,
@@ -141,6 +143,13 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
     validateAgainstContract(req, 'regiobalie:DecideBody', input)
     const c = await cases.decideCase(ctx.cases, user.principal, caseId, input as Parameters<typeof cases.decideCase>[3], versionOf(body))
     return `Het besluit over zaak ${c.reference} is vastgelegd.`
+  })
+  action('koninklijk-besluit', 'kb', HUB, async (user, caseId, body, req) => {
+    const number = text(body, 'decreeNumber')
+    const input = { decision: text(body, 'decision'), decreeDate: text(body, 'decreeDate'), ...(number ? { decreeNumber: number } : {}) }
+    validateAgainstContract(req, 'regiobalie:RoyalDecreeBody', input)
+    const c = await cases.recordRoyalDecree(ctx.cases, user.principal, caseId, input as cases.RoyalDecreeInput, versionOf(body))
+    return `Het Koninklijk Besluit over zaak ${c.reference} is vastgelegd.`
   })
   action('sluiten', 'sluiten', HUB, async (user, caseId, body) => {
     const c = await cases.closeCase(ctx.cases, user.principal, caseId, versionOf(body))
