@@ -141,7 +141,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
   action('besluit', 'besluit', HUB, async (user, caseId, body, req) => {
     const input = { outcome: text(body, 'outcome'), note: text(body, 'note') }
     validateAgainstContract(req, 'regiobalie:DecideBody', input)
-    const c = await cases.decideCase(ctx.cases, user.principal, caseId, input as Parameters<typeof cases.decideCase>[3], versionOf(body))
+    const c = await cases.decideCase(ctx.cases, user.principal, caseId, input, versionOf(body))
     return `Het besluit over zaak ${c.reference} is vastgelegd.`
   })
   action('koninklijk-besluit', 'kb', HUB, async (user, caseId, body, req) => {
