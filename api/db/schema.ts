@@ -231,6 +231,81 @@ export interface DocumentReviewsTable {
   created_at: Timestamp
 }
 
+export interface LocationAddressJson {
+  street: string
+  houseNumber: string
+  postalCode: string
+  city: string
+}
+
+export interface LocationsTable {
+  hub_tenant_id: string
+  code: string
+  name: string
+  municipality_code: string
+  address: ColumnType<LocationAddressJson, string, string>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface StaffAvailabilityTable {
+  hub_tenant_id: string
+  staff_id: string
+  weekday: number
+  start_minute: number
+  end_minute: number
+  location_code: string
+}
+
+export interface StaffAbsencesTable {
+  hub_tenant_id: string
+  staff_id: string
+  from_date: string
+  until_date: string
+}
+
+export interface CeremonySessionsTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  session_date: string
+  start_minute: number
+  end_minute: number
+  starts_at: Timestamp
+  ends_at: Timestamp
+  location_code: string
+  capacity: number
+  seats_taken: Generated<number>
+  created_at: Timestamp
+}
+
+export type AppointmentStatus = 'requested' | 'booked' | 'unschedulable' | 'cancelled' | 'attended' | 'no_show'
+
+export interface AppointmentsTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  case_id: string
+  kind: string
+  status: Generated<AppointmentStatus>
+  earliest: NullableTimestamp
+  latest: NullableTimestamp
+  requested_location_code: string | null
+  starts_at: NullableTimestamp
+  ends_at: NullableTimestamp
+  staff_id: string | null
+  location_code: string | null
+  ceremony_id: string | null
+  attempt: Generated<number>
+  registered_letter: Generated<boolean>
+  reason: string | null
+  declaration_made: boolean | null
+  version: Generated<number>
+  requested_at: Timestamp
+  booked_at: NullableTimestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
   documents: DocumentsTable
   document_reviews: DocumentReviewsTable
@@ -246,6 +321,11 @@ export interface DB {
   staff: StaffTable
   api_keys: ApiKeysTable
   agreements: AgreementsTable
+  locations: LocationsTable
+  staff_availability: StaffAvailabilityTable
+  staff_absences: StaffAbsencesTable
+  ceremony_sessions: CeremonySessionsTable
+  appointments: AppointmentsTable
 }
 
 /**
@@ -287,4 +367,15 @@ export const SCHEMA_COLUMNS = {
     'review_status', 'review_version', 'verdict', 'verdict_reason', 'verdict_by', 'verdict_at', 'created_at', 'document_form',
   ]),
   document_reviews: columns<DocumentReviewsTable>()(['document_id', 'review_version', 'hub_tenant_id', 'member_tenant_id', 'status', 'findings', 'created_at']),
+  locations: columns<LocationsTable>()(['hub_tenant_id', 'code', 'name', 'municipality_code', 'address', 'created_at', 'updated_at']),
+  staff_availability: columns<StaffAvailabilityTable>()(['hub_tenant_id', 'staff_id', 'weekday', 'start_minute', 'end_minute', 'location_code']),
+  staff_absences: columns<StaffAbsencesTable>()(['hub_tenant_id', 'staff_id', 'from_date', 'until_date']),
+  ceremony_sessions: columns<CeremonySessionsTable>()([
+    'id', 'hub_tenant_id', 'session_date', 'start_minute', 'end_minute', 'starts_at', 'ends_at', 'location_code', 'capacity', 'seats_taken', 'created_at',
+  ]),
+  appointments: columns<AppointmentsTable>()([
+    'id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'kind', 'status', 'earliest', 'latest', 'requested_location_code', 'starts_at', 'ends_at',
+    'staff_id', 'location_code', 'ceremony_id', 'attempt', 'registered_letter', 'reason', 'declaration_made', 'version', 'requested_at', 'booked_at',
+    'created_at', 'updated_at',
+  ]),
 } satisfies { [T in keyof DB]: readonly (keyof DB[T])[] }

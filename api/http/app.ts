@@ -23,6 +23,7 @@ import { idempotencyPlugin } from './plugins/idempotency.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
 import { workbench } from '../web/workbench.js'
+import { appointmentRoutes } from './routes/appointments.routes.js'
 
 export interface AppDeps {
   config: Config
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (v1) => {
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
+    appointmentRoutes(v1, spec, { db: deps.db })
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
   })
   // The workbench for people (api/web), on the same services, in its own scope under /app/.
