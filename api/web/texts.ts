@@ -188,3 +188,22 @@ export const fieldProblemText = (f: InvalidField): string => FIELD_PROBLEMS[f.co
 
 /** A country's Dutch name for its ISO code. */
 export const countryName = (code: string | null | undefined): string => (code ? (findCountry(code)?.nameNl ?? code) : '')
+
+export const appointmentKindLabel = label({
+  intake_interview: 'Intakegesprek (persoonlijke indiening)',
+  registration_appearance: 'Verschijning voor inschrijving',
+  ceremony: 'Naturalisatieceremonie',
+  option_confirmation: 'Uitreiking optiebevestiging',
+})
+export const appointmentStatusLabel = label({
+  requested: 'Aangevraagd, wordt ingepland',
+  booked: 'Ingepland',
+  unschedulable: 'Niet in te plannen',
+  cancelled: 'Geannuleerd',
+  attended: 'Verschenen',
+  no_show: 'Niet verschenen',
+})
+
+/** An instant as Dutch wall-clock time (Europe/Amsterdam), e.g. "2026-12-03 09:30". */
+export const dutchDateTime = (iso: string | null): string =>
+  iso ? new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Amsterdam', dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso)) : ''

@@ -15,7 +15,8 @@ import { dutchDate } from '../../time.js'
 import { isDomainError, list, refusedForm, text, validateAgainstContract, versionOf, type FormState } from '../forms.js'
 import { notice, redirect, render, STATUS_OF_KIND_PAGE, type WebContext } from '../render.js'
 import { requireUser, type WebUser } from '../session.js'
-import { documentKindLabel, outcomeText } from '../texts.js'
+import { appointmentKindLabel, documentKindLabel, outcomeText } from '../texts.js'
+import * as appointmentsService from '../../appointments/appointments.service.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** An id from the URL; anything else is a page that does not exist. */
@@ -41,6 +42,7 @@ const LABELS: Record<string, Record<string, string>> = {
   toewijzen: { staffId: 'Medewerker' },
   intrekken: { reason: 'Reden' },
   oordeel: { verdict: 'Oordeel', reason: 'Toelichting' },
+  afspraak: { kind: 'Soort afspraak' },
 }
 
 const HUB: WebUser['role'][] = ['specialist', 'lead']
@@ -49,11 +51,13 @@ const ANYONE: WebUser['role'][] = ['specialist', 'lead', 'desk']
 export async function renderCase(ctx: WebContext, req: FastifyRequest, reply: FastifyReply, user: WebUser, caseId: string, form: FormState | null, status = 200) {
   const p = user.principal
   const c = await cases.getCase(ctx.cases, p, caseId)
-  const [docs, events, log] = await Promise.all([
+  const [docs, events, log, appointments] = await Promise.all([
     documents.listDocuments(ctx.documents, p, caseId),
     cases.caseEvents(ctx.cases, p, caseId),
     searchAccessLog(ctx.db, ctx.config.bsnHashKey, p, { caseId, limit: 50 }),
+    appointmentsService.listCaseAppointments({ db: ctx.db }, p, caseId),
   ])
+  const def = findCaseType(c.caseType, dutchDate())
   const isHub = user.role !== 'desk'
   const staffId = p.kind === 'staff' ? p.staffId : null
   let staff: Array<{ id: string; name: string; skills: string[]; load: number; status: string }> = []
@@ -75,6 +79,8 @@ export async function renderCase(ctx: WebContext, req: FastifyRequest, reply: Fa
       title: `Zaak ${c.reference}`,
       c,
       docs: docs.items,
+      appointments: appointments.items,
+      appointmentKindOptions: (def?.appointmentKinds ?? []).map((k) => ({ value: k, text: appointmentKindLabel(k) })),
       events: events.items,
       log: log.items,
       isHub,
@@ -151,6 +157,12 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
     const c = await cases.recordRoyalDecree(ctx.cases, user.principal, caseId, input as cases.RoyalDecreeInput, versionOf(body))
     return `Het Koninklijk Besluit over zaak ${c.reference} is vastgelegd.`
   })
+  action('afspraken', 'afspraak', HUB, async (user, caseId, body, req) => {
+    const input = { kind: text(body, 'kind') }
+    validateAgainstContract(req, 'regiobalie:AppointmentRequest', input)
+    await appointmentsService.requestAppointment({ db: ctx.db }, user.principal, caseId, input)
+    return `De afspraak (${appointmentKindLabel(input.kind).toLowerCase()}) is aangevraagd; het systeem plant hem in.`
+  })
   action('sluiten', 'sluiten', HUB, async (user, caseId, body) => {
     const c = await cases.closeCase(ctx.cases, user.principal, caseId, versionOf(body))
     return `Zaak ${c.reference} is afgesloten.`
@@ -192,6 +204,12 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
         'Content-Security-Policy': "default-src 'none'; sandbox",
       })
       .send(content.stream)
+  })
+
+  app.get<{ Params: { appointmentId: string } }>('/afspraken/:appointmentId/agenda.ics', async (req, reply) => {
+    const user = requireUser(req, ANYONE)
+    const ics = await appointmentsService.appointmentCalendar({ db: ctx.db }, user.principal, idParam(req.params.appointmentId))
+    return reply.type('text/calendar; charset=utf-8').header('Content-Disposition', 'attachment; filename="afspraak.ics"').send(ics)
   })
 
   // The upload: a multipart form, streamed into the same upload pipeline as the API's. The CSRF token
