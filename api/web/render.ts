@@ -58,6 +58,7 @@ const MENUS: Record<WebRole, MenuItem[]> = {
     { href: '/app/werkvoorraad', text: 'Mijn werkvoorraad' },
     { href: '/app/toewijzen', text: 'Toewijzen' },
     { href: '/app/team', text: 'Team' },
+    { href: '/app/ceremonies', text: 'Ceremonies' },
     { href: '/app/zaken', text: 'Alle zaken' },
   ],
   desk: [

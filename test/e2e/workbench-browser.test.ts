@@ -19,6 +19,8 @@ import { buildApp } from '../../api/http/app.js'
 import { createLogger } from '../../api/logger.js'
 import { dutchDate } from '../../api/time.js'
 import { startWorkers, type WorkersHandle } from '../../workers/main.js'
+import { putLocation } from '../../api/appointments/resources.service.js'
+import { authenticate } from '../../api/auth/authenticate.js'
 import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { REDIS_URL } from '../helpers/env.js'
@@ -59,6 +61,11 @@ beforeAll(async () => {
   })
   region = await newRegion(database.db, { agreementsFrom: '2024-01-01' })
   adminKey = await newAdminKey(database.db)
+  await putLocation({ db: database.db }, await authenticate(database.db, `Bearer ${region.lead.key}`), region.hub.id, 'stadhuis', {
+    name: 'Stadhuis',
+    municipalityCode: region.hub.code,
+    address: { street: 'Grote Markt', houseNumber: '1', postalCode: '9712 HN', city: 'Groningen' },
+  })
   redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 })
   ;({ app } = await buildApp({ config, db: database.db, redis, logger: createLogger('silent') }))
   base = await app.listen({ port: 0, host: '127.0.0.1' })
@@ -230,6 +237,16 @@ describe('the workbench in a browser', () => {
     await lead.page.goto(`${base}/app/team`)
     await lead.page.getByRole('cell', { name: 'Specialist', exact: true }).first().waitFor()
     await check(lead.page, '09-teamleider-team')
+    await lead.page.goto(`${base}/app/ceremonies`)
+    await lead.page.getByLabel('Datum').fill('2999-12-15')
+    await lead.page.getByLabel('Begintijd').fill('10:00')
+    await lead.page.getByLabel('Eindtijd').fill('11:30')
+    await lead.page.getByLabel('Locatie').selectOption('stadhuis')
+    await lead.page.getByLabel('Aantal plaatsen').fill('20')
+    await lead.page.getByRole('button', { name: 'Ceremonie inplannen' }).click()
+    await lead.page.getByText('De ceremonie op 2999-12-15 is ingepland.').first().waitFor()
+    expect(await lead.page.getByRole('cell', { name: '0 van 20' }).count()).toBe(1)
+    await check(lead.page, '09b-teamleider-ceremonies')
 
     // ---- the specialist: worklist, case page (access-logged), request for information ------------
     const specialist = await newPage()

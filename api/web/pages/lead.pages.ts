@@ -2,6 +2,11 @@
 import type { FastifyInstance } from 'fastify'
 import * as cases from '../../cases/cases.service.js'
 import { listStaff } from '../../tenancy/tenancy.service.js'
+import * as resources from '../../appointments/resources.service.js'
+import { dutchDate } from '../../time.js'
+import { emptyForm, isDomainError, refusedForm, text, validateAgainstContract, type FormState } from '../forms.js'
+import { notice, redirect, STATUS_OF_KIND_PAGE } from '../render.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { render, type WebContext } from '../render.js'
 import { requireUser } from '../session.js'
 
@@ -33,5 +38,38 @@ export function leadPages(app: FastifyInstance, ctx: WebContext): void {
     const user = requireUser(req, ['lead'])
     const p = user.principal as { tenantId: string } & typeof user.principal
     return render(req, reply, 'team', { title: 'Team', members: await team(user.principal, p.tenantId) })
+  })
+
+  const LABELS = { date: 'Datum', start: 'Begintijd', end: 'Eindtijd', locationCode: 'Locatie', capacity: 'Aantal plaatsen' }
+  const ceremoniesPage = async (req: FastifyRequest, reply: FastifyReply, form: FormState, status = 200) => {
+    const user = requireUser(req, ['lead'])
+    const hubId = (user.principal as { tenantId: string }).tenantId
+    const [sessions, locations] = await Promise.all([
+      resources.listCeremonies({ db: ctx.db }, user.principal, hubId, { from: dutchDate() }),
+      resources.listLocations({ db: ctx.db }, user.principal, hubId),
+    ])
+    return render(
+      req,
+      reply,
+      'ceremonies',
+      { title: 'Ceremonies', sessions: sessions.items, locationOptions: locations.items.map((l) => ({ value: l.code, text: l.name })), form },
+      status,
+    )
+  }
+  app.get('/ceremonies', async (req, reply) => ceremoniesPage(req, reply, emptyForm('ceremonie')))
+  app.post('/ceremonies', { preHandler: ctx.csrf }, async (req, reply) => {
+    const user = requireUser(req, ['lead'])
+    const body = (req.body ?? {}) as Record<string, unknown>
+    const values = { date: text(body, 'date'), start: text(body, 'start'), end: text(body, 'end'), locationCode: text(body, 'locationCode'), capacity: text(body, 'capacity') }
+    const input = { ...values, capacity: /^\d{1,4}$/.test(values.capacity) ? Number(values.capacity) : values.capacity }
+    try {
+      validateAgainstContract(req, 'regiobalie:CeremonyCreate', input)
+      await resources.createCeremony({ db: ctx.db }, user.principal, (user.principal as { tenantId: string }).tenantId, input as resources.CeremonyInput)
+      notice(req, `De ceremonie op ${values.date} is ingepland.`)
+      return redirect(reply, '/app/ceremonies')
+    } catch (err) {
+      if (!isDomainError(err)) throw err
+      return ceremoniesPage(req, reply, refusedForm('ceremonie', values, err, LABELS), STATUS_OF_KIND_PAGE[err.kind])
+    }
   })
 }
