@@ -306,6 +306,183 @@ export interface AppointmentsTable {
   updated_at: Timestamp
 }
 
+// Fees and settlement (migrations/2026_12_01_0008_settlement.ts). Money columns are int8: selected
+// raw they parse to a (safe) number, so the settlement repository reads them as text and makes
+// bigints (api/settlement/settlement.repository.ts `cents`); they are written as decimal strings.
+type Cents = ColumnType<number, string, never>
+type Period = string
+
+export interface TariffTablesTable {
+  year: number
+  source: string
+  loaded_at: Timestamp
+}
+
+export interface TariffItemsTable {
+  year: number
+  code: string
+  fee_cents: Cents
+  compensation_cents: Cents
+}
+
+export interface BillingDetailsTable {
+  tenant_id: string
+  region_id: string
+  oin: string
+  kvk: string | null
+  street: string
+  house_number: string
+  postal_code: string
+  city: string
+  iban: string
+  email: string
+  vat_category: Generated<string>
+  updated_at: Timestamp
+}
+
+export interface FeesTable {
+  case_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  case_type: string
+  tariff_code: string | null
+  tariff_year: number | null
+  minors: Generated<number>
+  paid_on: string | null
+  exemption_reason: string | null
+  fee_cents: Cents
+  compensation_cents: Cents
+  remit_cents: Cents
+  period: Period
+  recorded_by: string
+  remittance_id: ColumnType<string | null, string | null | undefined, string>
+  created_at: Timestamp
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  case_id: string | null
+  kind: string
+  period: Period
+  idempotency_key: string
+  reverses_entry_id: string | null
+  created_at: Timestamp
+}
+
+export interface LedgerLinesTable {
+  entry_id: string
+  line_no: number
+  hub_tenant_id: string
+  member_tenant_id: string
+  tenant_id: string
+  account: string
+  debit_cents: Cents
+  credit_cents: Cents
+}
+
+export interface ServiceChargesTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  case_id: string
+  kind: Generated<string>
+  case_reference: string
+  case_type: string
+  entered_review_on: string
+  period: Period
+  amount_cents: Cents
+  ledger_entry_id: string
+  posted_at: Timestamp
+}
+
+export interface OpenChargesTable {
+  charge_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  period: Period
+  posted_at: Timestamp
+}
+
+export interface InvoiceLinesTable {
+  charge_id: string
+  invoice_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  amount_cents: Cents
+}
+
+export interface SettlementsTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  period: Period
+  status: Generated<'running' | 'done' | 'failed'>
+  close_early: Generated<boolean>
+  cutoff: Timestamp
+  issue_date: string
+  total: Generated<number>
+  done: Generated<number>
+  created_at: Timestamp
+  finished_at: NullableTimestamp
+}
+
+export interface SettlementMembersTable {
+  settlement_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+}
+
+export interface InvoiceCountersTable {
+  hub_tenant_id: string
+  year: number
+  last_value: number
+}
+
+export interface InvoicesTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  document_type: 'invoice' | 'credit_note'
+  settlement_id: string | null
+  credited_invoice_id: string | null
+  number: string
+  year: number
+  sequence: number
+  period: Period
+  issue_date: string
+  due_date: string
+  reason: string | null
+  line_count: number
+  total_cents: Cents
+  created_at: Timestamp
+}
+
+export interface CreditNoteLinesTable {
+  credit_note_id: string
+  charge_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  amount_cents: Cents
+}
+
+export interface RemittancesTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  settlement_id: string
+  period: Period
+  due_on: string
+  line_count: number
+  fee_cents: Cents
+  compensation_cents: Cents
+  remit_cents: Cents
+  status: Generated<'due' | 'remitted'>
+  remitted_on: string | null
+  bank_reference: string | null
+  created_at: Timestamp
+}
+
 export interface DB {
   documents: DocumentsTable
   document_reviews: DocumentReviewsTable
@@ -326,6 +503,21 @@ export interface DB {
   staff_absences: StaffAbsencesTable
   ceremony_sessions: CeremonySessionsTable
   appointments: AppointmentsTable
+  tariff_tables: TariffTablesTable
+  tariff_items: TariffItemsTable
+  billing_details: BillingDetailsTable
+  fees: FeesTable
+  ledger_entries: LedgerEntriesTable
+  ledger_lines: LedgerLinesTable
+  service_charges: ServiceChargesTable
+  open_charges: OpenChargesTable
+  invoice_lines: InvoiceLinesTable
+  settlements: SettlementsTable
+  settlement_members: SettlementMembersTable
+  invoice_counters: InvoiceCountersTable
+  invoices: InvoicesTable
+  credit_note_lines: CreditNoteLinesTable
+  remittances: RemittancesTable
 }
 
 /**
@@ -377,5 +569,34 @@ export const SCHEMA_COLUMNS = {
     'id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'kind', 'status', 'earliest', 'latest', 'requested_location_code', 'starts_at', 'ends_at',
     'staff_id', 'location_code', 'ceremony_id', 'attempt', 'registered_letter', 'reason', 'declaration_made', 'version', 'requested_at', 'booked_at',
     'created_at', 'updated_at',
+  ]),
+  tariff_tables: columns<TariffTablesTable>()(['year', 'source', 'loaded_at']),
+  tariff_items: columns<TariffItemsTable>()(['year', 'code', 'fee_cents', 'compensation_cents']),
+  billing_details: columns<BillingDetailsTable>()([
+    'tenant_id', 'region_id', 'oin', 'kvk', 'street', 'house_number', 'postal_code', 'city', 'iban', 'email', 'vat_category', 'updated_at',
+  ]),
+  fees: columns<FeesTable>()([
+    'case_id', 'hub_tenant_id', 'member_tenant_id', 'case_type', 'tariff_code', 'tariff_year', 'minors', 'paid_on', 'exemption_reason',
+    'fee_cents', 'compensation_cents', 'remit_cents', 'period', 'recorded_by', 'remittance_id', 'created_at',
+  ]),
+  ledger_entries: columns<LedgerEntriesTable>()(['id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'kind', 'period', 'idempotency_key', 'reverses_entry_id', 'created_at']),
+  ledger_lines: columns<LedgerLinesTable>()(['entry_id', 'line_no', 'hub_tenant_id', 'member_tenant_id', 'tenant_id', 'account', 'debit_cents', 'credit_cents']),
+  service_charges: columns<ServiceChargesTable>()([
+    'id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'kind', 'case_reference', 'case_type', 'entered_review_on', 'period', 'amount_cents',
+    'ledger_entry_id', 'posted_at',
+  ]),
+  open_charges: columns<OpenChargesTable>()(['charge_id', 'hub_tenant_id', 'member_tenant_id', 'period', 'posted_at']),
+  invoice_lines: columns<InvoiceLinesTable>()(['charge_id', 'invoice_id', 'hub_tenant_id', 'member_tenant_id', 'amount_cents']),
+  settlements: columns<SettlementsTable>()(['id', 'hub_tenant_id', 'period', 'status', 'close_early', 'cutoff', 'issue_date', 'total', 'done', 'created_at', 'finished_at']),
+  settlement_members: columns<SettlementMembersTable>()(['settlement_id', 'hub_tenant_id', 'member_tenant_id']),
+  invoice_counters: columns<InvoiceCountersTable>()(['hub_tenant_id', 'year', 'last_value']),
+  invoices: columns<InvoicesTable>()([
+    'id', 'hub_tenant_id', 'member_tenant_id', 'document_type', 'settlement_id', 'credited_invoice_id', 'number', 'year', 'sequence', 'period',
+    'issue_date', 'due_date', 'reason', 'line_count', 'total_cents', 'created_at',
+  ]),
+  credit_note_lines: columns<CreditNoteLinesTable>()(['credit_note_id', 'charge_id', 'hub_tenant_id', 'member_tenant_id', 'amount_cents']),
+  remittances: columns<RemittancesTable>()([
+    'id', 'hub_tenant_id', 'member_tenant_id', 'settlement_id', 'period', 'due_on', 'line_count', 'fee_cents', 'compensation_cents', 'remit_cents',
+    'status', 'remitted_on', 'bank_reference', 'created_at',
   ]),
 } satisfies { [T in keyof DB]: readonly (keyof DB[T])[] }

@@ -24,6 +24,7 @@ import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
 import { workbench } from '../web/workbench.js'
 import { appointmentRoutes } from './routes/appointments.routes.js'
+import { settlementRoutes } from './routes/settlement.routes.js'
 
 export interface AppDeps {
   config: Config
@@ -111,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
     appointmentRoutes(v1, spec, { db: deps.db })
+    settlementRoutes(v1, spec, deps.db)
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
   })
   // The workbench for people (api/web), on the same services, in its own scope under /app/.
