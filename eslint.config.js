@@ -34,4 +34,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The workbench's one browser script (progressive enhancement, served as a static file).
+    files: ['api/web/static/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly' } },
+  },
 )

@@ -1,6 +1,7 @@
 // The one place that reads the environment (STYLE.md §2). Parsed once at boot into a frozen object;
 // a bad value stops the process with a message that names the variable and says what is expected.
 
+import { createHmac } from 'node:crypto'
 import { DEFAULT_QUEUE_PREFIX, QUEUE_NAMES, type QueueName } from './jobs/registry.js'
 
 export interface Config {
@@ -51,6 +52,16 @@ export interface Config {
   }
   /** Requests with a missing, unknown or revoked key, per client address and minute. */
   readonly unknownKeyRateLimitPerMinute: number
+  /** Behind a TLS-terminating proxy: trust X-Forwarded-Proto/-For (the workbench's Secure cookie, its sign-in throttle). */
+  readonly trustProxy: boolean
+  readonly web: {
+    /** Encrypts and authenticates the workbench's session cookie (32 bytes). */
+    readonly sessionKey: Buffer
+    /** A session unused this long is over (signed out). */
+    readonly idleTimeoutSeconds: number
+    /** Wrong keys per client address per minute before sign-in is refused for the rest of that minute. */
+    readonly signInFailuresPerMinute: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -73,6 +84,14 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw)
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`)
   return value
+}
+
+const boolean = (env: Env, name: string, fallback: boolean): boolean => {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (raw === 'true') return true
+  if (raw === 'false') return false
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
 }
 
 const url = (env: Env, name: string, fallback: string, protocols: string[]): string => {
@@ -166,5 +185,14 @@ export function loadConfig(env: Env = process.env): Config {
       statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
     }),
     unknownKeyRateLimitPerMinute: integer(env, 'UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE', 120, 1, 1_000_000),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    web: Object.freeze({
+      // Derived from the master key when not set, like BSN_HASH_KEY; set it apart in production.
+      sessionKey: env.WEB_SESSION_KEY
+        ? key32(env, 'WEB_SESSION_KEY', '')
+        : createHmac('sha256', masterKey).update('regiobalie workbench session').digest(),
+      idleTimeoutSeconds: integer(env, 'WEB_IDLE_TIMEOUT_SECONDS', 1800, 1, 86_400),
+      signInFailuresPerMinute: integer(env, 'WEB_SIGNIN_FAILURES_PER_MINUTE', 10, 1, 10_000),
+    }),
   })
 }

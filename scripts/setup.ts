@@ -32,6 +32,7 @@ ${demo.members.map((m) => `  member ${m.name.padEnd(14)} ${m.key}   (tenant ${m.
 Try:  curl -s -H "Authorization: Bearer ${member.key}" ${base}/v1/tenants/${member.id}/agreements
 Walk: README.md "A walk through the roles" (member, lead, specialist, admin)
 Docs: ${base}/docs
+Workbench: ${base}/app/inloggen  (sign in with a key above: member = its desk, hub lead, hub specialist, platform admin)
 `)
 }
 

@@ -37,7 +37,15 @@ export function bearerToken(header: string | undefined): string | null {
 export async function authenticate(db: Db, authorization: string | undefined): Promise<Principal> {
   const token = bearerToken(authorization)
   if (!token) throw unauthorized('an API key is required: Authorization: Bearer <key>')
-  const { rows } = await sql<KeyRow>`select * from authenticate_api_key(${hashApiKey(token)})`.execute(db)
+  return authenticateKeyHash(db, hashApiKey(token))
+}
+
+/**
+ * The principal of a key, by the key's SHA-256. The workbench keeps only this hash in its encrypted
+ * session cookie, and resolves it on every request like the API does with the key itself.
+ */
+export async function authenticateKeyHash(db: Db, keyHash: Buffer): Promise<Principal> {
+  const { rows } = await sql<KeyRow>`select * from authenticate_api_key(${keyHash})`.execute(db)
   const row = rows[0]
   if (!row) throw unauthorized('the API key is unknown or revoked')
   const scopes = new Set<Scope>(row.scopes.filter(isScope))

@@ -75,6 +75,9 @@ export interface CaseFilter {
   caseType?: string
   assignedStaffId?: string
   memberTenantId?: string
+  /** Only cases no specialist has yet (the lead's assignment queue). */
+  unassigned?: boolean
+
   /** The earliest running clock's last day: before a day (overdue), or within a range. */
   clockDue?: { before?: string; from?: string; until?: string }
 }
@@ -86,6 +89,7 @@ export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<Cas
   if (filter.caseType) q = q.where('case_type', '=', filter.caseType)
   if (filter.assignedStaffId) q = q.where('assigned_staff_id', '=', filter.assignedStaffId)
   if (filter.memberTenantId) q = q.where('member_tenant_id', '=', filter.memberTenantId)
+  if (filter.unassigned) q = q.where('assigned_staff_id', 'is', null)
   // cases_hub_clock / cases_member_clock: a range on (tenant, clock_due_on) where it is set.
   if (filter.clockDue) {
     q = q.where('clock_due_on', 'is not', null)
@@ -137,6 +141,17 @@ export const eventsOf = (trx: Trx, caseId: string): Promise<EventRow[]> =>
 
 export const findStaffMember = (trx: Trx, staffId: string) =>
   trx.selectFrom('staff').select(['id', 'hub_tenant_id', 'skills', 'status']).where('id', '=', staffId).executeTakeFirst()
+
+/** Open cases per assigned staff member of a hub: each specialist's load. */
+export const openCasesPerStaff = (trx: Trx, hubTenantId: string, openStatuses: readonly string[]) =>
+  trx
+    .selectFrom('cases')
+    .select(['assigned_staff_id', sql<number>`count(*)::int`.as('open')])
+    .where('hub_tenant_id', '=', hubTenantId)
+    .where('assigned_staff_id', 'is not', null)
+    .where('status', 'in', [...openStatuses])
+    .groupBy('assigned_staff_id')
+    .execute()
 
 /** The events the statutory clocks need (api/cases/clocks.ts), for one or more cases. */
 export const clockEventsOf = (trx: Trx, caseIds: string[]): Promise<Array<Pick<EventRow, 'case_id' | 'action' | 'created_at'>>> =>

@@ -5,6 +5,7 @@ import { tenantScope, type Principal, type TenantPrincipal } from '../auth/princ
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import type { CaseSubjectJson } from '../db/schema.js'
 import { bsnHash } from '../domain/bsn-hash.js'
+import { OPEN_STATUSES } from '../domain/case-state.js'
 import { bsnInvalidReason } from '../domain/bsn.js'
 import { isValidIsoDate, workingDaysAfter } from '../domain/calendar.js'
 import { allowedActions, type CaseStatus } from '../domain/case-state.js'
@@ -140,6 +141,8 @@ export interface ListQuery extends PageQuery {
   caseType?: string
   assignedTo?: string
   memberTenantId?: string
+  /** Only cases without a specialist (hub staff). */
+  unassigned?: boolean
   clock?: string
 }
 
@@ -170,6 +173,7 @@ export async function listCases(deps: CaseDeps, principal: Principal, query: Lis
         ...(query.caseType ? { caseType: query.caseType } : {}),
         ...(assignedStaffId ? { assignedStaffId } : {}),
         ...(query.memberTenantId ? { memberTenantId: query.memberTenantId } : {}),
+        ...(query.unassigned && p.tenantRole === 'hub' ? { unassigned: true } : {}),
         ...(clock ? { clockDue: clockFilterRange(clock, todayOf(deps)) } : {}),
       },
       page,
@@ -290,6 +294,14 @@ export const closeCase = (deps: CaseDeps, principal: Principal, caseId: string, 
     if (p.tenantId !== c.hub_tenant_id) throw new DomainError('forbidden', 'forbidden-action', 'a case is closed by its hub')
     return { action: 'close' }
   })
+
+/** Each staff member's load: open cases assigned to them, for the hub's staff (the lead assigns by it). */
+export async function staffLoad(deps: CaseDeps, principal: Principal): Promise<Map<string, number>> {
+  const p = requireTenantPrincipal(principal)
+  if (p.kind !== 'staff') throw new DomainError('forbidden', 'forbidden', 'the load of a hub’s staff is for that hub’s staff')
+  const rows = await withCaseScope(deps, p, (trx) => repo.openCasesPerStaff(trx, p.tenantId, OPEN_STATUSES))
+  return new Map(rows.map((r) => [r.assigned_staff_id!, r.open]))
+}
 
 export interface RoyalDecreeInput {
   decision: 'granted' | 'refused'

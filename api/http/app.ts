@@ -24,6 +24,7 @@ import { slowClientsPlugin } from './plugins/slow-clients.js'
 import { textSafetyPlugin } from './plugins/text-safety.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
+import { workbench } from '../web/workbench.js'
 import { appointmentRoutes } from './routes/appointments.routes.js'
 import { settlementRoutes } from './routes/settlement.routes.js'
 
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // The whole request must have arrived by then (the slowest allowed: an upload); JSON bodies
     // are held to their shorter time by the slow-clients plugin.
     requestTimeout: deps.config.timeouts.uploadMs + 5_000,
+    trustProxy: deps.config.trustProxy,
     ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
     schemaController: { compilersFactory: { buildValidator } },
   })
@@ -131,5 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     settlementRoutes(v1, spec, deps.db)
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
   })
+  // The workbench for people (api/web), on the same services, in its own scope under /app/.
+  await app.register(workbench, { prefix: '/app', config: deps.config, db: deps.db, redis: deps.redis, store: blobStore })
   return { app, metrics }
 }

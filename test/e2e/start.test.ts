@@ -46,6 +46,11 @@ describe('npm start', () => {
     expect(agreements.items.map((a) => a.caseType).sort()).toEqual(['first_registration', 'ipr_assessment', 'naturalisation', 'option'])
     expect((await fetch(`http://127.0.0.1:${port}/docs`)).status).toBe(200)
     expect(proc.output()).toContain('platform admin')
+    const workbench = /Workbench: (\S+)/.exec(proc.output())?.[1]
+    expect(workbench).toBe(`http://127.0.0.1:${port}/app/inloggen`)
+    const signIn = await fetch(workbench!)
+    expect(signIn.status).toBe(200)
+    expect(await signIn.text()).toContain('<html lang="nl"')
 
     proc.child.kill('SIGTERM')
     expect(await proc.exited).toBe(0)
