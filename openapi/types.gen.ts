@@ -471,6 +471,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's subscriptions, newest first
+         * @description Every subscription of the caller's tenant, without secrets.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to events; the signing secret is shown this once
+         * @description Creates a subscription of the caller's tenant. A member hears the events of its own cases, a
+         *     hub those of the cases routed to it — nothing else. The URL must be https and must not
+         *     resolve to a loopback, private, link-local, CGNAT or metadata address (checked now and before
+         *     every delivery) unless the operator set `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`, which also
+         *     allows plain http. `format: zgw` sends bodies in the ZGW Notificaties shape. The response's
+         *     `secret` (`whsec_…`, Standard Webhooks) is never shown again.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One subscription of the tenant
+         * @description The subscription, its status (a 410 from the receiver or five days of failures disable it) and, during a rotation, when the previous secret stops signing.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a subscription and its deliveries
+         * @description Nothing more is sent to it, not even attempts that were scheduled.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret; the old one keeps signing alongside it for 24 hours
+         * @description During the overlap every delivery carries two signatures in `webhook-signature`
+         *     (`v1,<new> v1,<old>`), so the receiver can switch at its own pace. The new secret is shown
+         *     this once.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` event to this subscription
+         * @description The delivery is made like any other (signed, retried); follow it in the deliveries list.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The deliveries of a subscription, newest first
+         * @description Status, attempts, last status code and next attempt of every delivery; `status=dead` lists the dead letters.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again, with a fresh retry schedule
+         * @description Any delivery (a dead letter, a delivered one) starts over as `pending`, with the same `webhook-id`.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -907,8 +1042,163 @@ export interface components {
             verdict: "accepted" | "rejected";
             reason: string;
         };
+        /** @enum {string} */
+        WebhookEventType: "case.submitted" | "case.status_changed" | "case.information_requested" | "case.decided" | "document.reviewed" | "appointment.booked" | "appointment.cancelled" | "appointment.unschedulable" | "invoice.issued" | "remittance.due" | "webhook.test";
+        /**
+         * @example {
+         *       "url": "https://zaaksysteem.gemeente.example/hooks/regiobalie",
+         *       "events": [
+         *         "case.status_changed",
+         *         "case.information_requested"
+         *       ],
+         *       "description": "zaaksysteem"
+         *     }
+         */
+        WebhookCreate: {
+            /** @description https (http only when the operator allows private networks) */
+            url: string;
+            events: components["schemas"]["WebhookEventType"][];
+            description?: string;
+            /**
+             * @description `zgw`: bodies in the ZGW Notificaties shape
+             * @default standard
+             * @enum {string}
+             */
+            format: "standard" | "zgw";
+        };
+        /**
+         * @example {
+         *       "id": "4f0c3a52-2d6b-4f57-9a49-0f9a5d2a8e11",
+         *       "url": "https://zaaksysteem.gemeente.example/hooks/regiobalie",
+         *       "events": [
+         *         "case.status_changed"
+         *       ],
+         *       "description": null,
+         *       "format": "standard",
+         *       "status": "active",
+         *       "disabledReason": null,
+         *       "disabledAt": null,
+         *       "previousSecretExpiresAt": null,
+         *       "createdAt": "2026-12-01T09:00:00.000Z",
+         *       "updatedAt": "2026-12-01T09:00:00.000Z"
+         *     }
+         */
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: components["schemas"]["WebhookEventType"][];
+            description: string | null;
+            /** @enum {string} */
+            format: "standard" | "zgw";
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /**
+             * @description `gone`: the receiver answered 410; `failing`: five days of failed attempts
+             * @enum {string|null}
+             */
+            disabledReason: "gone" | "failing" | null;
+            /** Format: date-time */
+            disabledAt: string | null;
+            /**
+             * Format: date-time
+             * @description until then the secret before the last rotation signs too
+             */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "4f0c3a52-2d6b-4f57-9a49-0f9a5d2a8e11",
+         *       "url": "https://zaaksysteem.gemeente.example/hooks/regiobalie",
+         *       "events": [
+         *         "case.status_changed"
+         *       ],
+         *       "description": null,
+         *       "format": "standard",
+         *       "status": "active",
+         *       "disabledReason": null,
+         *       "disabledAt": null,
+         *       "previousSecretExpiresAt": null,
+         *       "createdAt": "2026-12-01T09:00:00.000Z",
+         *       "updatedAt": "2026-12-01T09:00:00.000Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw0Hn0Cg8pSWc="
+         *     }
+         */
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            /** @description Standard Webhooks signing secret; shown this once */
+            secret: string;
+        };
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @description `pending`: not attempted yet; `failed`: the last attempt failed and another is scheduled; `dead`: out of attempts (redeliverable)
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "delivered" | "failed" | "dead";
+        /**
+         * @example {
+         *       "id": "0b8f6f1e-93a4-4a5e-8c1e-3c1f0f2b7d10",
+         *       "subscriptionId": "4f0c3a52-2d6b-4f57-9a49-0f9a5d2a8e11",
+         *       "eventId": "9d1c6a8b-5e2f-4c3b-8a7d-6e5f4c3b2a10",
+         *       "type": "case.status_changed",
+         *       "status": "failed",
+         *       "attempts": 2,
+         *       "lastStatusCode": 503,
+         *       "lastError": null,
+         *       "responseExcerpt": "Service Unavailable",
+         *       "lastAttemptAt": "2026-12-01T09:05:05.000Z",
+         *       "nextAttemptAt": "2026-12-01T09:35:05.000Z",
+         *       "deliveredAt": null,
+         *       "createdAt": "2026-12-01T09:05:00.000Z"
+         *     }
+         */
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description also the `webhook-id` header, the same on every attempt
+             */
+            id: string;
+            /** Format: uuid */
+            subscriptionId: string;
+            /** Format: uuid */
+            eventId: string;
+            type: string;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attempts: number;
+            lastStatusCode: number | null;
+            /** @description timeout, connection-refused, url-not-allowed, … */
+            lastError: string | null;
+            responseExcerpt: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            nextCursor: string | null;
+        };
     };
     responses: {
+        /** @description `rate-limited`: the key made too many requests this minute */
+        TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The case after the transition, without the subject's personal data (read that with GET, which is logged) */
         CaseOk: {
             headers: {
@@ -984,6 +1274,8 @@ export interface components {
         };
     };
     parameters: {
+        WebhookId: string;
+        DeliveryId: string;
         Limit: number;
         /** @description Opaque; the `nextCursor` of the previous page */
         Cursor: string;
@@ -1980,6 +2272,261 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque; the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Subscribed; keep the secret, it is not shown again */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            /** @description `url-not-allowed`: not https, or resolving to a loopback, private, link-local or otherwise internal address */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription with its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test delivery, pending */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `webhook-disabled`: the subscription was disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque; the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+                status?: components["schemas"]["WebhookDeliveryStatus"];
+            };
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `webhook-disabled`: the subscription was disabled; `delivery-in-progress`: an attempt is under way */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
         };
     };
 }

@@ -4,10 +4,11 @@ import type { Logger } from 'pino'
 import type { Db } from '../api/db/database.js'
 import type { BlobStore } from '../api/documents/blob-store.js'
 import type { JobName, JobPayload, QueueName } from '../api/jobs/registry.js'
+import type { DeliveryDeps } from '../api/webhooks/delivery.js'
 import { runIntakeChecks } from './case-intake.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
-import { publishCaseEvent } from './notifications.js'
+import { deliver, sweep } from './notifications.js'
 import { shredExpiredDocuments } from './retention.js'
 
 export interface JobContext {
@@ -16,6 +17,7 @@ export interface JobContext {
   masterKey: Buffer
   logger: Logger
   job: Job
+  webhooks: DeliveryDeps
 }
 
 export type Handlers = {
@@ -30,7 +32,8 @@ export const handlers = {
     review: (payload, ctx) => runDocumentReview(ctx, payload),
   },
   notifications: {
-    'case-event': (payload, ctx) => publishCaseEvent(ctx.db, payload),
+    deliver: (payload, ctx) => deliver(ctx.webhooks, payload),
+    'sweep-due-deliveries': (_payload, ctx) => sweep(ctx.webhooks),
   },
   maintenance: {
     'purge-dispatched-outbox': (_payload, ctx) => purgeDispatchedOutbox(ctx.db),

@@ -13,6 +13,10 @@ import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { FilesystemBlobStore } from '../api/documents/blob-store.js'
 import { DEFAULT_RELAY_OPTIONS, markFinished, startRelay, type RelayHandle } from './relay.js'
+import { createServer, type Server } from 'node:http'
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import { createWebhookMetrics } from '../api/webhooks/webhooks.metrics.js'
+import { deliveryDeps, SWEEP_EVERY_MS } from './notifications.js'
 
 export interface WorkersHandle {
   close(): Promise<void>
@@ -35,6 +39,13 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   const prefix = config.queuePrefix
   const store = new FilesystemBlobStore(config.blobDir)
   const queues: Queues = createQueues(redis, prefix)
+  if (config.webhooks.allowPrivateNetworks) {
+    logger.warn('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true: webhooks may go to plain http and to loopback, private and link-local addresses (development and tests only)')
+  }
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'regiobalie_workers_' })
+  const webhooks = deliveryDeps(db, config, createWebhookMetrics(registry))
+  const metricsServer: Server | null = config.workerMetricsPort > 0 ? await serveMetrics(registry, config) : null
   const relay: RelayHandle = startRelay(db, queues, logger, { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant })
 
   const consumed = options.queues ?? QUEUE_NAMES
@@ -45,7 +56,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       async (job) => {
         const handler = byName[job.name]
         if (!handler) throw new UnrecoverableError(`no handler for ${queue}/${job.name}`)
-        return handler(job.data, { db, store, masterKey: config.blobMasterKey, logger: logger.child({ queue, jobId: job.id }), job })
+        return handler(job.data, { db, store, masterKey: config.blobMasterKey, logger: logger.child({ queue, jobId: job.id }), job, webhooks })
       },
       { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
@@ -65,17 +76,35 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
   await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
   await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
+  await queues.notifications.upsertJobScheduler('sweep-due-deliveries', { every: SWEEP_EVERY_MS }, { name: 'sweep-due-deliveries', data: {} })
   logger.info({ queues: consumed }, 'workers started')
 
   return {
     async close() {
       await relay.stop()
       await Promise.all(workers.map((w) => w.close()))
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()))
       await closeQueues(queues)
       await db.destroy()
       await redis.quit()
     },
   }
+}
+
+/** GET /metrics of the workers process (delivery outcomes, attempt latency, dead letters). */
+async function serveMetrics(registry: Registry, config: Config): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end()
+      return
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(config.workerMetricsPort, config.host, resolve))
+  return server
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href

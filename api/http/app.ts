@@ -22,6 +22,9 @@ import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
+import { webhookRoutes } from './routes/webhooks.routes.js'
+import { secretsKey } from '../webhooks/secrets.js'
+import type { Resolver } from '../webhooks/url-guard.js'
 
 export interface AppDeps {
   config: Config
@@ -33,6 +36,8 @@ export interface AppDeps {
   spec?: OpenApiDocument
   /** Where encrypted document blobs go; the filesystem under BLOB_DIR unless given. */
   blobStore?: BlobStore
+  /** DNS for the webhook URL guard; the system resolver unless given (tests pass their own). */
+  webhookResolver?: Resolver
 }
 
 export interface App {
@@ -105,6 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
+    webhookRoutes(v1, spec, {
+      db: deps.db,
+      secretsKey: secretsKey(deps.config.blobMasterKey),
+      allowPrivateNetworks: deps.config.webhooks.allowPrivateNetworks,
+      ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}),
+    })
   })
   return { app, metrics }
 }

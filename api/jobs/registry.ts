@@ -10,9 +10,11 @@ export interface JobRegistry {
   'document-review': {
     review: { tenantId: string; documentId: string; reviewVersion: number }
   }
-  /** Announces a case transition to the tenants' subscribers (webhook delivery: a later issue). */
+  /** Webhook deliveries (api/webhooks): one attempt of one delivery; the sweep finds retries that are due. */
   notifications: {
-    'case-event': { tenantId: string; caseId: string; eventId: string }
+    /** tenantId is the subscriber's: the delivery row is its own. */
+    deliver: { tenantId: string; deliveryId: string }
+    'sweep-due-deliveries': Record<string, never>
   }
   maintenance: {
     /** Deletes outbox rows that were dispatched longer ago than the retention window. */
@@ -50,7 +52,9 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
   'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
   // Decoding runs in a worker thread (api/documents/integrity-isolated.ts), two documents at a time.
   'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 2, lockMs: 60_000 },
-  notifications: { attempts: 8, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  // Retries of a delivery are the delivery row's (api/domain/webhook-retry.ts), not BullMQ's; a job
+  // waits on a receiver for up to 10 s, so many run at once, capped per subscription.
+  notifications: { attempts: 3, backoffMs: 1_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 7 * 86_400, concurrency: 64, lockMs: 30_000 },
   maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
 }
 
