@@ -156,7 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 0, 0, 65535),
     webhooks: Object.freeze({
       allowPrivateNetworks: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
-      maxInFlightPerSubscription: integer(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION', 4, 1, 1_000),
+      maxInFlightPerSubscription: integer(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION', 8, 1, 1_000),
     }),
   })
 }

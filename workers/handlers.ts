@@ -8,7 +8,7 @@ import type { DeliveryDeps } from '../api/webhooks/delivery.js'
 import { runIntakeChecks } from './case-intake.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
-import { deliver, sweep } from './notifications.js'
+import { deliver, deliverEvent, sweep } from './notifications.js'
 import { shredExpiredDocuments } from './retention.js'
 
 export interface JobContext {
@@ -32,6 +32,7 @@ export const handlers = {
     review: (payload, ctx) => runDocumentReview(ctx, payload),
   },
   notifications: {
+    'deliver-event': (payload, ctx) => deliverEvent(ctx.webhooks, payload),
     deliver: (payload, ctx) => deliver(ctx.webhooks, payload),
     'sweep-due-deliveries': (_payload, ctx) => sweep(ctx.webhooks),
   },

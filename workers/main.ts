@@ -34,7 +34,8 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
         'Fix: redis-cli CONFIG SET maxmemory-policy noeviction (and set it in redis.conf).',
     )
   }
-  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers' })
+  // Webhook attempts run many at once (each holds a connection only for two short transactions).
+  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers', max: 20 })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
   const store = new FilesystemBlobStore(config.blobDir)

@@ -1,9 +1,9 @@
-// The notifications queue delivers webhooks (api/webhooks/delivery.ts): `deliver` makes one
-// attempt of one delivery; `sweep-due-deliveries`, every few seconds, announces retries and
+// The notifications queue delivers webhooks (api/webhooks/delivery.ts): `deliver-event` makes the
+// first attempts of an event's deliveries, `deliver` one attempt of one delivery; `sweep-due-deliveries`, every few seconds, announces retries and
 // deferred attempts that have come due.
 import type { Config } from '../api/config.js'
 import type { Db } from '../api/db/database.js'
-import { attemptDelivery, sweepDueDeliveries, type AttemptResult, type DeliveryDeps } from '../api/webhooks/delivery.js'
+import { attemptDelivery, attemptEventDeliveries, sweepDueDeliveries, type AttemptResult, type DeliveryDeps } from '../api/webhooks/delivery.js'
 import type { JobPayload } from '../api/jobs/registry.js'
 import { secretsKey } from '../api/webhooks/secrets.js'
 import type { WebhookMetrics } from '../api/webhooks/webhooks.metrics.js'
@@ -22,5 +22,8 @@ export function deliveryDeps(db: Db, config: Config, metrics?: WebhookMetrics): 
 }
 
 export const deliver = (deps: DeliveryDeps, payload: JobPayload<'notifications', 'deliver'>): Promise<AttemptResult> => attemptDelivery(deps, payload)
+
+export const deliverEvent = (deps: DeliveryDeps, payload: JobPayload<'notifications', 'deliver-event'>): Promise<AttemptResult[]> =>
+  attemptEventDeliveries(deps, payload)
 
 export const sweep = (deps: DeliveryDeps): Promise<number> => sweepDueDeliveries(deps)

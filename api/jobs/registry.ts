@@ -12,7 +12,9 @@ export interface JobRegistry {
   }
   /** Webhook deliveries (api/webhooks): one attempt of one delivery; the sweep finds retries that are due. */
   notifications: {
-    /** tenantId is the subscriber's: the delivery row is its own. */
+    /** First attempts of every delivery of one event (one outbox row per event, not per delivery). */
+    'deliver-event': { tenantId: string; eventId: string }
+    /** One attempt of one delivery (retries, redelivery, test events); tenantId is the subscriber's. */
     deliver: { tenantId: string; deliveryId: string }
     'sweep-due-deliveries': Record<string, never>
   }

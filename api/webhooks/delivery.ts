@@ -10,7 +10,7 @@
 // of it. Idempotent: a second job for the same delivery finds it leased, delivered or dead.
 import { randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
-import { withAdmin, withTenantOf, type Db, type Trx } from '../db/database.js'
+import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
 import type { WebhookEventJson } from '../db/schema.js'
 import { failedTooLong, nextAttemptAt } from '../domain/webhook-retry.js'
 import { enqueueManyInTransaction } from '../jobs/outbox.js'
@@ -40,8 +40,11 @@ export interface DeliveryDeps {
 export type AttemptResult = AttemptOutcome | 'skipped'
 
 const LEASE_MARGIN_MS = 20_000
-// A deferred attempt (subscription at its cap) is taken again by the sweep after about this long.
+// A deferred attempt (subscription at its cap after the in-job retries: a slow receiver) is taken
+// again by the sweep after 1–5 s, spread so that a backlog does not come back all at once.
 const DEFER_MS = 1_000
+const DEFER_SPREAD_MS = 4_000
+const IN_JOB_RETRY_PAUSES_MS = [10, 40, 150]
 const SWEEP_REQUEUE_MS = 60_000
 
 /** The Standard Webhooks signature header: one `v1,…` per valid secret, separated by spaces. */
@@ -67,8 +70,8 @@ async function claim(deps: DeliveryDeps, trx: Trx, deliveryId: string, now: Date
     return { kind: 'dead' }
   }
   if ((await repo.leasesHeld(trx, subscription.id, now)) >= deps.maxInFlightPerSubscription) {
-    const jitter = Math.round(DEFER_MS * (random(deps) + 0.5))
-    await repo.updateDelivery(trx, delivery.id, { next_attempt_at: new Date(now.getTime() + jitter) })
+    const wait = DEFER_MS + Math.round(DEFER_SPREAD_MS * random(deps))
+    await repo.updateDelivery(trx, delivery.id, { next_attempt_at: new Date(now.getTime() + wait) })
     return { kind: 'deferred' }
   }
   const leased = await repo.takeLease(trx, delivery.id, now, new Date(now.getTime() + timeout(deps) + LEASE_MARGIN_MS))
@@ -168,18 +171,44 @@ async function record(deps: DeliveryDeps, trx: Trx, c: Claimed, result: SendResu
   return result.error === 'url-not-allowed' ? 'refused' : 'failed'
 }
 
+// Webhook rows are the subscriber's own; its region is not needed (one set_config, no tenant lookup).
+const asSubscriber = <T>(deps: DeliveryDeps, tenantId: string, fn: (trx: Trx) => Promise<T>): Promise<T> =>
+  withTenant(deps.db, { tenantId, regionId: null }, fn)
+
 /** The `deliver` job: one attempt of one delivery. */
 export async function attemptDelivery(deps: DeliveryDeps, payload: JobPayload<'notifications', 'deliver'>): Promise<AttemptResult> {
   const startedAt = clock(deps)
-  const claimed = await withTenantOf(deps.db, payload.tenantId, (trx) => claim(deps, trx, payload.deliveryId, startedAt))
+  const claimed = await asSubscriber(deps, payload.tenantId, (trx) => claim(deps, trx, payload.deliveryId, startedAt))
   if (claimed.kind !== 'claimed') {
     if (claimed.kind !== 'skipped') deps.metrics?.attempt(claimed.kind, null)
     return claimed.kind
   }
   const result = await send(deps, claimed.claimed, startedAt)
-  const outcome = await withTenantOf(deps.db, payload.tenantId, (trx) => record(deps, trx, claimed.claimed, result, clock(deps)))
+  const outcome = await asSubscriber(deps, payload.tenantId, (trx) => record(deps, trx, claimed.claimed, result, clock(deps)))
   deps.metrics?.attempt(outcome, result.error === 'url-not-allowed' ? null : result.durationMs / 1000)
   return outcome
+}
+
+/**
+ * The `deliver-event` job: the first attempt of every pending delivery of one event, side by side.
+ * A subscription at its in-flight cap is asked again a few times within a fraction of a second (a
+ * fast receiver frees a place in milliseconds); a slow one stays deferred, for the sweep.
+ */
+export async function attemptEventDeliveries(deps: DeliveryDeps, payload: JobPayload<'notifications', 'deliver-event'>): Promise<AttemptResult[]> {
+  // Ids and subscribers only, read across tenants; each attempt then runs under its subscriber.
+  const due = await withAdmin(deps.db, (trx) => repo.pendingOfEvent(trx, payload.eventId))
+  const results = await Promise.all(due.map((d) => attemptDelivery(deps, { tenantId: d.tenant_id, deliveryId: d.id })))
+  for (const pauseMs of IN_JOB_RETRY_PAUSES_MS) {
+    const deferred = due.map((d, i) => [d, i] as const).filter(([, i]) => results[i] === 'deferred')
+    if (deferred.length === 0) break
+    await new Promise((resolve) => setTimeout(resolve, pauseMs))
+    await Promise.all(
+      deferred.map(async ([d, i]) => {
+        results[i] = await attemptDelivery(deps, { tenantId: d.tenant_id, deliveryId: d.id })
+      }),
+    )
+  }
+  return results
 }
 
 /** The `sweep-due-deliveries` job: announces every delivery whose next attempt is due. */

@@ -1,12 +1,12 @@
 // Platform events for the tenants' webhook subscribers (API.md "Webhooks"). Every feature that
 // announces a change calls emitEvent inside the transaction of that change, so an event exists if
 // and only if its change was committed: the fan-out writes one delivery row per matching
-// subscription (the member's and the hub's) and one outbox row per delivery in that transaction.
+// subscription (the member's and the hub's) and one outbox row announcing them, in that transaction.
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Trx } from '../db/database.js'
 import type { WebhookEventJson } from '../db/schema.js'
-import { enqueueManyInTransaction } from '../jobs/outbox.js'
+import { enqueueInTransaction } from '../jobs/outbox.js'
 
 export const EVENT_TYPES = [
   'case.submitted',
@@ -53,11 +53,8 @@ export async function emitEvent(trx: Trx, event: PlatformEvent): Promise<number>
   const { rows } = await sql<{ delivery_id: string; subscriber_tenant_id: string }>`
     select delivery_id, subscriber_tenant_id
     from webhook_fan_out(${stored.id}::uuid, ${event.type}, ${event.hubTenantId}::uuid, ${event.memberTenantId}::uuid, ${JSON.stringify(stored)}::jsonb)`.execute(trx)
-  await enqueueManyInTransaction(
-    trx,
-    'notifications',
-    'deliver',
-    rows.map((r) => ({ tenantId: r.subscriber_tenant_id, deliveryId: r.delivery_id })),
-  )
+  // One job for all the event's deliveries: the relay moves one row instead of one per
+  // subscription, and the worker attempts them side by side (each under its subscriber's tenant).
+  if (rows.length > 0) await enqueueInTransaction(trx, 'notifications', 'deliver-event', { tenantId: event.hubTenantId, eventId: stored.id })
   return rows.length
 }

@@ -103,3 +103,6 @@ export async function takeDue(trx: Trx, now: Date, requeueAt: Date, limit: numbe
     returning d.id, d.tenant_id`.execute(trx)
   return rows
 }
+
+export const pendingOfEvent = (trx: Trx, eventId: string): Promise<{ id: string; tenant_id: string }[]> =>
+  trx.selectFrom('webhook_deliveries').select(['id', 'tenant_id']).where('event_id', '=', eventId).where('status', '=', 'pending').execute()
