@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /**
+         * The process is up
+         * @description Liveness: answers 200 as long as the API process runs. Checks nothing else; use `/readyz` for the dependencies. No key needed.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready only when PostgreSQL and Redis answer */
+        /**
+         * Ready only when PostgreSQL and Redis answer
+         * @description Readiness: 200 only when PostgreSQL and Redis both answer within 2 s, else 503 `not-ready` naming the one that did not. No key needed.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -45,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (needs tenants:admin here; open on METRICS_PORT) */
+        /**
+         * Prometheus metrics (needs tenants:admin here; open on METRICS_PORT)
+         * @description Prometheus text format (request durations, outbox backlog, queue depths). On the API port it needs a key with `tenants:admin`; the operator can serve it without a key on `METRICS_PORT`.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -55,17 +64,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/regions": {
+    "/regions": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** List regions (platform admin) */
+        /**
+         * List regions (platform admin)
+         * @description Lists the regions, newest first, a page at a time (`limit`, `cursor`). Platform admin only.
+         */
         get: operations["listRegions"];
         put?: never;
-        /** Create a region (platform admin) */
+        /**
+         * Create a region (platform admin)
+         * @description Creates a region: the unit inside which member municipalities delegate cases to one hub. Platform admin only.
+         */
         post: operations["createRegion"];
         delete?: never;
         options?: never;
@@ -73,13 +88,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/regions/{regionId}": {
+    "/regions/{regionId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * One region (platform admin)
+         * @description One region by id. Platform admin only.
+         */
         get: operations["getRegion"];
         put?: never;
         post?: never;
@@ -89,17 +108,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants": {
+    "/tenants": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Platform admin sees all tenants; a tenant's principal sees its own */
+        /**
+         * Platform admin sees all tenants; a tenant's principal sees its own
+         * @description The platform admin sees every tenant (optionally those of one region); any other principal sees only its own tenant.
+         */
         get: operations["listTenants"];
         put?: never;
-        /** Onboard a municipality as hub or member of a region (platform admin) */
+        /**
+         * Onboard a municipality as hub or member of a region (platform admin)
+         * @description Onboards a municipality into a region as its hub (at most one per region) or as a member. The municipality code must be a current CBS gemeentecode (`GM` + 4 digits); the name is taken from the shipped CBS list, never from the request.
+         */
         post: operations["onboardTenant"];
         delete?: never;
         options?: never;
@@ -107,33 +132,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{tenantId}": {
+    "/tenants/{tenantId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * One tenant (platform admin, or the tenant itself)
+         * @description One tenant. The platform admin may read any; a tenant's principal only its own (another tenant is answered 404).
+         */
         get: operations["getTenant"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Suspend or reactivate a tenant (platform admin); a suspended tenant's keys get 403 at once */
+        /**
+         * Suspend or reactivate a tenant (platform admin); a suspended tenant's keys get 403 at once
+         * @description Suspends or reactivates a tenant. A suspended tenant's keys are refused with 403 `tenant-suspended` from the next request on. Platform admin only.
+         */
         patch: operations["updateTenant"];
         trace?: never;
     };
-    "/v1/tenants/{tenantId}/api-keys": {
+    "/tenants/{tenantId}/api-keys": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * A tenant's keys, never their secrets (platform admin)
+         * @description A tenant's keys with their scopes, prefix and `lastUsedAt`; never the secrets. Platform admin only.
+         */
         get: operations["listApiKeys"];
         put?: never;
-        /** Create a client key for a tenant (platform admin); the secret is shown this once */
+        /**
+         * Create a client key for a tenant (platform admin); the secret is shown this once
+         * @description Creates a client key for a tenant. The secret is in the response this once and stored only as a hash. Without `scopes` the key gets the defaults of its principal kind (API.md, Scopes).
+         */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -141,7 +180,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{tenantId}/api-keys/{keyId}": {
+    "/tenants/{tenantId}/api-keys/{keyId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -151,14 +190,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a key; it is refused (401) from the next request on */
+        /**
+         * Revoke a key; it is refused (401) from the next request on
+         * @description Revokes a key; requests with it are refused with 401 from the next request on. Platform admin only.
+         */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{memberTenantId}/agreements/{caseType}": {
+    "/tenants/{memberTenantId}/agreements/{caseType}": {
         parameters: {
             query?: never;
             header?: never;
@@ -166,7 +208,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set the agreement under which a member delegates a case type to its hub */
+        /**
+         * Set the agreement under which a member delegates a case type to its hub
+         * @description Sets (creates or replaces) the agreement under which a member delegates one case type to the hub of its region, with the tariff per case in euro cents and its validity. Platform admin, or a lead of the region's hub.
+         */
         put: operations["putAgreement"];
         post?: never;
         delete?: never;
@@ -175,14 +220,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{tenantId}/agreements": {
+    "/tenants/{tenantId}/agreements": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A member's agreements (admin, the member, its hub) */
+        /**
+         * A member's agreements (admin, the member, its hub)
+         * @description A member's agreements. Readable by the platform admin, the member itself and the hub of its region.
+         */
         get: operations["listAgreements"];
         put?: never;
         post?: never;
@@ -192,16 +240,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{hubTenantId}/staff": {
+    "/tenants/{hubTenantId}/staff": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * A hub's staff (platform admin, the hub's lead)
+         * @description A hub's specialists and leads. Platform admin, or that hub's lead.
+         */
         get: operations["listStaff"];
         put?: never;
-        /** Add a specialist or lead to a hub, with a personal key shown once */
+        /**
+         * Add a specialist or lead to a hub, with a personal key shown once
+         * @description Adds a specialist or lead to a hub, with the case types they may work (`skills`). The personal key is in the response this once. Platform admin, or a lead of that hub.
+         */
         post: operations["createStaff"];
         delete?: never;
         options?: never;
@@ -209,7 +264,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/staff/{staffId}": {
+    "/staff/{staffId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -222,17 +277,24 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Change a staff member's name, role, skills or status
+         * @description Changes a staff member's name, role, skills or status (an inactive member's key is refused). Platform admin, or that hub's lead.
+         */
         patch: operations["updateStaff"];
         trace?: never;
     };
-    "/v1/case-types": {
+    "/case-types": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The case-type catalogue valid today (versioned data shipped with the platform) */
+        /**
+         * The case-type catalogue valid today (versioned data shipped with the platform)
+         * @description The case-type catalogue valid today: per case type the documents a complete dossier needs, the appointment kinds, the handling term in working days and the statutory clocks with their sources. Versioned data shipped with the platform.
+         */
         get: operations["listCaseTypes"];
         put?: never;
         post?: never;
@@ -242,17 +304,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases": {
+    "/cases": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A member's own cases, or the cases routed to a hub; newest first. Items carry no personal data. */
+        /**
+         * A member's own cases, or the cases routed to a hub; newest first. Items carry no personal data.
+         * @description A member sees its own cases, hub staff the cases routed to their hub; newest first, a page at a time. Filters: `status`, `caseType`, `assignedTo` (`me` or a staff id), `memberTenantId` (hub only). Items carry no personal data.
+         */
         get: operations["listCases"];
         put?: never;
-        /** Submit a case (a member's client); routed to the hub of the agreement valid today */
+        /**
+         * Submit a case (a member's client); routed to the hub of the agreement valid today
+         * @description A member's client submits a case for one person. It is routed to the hub of the member's agreement for that case type valid today and answered 201 with status `submitted`; the intake worker moves it on. `bsn` is optional (a first registration has none yet) and must pass the 11-proef when given; countries are ISO 3166-1 alpha-2. A hub's key is refused with 403.
+         */
         post: operations["submitCase"];
         delete?: never;
         options?: never;
@@ -260,14 +328,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}": {
+    "/cases/{caseId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The case with the subject's personal data; the read is recorded in the access log */
+        /**
+         * The case with the subject's personal data; the read is recorded in the access log
+         * @description The case with the subject's personal data and `ETag: "<version>"`. Every read is recorded in the access log. Another tenant's case is answered 404.
+         */
         get: operations["getCase"];
         put?: never;
         post?: never;
@@ -277,14 +348,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/events": {
+    "/cases/{caseId}/events": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The timeline: every transition with actor, from, to, reason and time */
+        /**
+         * The timeline: every transition with actor, from, to, reason and time
+         * @description The timeline of the case, oldest first: every transition with its actor, from and to status, reason and time.
+         */
         get: operations["listCaseEvents"];
         put?: never;
         post?: never;
@@ -294,7 +368,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/withdraw": {
+    "/cases/{caseId}/withdraw": {
         parameters: {
             query?: never;
             header?: never;
@@ -303,7 +377,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The member withdraws its case */
+        /**
+         * The member withdraws its case
+         * @description The member withdraws its case with a reason. Refused with 409 `case-closed` once the case is closed. Send `If-Match` with the ETag you read to avoid overwriting a newer change (412 `version-mismatch`).
+         */
         post: operations["withdrawCase"];
         delete?: never;
         options?: never;
@@ -311,7 +388,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/assign": {
+    "/cases/{caseId}/assign": {
         parameters: {
             query?: never;
             header?: never;
@@ -320,7 +397,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A hub lead assigns a specialist; a specialist may assign himself */
+        /**
+         * A hub lead assigns a specialist; a specialist may assign himself
+         * @description A hub lead assigns the case to a specialist of the hub who has the case type among his skills (else 422 `staff-lacks-skill`); a specialist may assign himself.
+         */
         post: operations["assignCase"];
         delete?: never;
         options?: never;
@@ -328,7 +408,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/request-information": {
+    "/cases/{caseId}/request-information": {
         parameters: {
             query?: never;
             header?: never;
@@ -337,7 +417,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The assigned specialist asks the member for documents; the case awaits information */
+        /**
+         * The assigned specialist asks the member for documents; the case awaits information
+         * @description The assigned specialist asks the member for more documents; the case moves to `awaiting_information` until the member uploads one of the requested kinds.
+         */
         post: operations["requestInformation"];
         delete?: never;
         options?: never;
@@ -345,7 +428,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/decide": {
+    "/cases/{caseId}/decide": {
         parameters: {
             query?: never;
             header?: never;
@@ -354,7 +437,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The assigned specialist decides; only when every checklist item is accepted */
+        /**
+         * The assigned specialist decides; only when every checklist item is accepted
+         * @description The assigned specialist records the outcome with a note. Refused with 409 `checklist-incomplete` while any required document is not accepted.
+         */
         post: operations["decideCase"];
         delete?: never;
         options?: never;
@@ -362,7 +448,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/close": {
+    "/cases/{caseId}/close": {
         parameters: {
             query?: never;
             header?: never;
@@ -371,7 +457,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The hub closes a decided, withdrawn or rejected case */
+        /**
+         * The hub closes a decided, withdrawn or rejected case
+         * @description The hub closes a decided, withdrawn or rejected case. Any other status is refused with 409.
+         */
         post: operations["closeCase"];
         delete?: never;
         options?: never;
@@ -379,13 +468,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/documents": {
+    "/cases/{caseId}/documents": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * The case's documents with review and verdict
+         * @description The case's documents, newest first, with the automated review and the human verdict.
+         */
         get: operations["listDocuments"];
         put?: never;
         /**
@@ -404,13 +497,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/documents/{documentId}": {
+    "/documents/{documentId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * A document's metadata, automated review and human verdict
+         * @description A document's metadata: kind, issuing country, language, dates, the sniffed content type, size and SHA-256, the automated review (`review.status` and `findings`) and the human `verdict`.
+         */
         get: operations["getDocument"];
         put?: never;
         post?: never;
@@ -420,14 +517,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/documents/{documentId}/content": {
+    "/documents/{documentId}/content": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The decrypted bytes, as an attachment; the read is recorded in the access log */
+        /**
+         * The decrypted bytes, as an attachment; the read is recorded in the access log
+         * @description The decrypted bytes with the sniffed content type, as an attachment (`Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`). Every download is recorded in the access log. A crypto-shredded document is answered 410.
+         */
         get: operations["getDocumentContent"];
         put?: never;
         post?: never;
@@ -437,7 +537,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/documents/{documentId}/verdict": {
+    "/documents/{documentId}/verdict": {
         parameters: {
             query?: never;
             header?: never;
@@ -446,7 +546,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hub staff record the human decision on a document; automated findings never replace it */
+        /**
+         * Hub staff record the human decision on a document; automated findings never replace it
+         * @description Hub staff record the human decision on a document (`accepted` or `rejected`, with a reason). Automated findings never replace it; the case checklist follows the verdict.
+         */
         post: operations["recordVerdict"];
         delete?: never;
         options?: never;
@@ -454,7 +557,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/access-log/search": {
+    "/access-log/search": {
         parameters: {
             query?: never;
             header?: never;
@@ -463,7 +566,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Who read this person's or this case's data (Wet BRP protocol right); a BSN goes in the body, never in a URL */
+        /**
+         * Who read this person's or this case's data (Wet BRP protocol right); a BSN goes in the body, never in a URL
+         * @description Who read this person's or this case's data, newest first (the Wet BRP protocol right). Exactly one of `caseId` and `bsn`; a BSN goes in the body, never in a URL. A member sees the reads of its own cases, a hub those of the cases routed to it.
+         */
         post: operations["searchAccessLog"];
         delete?: never;
         options?: never;
@@ -471,7 +577,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhooks": {
+    "/webhooks": {
         parameters: {
             query?: never;
             header?: never;
@@ -480,7 +586,7 @@ export interface paths {
         };
         /**
          * The tenant's subscriptions, newest first
-         * @description Every subscription of the caller's tenant, without secrets.
+         * @description Every subscription of the caller's tenant, newest first, a page at a time; never a secret.
          */
         get: operations["listWebhooks"];
         put?: never;
@@ -489,9 +595,10 @@ export interface paths {
          * @description Creates a subscription of the caller's tenant. A member hears the events of its own cases, a
          *     hub those of the cases routed to it — nothing else. The URL must be https and must not
          *     resolve to a loopback, private, link-local, CGNAT or metadata address (checked now and before
-         *     every delivery) unless the operator set `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`, which also
-         *     allows plain http. `format: zgw` sends bodies in the ZGW Notificaties shape. The response's
-         *     `secret` (`whsec_…`, Standard Webhooks) is never shown again.
+         *     every delivery; `422 url-not-allowed` otherwise) unless the operator set
+         *     `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`, which also allows plain http. `format: zgw` sends bodies
+         *     in the ZGW Notificaties shape. The response's `secret` (`whsec_…`, Standard Webhooks) is never
+         *     shown again.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -500,7 +607,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhooks/{webhookId}": {
+    "/webhooks/{webhookId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -509,14 +616,14 @@ export interface paths {
         };
         /**
          * One subscription of the tenant
-         * @description The subscription, its status (a 410 from the receiver or five days of failures disable it) and, during a rotation, when the previous secret stops signing.
+         * @description The subscription and its status (a 410 from the receiver or five days of failures disable it) and, during a rotation, when the previous secret stops signing. Another tenant's subscription is 404.
          */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
         /**
          * Delete a subscription and its deliveries
-         * @description Nothing more is sent to it, not even attempts that were scheduled.
+         * @description Nothing more is sent to it, not even attempts that were scheduled. Another tenant's subscription is 404.
          */
         delete: operations["deleteWebhook"];
         options?: never;
@@ -524,7 +631,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhooks/{webhookId}/rotate-secret": {
+    "/webhooks/{webhookId}/rotate-secret": {
         parameters: {
             query?: never;
             header?: never;
@@ -546,7 +653,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhooks/{webhookId}/test": {
+    "/webhooks/{webhookId}/test": {
         parameters: {
             query?: never;
             header?: never;
@@ -557,7 +664,7 @@ export interface paths {
         put?: never;
         /**
          * Send a `webhook.test` event to this subscription
-         * @description The delivery is made like any other (signed, retried); follow it in the deliveries list.
+         * @description The delivery is made like any other (signed, retried); follow it in the deliveries list. `409 webhook-disabled` when the subscription was disabled.
          */
         post: operations["testWebhook"];
         delete?: never;
@@ -566,7 +673,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhooks/{webhookId}/deliveries": {
+    "/webhooks/{webhookId}/deliveries": {
         parameters: {
             query?: never;
             header?: never;
@@ -586,7 +693,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+    "/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
         parameters: {
             query?: never;
             header?: never;
@@ -597,7 +704,7 @@ export interface paths {
         put?: never;
         /**
          * Send a delivery again, with a fresh retry schedule
-         * @description Any delivery (a dead letter, a delivered one) starts over as `pending`, with the same `webhook-id`.
+         * @description Any delivery (a dead letter, a delivered one) starts over as `pending`, with the same `webhook-id`. `409 webhook-disabled` when the subscription was disabled; `409 delivery-in-progress` while an attempt is under way.
          */
         post: operations["redeliverWebhookDelivery"];
         delete?: never;
@@ -1044,16 +1151,6 @@ export interface components {
         };
         /** @enum {string} */
         WebhookEventType: "case.submitted" | "case.status_changed" | "case.information_requested" | "case.decided" | "document.reviewed" | "appointment.booked" | "appointment.cancelled" | "appointment.unschedulable" | "invoice.issued" | "remittance.due" | "webhook.test";
-        /**
-         * @example {
-         *       "url": "https://zaaksysteem.gemeente.example/hooks/regiobalie",
-         *       "events": [
-         *         "case.status_changed",
-         *         "case.information_requested"
-         *       ],
-         *       "description": "zaaksysteem"
-         *     }
-         */
         WebhookCreate: {
             /** @description https (http only when the operator allows private networks) */
             url: string;
@@ -1066,23 +1163,6 @@ export interface components {
              */
             format: "standard" | "zgw";
         };
-        /**
-         * @example {
-         *       "id": "4f0c3a52-2d6b-4f57-9a49-0f9a5d2a8e11",
-         *       "url": "https://zaaksysteem.gemeente.example/hooks/regiobalie",
-         *       "events": [
-         *         "case.status_changed"
-         *       ],
-         *       "description": null,
-         *       "format": "standard",
-         *       "status": "active",
-         *       "disabledReason": null,
-         *       "disabledAt": null,
-         *       "previousSecretExpiresAt": null,
-         *       "createdAt": "2026-12-01T09:00:00.000Z",
-         *       "updatedAt": "2026-12-01T09:00:00.000Z"
-         *     }
-         */
         Webhook: {
             /** Format: uuid */
             id: string;
@@ -1110,24 +1190,6 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        /**
-         * @example {
-         *       "id": "4f0c3a52-2d6b-4f57-9a49-0f9a5d2a8e11",
-         *       "url": "https://zaaksysteem.gemeente.example/hooks/regiobalie",
-         *       "events": [
-         *         "case.status_changed"
-         *       ],
-         *       "description": null,
-         *       "format": "standard",
-         *       "status": "active",
-         *       "disabledReason": null,
-         *       "disabledAt": null,
-         *       "previousSecretExpiresAt": null,
-         *       "createdAt": "2026-12-01T09:00:00.000Z",
-         *       "updatedAt": "2026-12-01T09:00:00.000Z",
-         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw0Hn0Cg8pSWc="
-         *     }
-         */
         WebhookWithSecret: components["schemas"]["Webhook"] & {
             /** @description Standard Webhooks signing secret; shown this once */
             secret: string;
@@ -1141,23 +1203,6 @@ export interface components {
          * @enum {string}
          */
         WebhookDeliveryStatus: "pending" | "delivered" | "failed" | "dead";
-        /**
-         * @example {
-         *       "id": "0b8f6f1e-93a4-4a5e-8c1e-3c1f0f2b7d10",
-         *       "subscriptionId": "4f0c3a52-2d6b-4f57-9a49-0f9a5d2a8e11",
-         *       "eventId": "9d1c6a8b-5e2f-4c3b-8a7d-6e5f4c3b2a10",
-         *       "type": "case.status_changed",
-         *       "status": "failed",
-         *       "attempts": 2,
-         *       "lastStatusCode": 503,
-         *       "lastError": null,
-         *       "responseExcerpt": "Service Unavailable",
-         *       "lastAttemptAt": "2026-12-01T09:05:05.000Z",
-         *       "nextAttemptAt": "2026-12-01T09:35:05.000Z",
-         *       "deliveredAt": null,
-         *       "createdAt": "2026-12-01T09:05:00.000Z"
-         *     }
-         */
         WebhookDelivery: {
             /**
              * Format: uuid
@@ -1190,37 +1235,29 @@ export interface components {
         };
     };
     responses: {
-        /** @description `rate-limited`: the key made too many requests this minute */
-        TooManyRequests: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
         /** @description The case after the transition, without the subject's personal data (read that with GET, which is logged) */
         CaseOk: {
             headers: {
                 ETag: components["headers"]["ETag"];
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/json": components["schemas"]["CaseSummary"];
             };
         };
-        /** @description `version-mismatch`: If-Match names a version that is not the current one */
-        PreconditionFailed: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description Malformed request or invalid field; `invalidParams` says which */
+        /** @description Malformed request or an invalid field (schema, BSN 11-proef, dates); `invalidParams` says which */
         BadRequest: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1230,42 +1267,146 @@ export interface components {
         /** @description Missing, unknown or revoked API key */
         Unauthorized: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `insufficient-scope`, `tenant-suspended` or `forbidden` */
+        /** @description `insufficient-scope` (the key lacks the scope), `tenant-suspended`, or `forbidden` (this principal may not do this) */
         Forbidden: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Missing, or another tenant's */
+        /** @description Missing, or another tenant's (answered exactly alike) */
         NotFound: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflicts with the current state */
+        /** @description Conflicts with the current state of the object (e.g. `case-closed`, `invalid-transition`, `idempotency-key-in-flight`) */
         Conflict: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Refused by a business rule */
+        /** @description `document-shredded`: the retention period has passed and the bytes were crypto-shredded */
+        Gone: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `version-mismatch`: If-Match names a version that is not the current one */
+        PreconditionFailed: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `file-too-large`: the file exceeds the upload limit (20 MiB by default) */
+        PayloadTooLarge: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unsupported-media-type`: the bytes are not PDF, JPEG or PNG (or the request is not JSON) */
+        UnsupportedMediaType: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Well-formed but refused by a business rule (e.g. `case-type-not-delegated`, `staff-lacks-skill`, `idempotency-key-reused`) */
         Unprocessable: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: this key used up its requests for the minute; wait `Retry-After` seconds */
+        TooManyRequests: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `not-ready`: PostgreSQL or Redis does not answer */
+        ServiceUnavailable: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -1291,10 +1432,46 @@ export interface components {
     };
     requestBodies: never;
     headers: {
-        /** @description The URL of the created resource */
+        /**
+         * @description The URL of the created resource
+         * @example /v1/cases/3f0c8a52-6d1e-4b7a-9c2d-5e8f1a2b3c4d
+         */
         Location: string;
-        /** @description The case version, quoted: `"3"`; send it back in If-Match */
+        /**
+         * @description The case version, quoted: `"3"`; send it back in If-Match
+         * @example "1"
+         */
         ETag: string;
+        /**
+         * @description The full version of this API (`info.version`), on every response
+         * @example 1.0.0
+         */
+        "API-Version": string;
+        /**
+         * @description The request id, echoed when the client sent a valid one; quote it when reporting a problem
+         * @example 9b2e7c1a-0f4d-4e8b-a6c3-2d5f7e9a1b3c
+         */
+        "X-Request-Id": string;
+        /**
+         * @description Requests allowed per API key per minute (`RATE_LIMIT_PER_MINUTE`)
+         * @example 1200
+         */
+        "RateLimit-Limit": number;
+        /**
+         * @description Requests left for this key in the current minute
+         * @example 1187
+         */
+        "RateLimit-Remaining": number;
+        /**
+         * @description Seconds until the current minute's budget is renewed
+         * @example 42
+         */
+        "RateLimit-Reset": number;
+        /**
+         * @description Seconds to wait before trying again
+         * @example 42
+         */
+        "Retry-After": number;
     };
     pathItems: never;
 }
@@ -1312,12 +1489,15 @@ export interface operations {
             /** @description Up */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            400: components["responses"]["BadRequest"];
         };
     };
     getReadiness: {
@@ -1332,21 +1512,16 @@ export interface operations {
             /** @description Ready */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description PostgreSQL or Redis does not answer */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMetrics: {
@@ -1361,14 +1536,21 @@ export interface operations {
             /** @description Prometheus text format */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "text/plain": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listRegions: {
@@ -1387,6 +1569,11 @@ export interface operations {
             /** @description A page of regions */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1396,6 +1583,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     createRegion: {
@@ -1417,6 +1605,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1426,6 +1619,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getRegion: {
@@ -1442,15 +1636,22 @@ export interface operations {
             /** @description The region */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Region"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listTenants: {
@@ -1470,6 +1671,11 @@ export interface operations {
             /** @description A page of tenants */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1478,6 +1684,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     onboardTenant: {
@@ -1499,6 +1707,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1511,6 +1724,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getTenant: {
@@ -1527,14 +1741,22 @@ export interface operations {
             /** @description The tenant */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     updateTenant: {
@@ -1555,6 +1777,11 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1565,6 +1792,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listApiKeys: {
@@ -1585,6 +1813,11 @@ export interface operations {
             /** @description The tenant's keys, never their secrets */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1595,6 +1828,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     createApiKey: {
@@ -1618,6 +1852,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1629,6 +1868,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     revokeApiKey: {
@@ -1646,13 +1886,20 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     putAgreement: {
@@ -1674,6 +1921,11 @@ export interface operations {
             /** @description The agreement as stored */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1685,6 +1937,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listAgreements: {
@@ -1701,14 +1954,22 @@ export interface operations {
             /** @description The agreements */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AgreementList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listStaff: {
@@ -1729,6 +1990,11 @@ export interface operations {
             /** @description The hub's staff */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1739,6 +2005,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     createStaff: {
@@ -1762,6 +2029,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1774,6 +2046,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     updateStaff: {
@@ -1794,6 +2067,11 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1804,6 +2082,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listCaseTypes: {
@@ -1818,13 +2097,21 @@ export interface operations {
             /** @description The catalogue */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CaseTypeList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listCases: {
@@ -1849,6 +2136,11 @@ export interface operations {
             /** @description A page of cases */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1858,6 +2150,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     submitCase: {
@@ -1880,6 +2173,11 @@ export interface operations {
                 headers: {
                     Location: components["headers"]["Location"];
                     ETag: components["headers"]["ETag"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1891,6 +2189,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getCase: {
@@ -1908,15 +2207,22 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Case"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listCaseEvents: {
@@ -1933,14 +2239,22 @@ export interface operations {
             /** @description The events, oldest first */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CaseEventList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     withdrawCase: {
@@ -1969,6 +2283,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     assignCase: {
@@ -1998,6 +2313,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     requestInformation: {
@@ -2026,6 +2342,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     decideCase: {
@@ -2054,6 +2371,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     closeCase: {
@@ -2072,11 +2390,13 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listDocuments: {
@@ -2093,14 +2413,22 @@ export interface operations {
             /** @description The case's documents, newest first */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     uploadDocument: {
@@ -2124,6 +2452,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2135,24 +2468,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            /** @description `file-too-large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: the bytes are not PDF, JPEG or PNG */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getDocument: {
@@ -2169,14 +2487,22 @@ export interface operations {
             /** @description Metadata, the automated review and the human verdict */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Document"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getDocumentContent: {
@@ -2193,6 +2519,11 @@ export interface operations {
             /** @description The file, with its sniffed type */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2201,17 +2532,12 @@ export interface operations {
                     "image/png": unknown;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description `document-shredded` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     recordVerdict: {
@@ -2234,6 +2560,11 @@ export interface operations {
             /** @description The document with its verdict; the case checklist follows it */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2245,6 +2576,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     searchAccessLog: {
@@ -2263,6 +2595,11 @@ export interface operations {
             /** @description Entries for the caller's own cases (member) or the cases routed to it (hub), newest first */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2272,6 +2609,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listWebhooks: {
@@ -2290,6 +2628,11 @@ export interface operations {
             /** @description A page of subscriptions */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2321,6 +2664,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2331,15 +2679,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
-            /** @description `url-not-allowed`: not https, or resolving to a loopback, private, link-local or otherwise internal address */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -2357,12 +2697,18 @@ export interface operations {
             /** @description The subscription */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2383,10 +2729,16 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2409,16 +2761,21 @@ export interface operations {
             /** @description The subscription with its new secret */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -2438,24 +2795,22 @@ export interface operations {
             /** @description The test delivery, pending */
             202: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description `webhook-disabled`: the subscription was disabled */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -2465,6 +2820,7 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; the `nextCursor` of the previous page */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description only deliveries in this status */
                 status?: components["schemas"]["WebhookDeliveryStatus"];
             };
             header?: never;
@@ -2478,6 +2834,11 @@ export interface operations {
             /** @description A page of deliveries */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2508,24 +2869,22 @@ export interface operations {
             /** @description The delivery, pending again */
             202: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description `webhook-disabled`: the subscription was disabled; `delivery-in-progress`: an attempt is under way */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
         };
     };

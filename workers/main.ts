@@ -12,7 +12,7 @@ import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { FilesystemBlobStore } from '../api/documents/blob-store.js'
-import { DEFAULT_RELAY_OPTIONS, markFinished, startRelay, type RelayHandle } from './relay.js'
+import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
 import { createServer, type Server } from 'node:http'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { createWebhookMetrics } from '../api/webhooks/webhooks.metrics.js'
@@ -34,8 +34,8 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
         'Fix: redis-cli CONFIG SET maxmemory-policy noeviction (and set it in redis.conf).',
     )
   }
-  // Webhook attempts run many at once (each holds a connection only for two short transactions).
-  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers', max: 20 })
+  // Enough connections for every queue's concurrency at once (intake alone runs 16).
+  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers', max: 24 })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
   const store = new FilesystemBlobStore(config.blobDir)
@@ -47,7 +47,20 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   collectDefaultMetrics({ register: registry, prefix: 'regiobalie_workers_' })
   const webhooks = deliveryDeps(db, config, createWebhookMetrics(registry))
   const metricsServer: Server | null = config.workerMetricsPort > 0 ? await serveMetrics(registry, config) : null
-  const relay: RelayHandle = startRelay(db, queues, logger, { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant })
+  const relay: RelayHandle = startRelay(
+    db,
+    queues,
+    logger,
+    { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant },
+    config.appDatabaseUrl,
+  )
+  // A finished job frees its tenant's place in the relay's in-flight window: marked in batches,
+  // and the relay is woken to fill the freed places.
+  const finishedJobs = new FinishedJobs(
+    db,
+    () => relay.wake(),
+    (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not mark jobs finished'),
+  )
 
   const consumed = options.queues ?? QUEUE_NAMES
   const workers = consumed.map((queue) => {
@@ -61,13 +74,11 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       },
       { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
-    // A finished job frees its tenant's place in the relay's in-flight window.
-    const finished = (jobId: string | undefined) =>
-      markFinished(db, jobId).catch((err: unknown) => logger.warn({ queue, jobId, err: err instanceof Error ? err.message : String(err) }, 'could not mark job finished'))
-    worker.on('completed', (job) => void finished(job.id))
+    const finished = (jobId: string | undefined) => finishedJobs.add(jobId)
+    worker.on('completed', (job) => finished(job.id))
     worker.on('failed', (job, err) => {
       logger.warn({ queue, jobId: job?.id, err: err.message }, 'job failed')
-      if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) void finished(job.id)
+      if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) finished(job.id)
     })
     worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'))
     return worker
@@ -84,6 +95,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
     async close() {
       await relay.stop()
       await Promise.all(workers.map((w) => w.close()))
+      await finishedJobs.close()
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()))
       await closeQueues(queues)
       await db.destroy()

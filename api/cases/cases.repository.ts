@@ -21,17 +21,6 @@ export const agreementOn = (trx: Trx, memberTenantId: string, caseType: string, 
     .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>=', day)]))
     .executeTakeFirst()
 
-/** The next reference number of a hub in a year; the row lock serialises concurrent submissions. */
-export async function nextReferenceNumber(trx: Trx, hubTenantId: string, year: number): Promise<number> {
-  const row = await trx
-    .insertInto('case_reference_counters')
-    .values({ hub_tenant_id: hubTenantId, year, last_value: 1 })
-    .onConflict((oc) => oc.columns(['hub_tenant_id', 'year']).doUpdateSet({ last_value: sql`case_reference_counters.last_value + 1` }))
-    .returning('last_value')
-    .executeTakeFirstOrThrow()
-  return row.last_value
-}
-
 export const insertCase = (
   trx: Trx,
   values: Omit<Insertable<CasesTable>, 'subject'> & { subject: CaseSubjectJson },

@@ -12,6 +12,7 @@ import { isCountryCode } from '../domain/countries.js'
 import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import { parsePage, toPage, type PageQuery } from '../pagination.js'
+import { nextReferenceNumber } from './reference-numbers.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
 import { announce, applyTransition, type Actor } from './lifecycle.js'
@@ -75,11 +76,14 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   const definition = findCaseType(input.caseType, today)
   if (!definition) throw new DomainError('refused', 'case-type-not-available', `${input.caseType} is not in the catalogue on ${today}`)
   const iprMatter = (input.iprMatter ?? null) as IprMatter | null
+  const year = Number(today.slice(0, 4))
+  const reserved = await nextReferenceNumber(deps.db, tenantScope(p), year)
   return withCaseScope(deps, p, async (trx) => {
     const agreement = await repo.agreementOn(trx, p.tenantId, input.caseType, today)
     if (!agreement) throw new DomainError('refused', 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
-    const year = Number(today.slice(0, 4))
-    const number = await repo.nextReferenceNumber(trx, agreement.hub_tenant_id, year)
+    // Agreements route to the region's hub only (putAgreement), whose number was reserved above.
+    if (reserved?.hubTenantId !== agreement.hub_tenant_id) throw new Error('the agreement routes to a hub outside the member’s region')
+    const number = reserved.number
     const created = await repo.insertCase(trx, {
       hub_tenant_id: agreement.hub_tenant_id,
       member_tenant_id: p.tenantId,

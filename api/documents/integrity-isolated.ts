@@ -1,6 +1,11 @@
 // Decoding a large image or PDF is synchronous work that can take many seconds. The review worker
 // runs it in a worker thread with a memory limit and a time limit, so the worker's event loop stays
 // free (BullMQ keeps renewing the job's lock) and a hostile file cannot take the process down.
+//
+// The threads are long-lived (issue 13): starting a thread and loading pdf.js cost ~100 ms of CPU
+// per document, parsing a one-page PDF a fraction of a millisecond. A small pool keeps its threads
+// and replaces one only when it breaches a limit (time-out, out of memory, crash), so a hostile file
+// still costs its own thread and nothing else.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -16,6 +21,110 @@ export const DEFAULT_ISOLATION: IsolationLimits = { timeoutMs: 120_000, maxHeapM
 
 const THREAD = new URL('./integrity-thread.js', import.meta.url)
 
+interface Task {
+  contentType: AllowedContentType
+  bytes: Buffer
+  timeoutMs: number
+  resolve: (result: IntegrityResult) => void
+}
+
+interface Slot {
+  worker: Worker
+  busy: boolean
+}
+
+/** Long-lived check threads with the same memory limit; at most `size` checks run at once. */
+export class IntegrityPool {
+  private readonly slots: Slot[] = []
+  private readonly queue: Task[] = []
+  private nextId = 0
+  private closed = false
+  /** Threads started over the pool's life: one per slot, plus one per breach (for tests and metrics). */
+  threadsStarted = 0
+
+  constructor(
+    private readonly size: number,
+    private readonly maxHeapMb: number = DEFAULT_ISOLATION.maxHeapMb,
+  ) {}
+
+  check(contentType: AllowedContentType, bytes: Buffer, timeoutMs: number = DEFAULT_ISOLATION.timeoutMs): Promise<IntegrityResult> {
+    if (this.closed) return Promise.reject(new Error('the integrity pool is closed'))
+    return new Promise((resolve) => {
+      this.queue.push({ contentType, bytes, timeoutMs, resolve })
+      this.dispatch()
+    })
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()))
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => !s.busy)
+      if (!slot && this.slots.length < this.size) slot = this.spawn()
+      if (!slot) return
+      this.run(slot, this.queue.shift()!)
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(THREAD, { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } })
+    worker.unref()
+    this.threadsStarted += 1
+    const slot: Slot = { worker, busy: false }
+    this.slots.push(slot)
+    return slot
+  }
+
+  /** A thread that breached a limit is thrown away; the next task gets a fresh one. */
+  private retire(slot: Slot): void {
+    const i = this.slots.indexOf(slot)
+    if (i >= 0) this.slots.splice(i, 1)
+    void slot.worker.terminate()
+  }
+
+  private run(slot: Slot, task: Task): void {
+    slot.busy = true
+    const id = this.nextId++
+    const { worker } = slot
+    const finish = (result: IntegrityResult, healthy: boolean) => {
+      clearTimeout(timer)
+      worker.off('message', onMessage)
+      worker.off('error', onError)
+      worker.off('exit', onExit)
+      if (healthy) slot.busy = false
+      else this.retire(slot)
+      task.resolve(result)
+      this.dispatch()
+    }
+    const onMessage = (message: { id: number; result: IntegrityResult }) => {
+      if (message.id === id) finish(message.result, true)
+    }
+    const onError = () => finish({ status: 'unreadable', reason: 'the file could not be checked within the memory limit' }, false)
+    const onExit = () => finish({ status: 'unreadable', reason: 'the integrity check stopped unexpectedly' }, false)
+    const timer = setTimeout(() => finish({ status: 'unreadable', reason: `the check took longer than ${task.timeoutMs} ms` }, false), task.timeoutMs)
+    worker.on('message', onMessage)
+    worker.once('error', onError)
+    worker.once('exit', onExit)
+    const copy = new Uint8Array(task.bytes)
+    worker.postMessage({ id, contentType: task.contentType, bytes: copy }, [copy.buffer])
+  }
+}
+
+const pools = new Map<number, IntegrityPool>()
+
+/** The process's pool of `size` threads (the review queue's concurrency), made on first use. */
+export function integrityPool(size = 2, maxHeapMb = DEFAULT_ISOLATION.maxHeapMb): IntegrityPool {
+  let pool = pools.get(size * 100_000 + maxHeapMb)
+  if (!pool) {
+    pool = new IntegrityPool(size, maxHeapMb)
+    pools.set(size * 100_000 + maxHeapMb, pool)
+  }
+  return pool
+}
+
 export async function checkIntegrityIsolated(
   contentType: AllowedContentType,
   bytes: Buffer,
@@ -23,23 +132,5 @@ export async function checkIntegrityIsolated(
 ): Promise<IntegrityResult> {
   // Run from the TypeScript sources (the unit tests) there is no compiled thread file: check inline.
   if (!existsSync(fileURLToPath(THREAD))) return checkIntegrity(contentType, bytes)
-  const copy = new Uint8Array(bytes)
-  const worker = new Worker(THREAD, {
-    workerData: { contentType, bytes: copy },
-    transferList: [copy.buffer],
-    resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb },
-  })
-  return new Promise<IntegrityResult>((resolve) => {
-    const finish = (result: IntegrityResult) => {
-      clearTimeout(timer)
-      void worker.terminate()
-      resolve(result)
-    }
-    const timer = setTimeout(() => finish({ status: 'unreadable', reason: `the check took longer than ${limits.timeoutMs} ms` }), limits.timeoutMs)
-    worker.once('message', (result: IntegrityResult) => finish(result))
-    worker.once('error', () => finish({ status: 'unreadable', reason: 'the file could not be checked within the memory limit' }))
-    worker.once('exit', (code) => {
-      if (code !== 0) finish({ status: 'unreadable', reason: 'the integrity check stopped unexpectedly' })
-    })
-  })
+  return integrityPool(2, limits.maxHeapMb).check(contentType, bytes, limits.timeoutMs)
 }

@@ -1,8 +1,6 @@
 // The app factory (STYLE.md §1): receives its dependencies, returns a Fastify instance. server.ts
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
@@ -12,7 +10,8 @@ import { RateLimiter } from '../auth/rate-limit.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/database.js'
 import type { Queues } from '../jobs/queues.js'
-import { componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
+import { AJV_CUSTOM_OPTIONS, componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
+import { docsPlugin } from './plugins/docs.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin, sendProblem } from './plugins/errors.js'
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js'
@@ -60,10 +59,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
-    ajv: {
-      // No mass assignment: unknown properties are refused, never silently dropped.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
+    // No mass assignment: unknown properties are refused, never silently dropped.
+    ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
   })
 
   // JSON only (multipart where a route says so): a text/plain body is refused with 415.
@@ -81,15 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(idempotencyPlugin, { db: deps.db })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
-  await app.register(swagger, { mode: 'static', specification: { document: spec as never } })
-  await app.register(async (docs) => {
-    // The browsable contract is public, like the contract itself.
-    docs.addHook('onRoute', (route) => {
-      route.config = { ...(route.config ?? {}), scope: 'public' }
-    })
-    await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true })
-  })
-  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => spec)
+  await app.register(docsPlugin, { spec })
 
   declareRoute(app, spec, 'getHealth', 'public', async () => ({ status: 'ok' }))
   declareRoute(app, spec, 'getReadiness', 'public', async (request, reply) => {

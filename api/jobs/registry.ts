@@ -42,7 +42,11 @@ void _allQueuesListed
 export interface QueuePolicy {
   attempts: number
   backoffMs: number
-  /** Completed jobs are kept this long so a re-dispatch of the same outbox row is deduplicated. */
+  /**
+   * Completed jobs are kept this long (and at most KEEP_COMPLETED_JOBS of them) so a re-dispatch of
+   * the same outbox row right after a relay crash is deduplicated. PostgreSQL is the record: a
+   * finished row is never dispatched again, so Redis need not keep history (issue 13, growth).
+   */
   keepCompletedSeconds: number
   keepFailedSeconds: number
   concurrency: number
@@ -50,14 +54,18 @@ export interface QueuePolicy {
   lockMs: number
 }
 
+/** The most completed jobs one queue keeps in Redis, whatever their age. */
+export const KEEP_COMPLETED_JOBS = 10_000
+
 export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
-  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  // Intake is a few short statements per job: many at once keep the database, not the worker, busy.
+  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 16, lockMs: 30_000 },
   // Decoding runs in a worker thread (api/documents/integrity-isolated.ts), two documents at a time.
-  'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 2, lockMs: 60_000 },
+  'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 2, lockMs: 60_000 },
   // Retries of a delivery are the delivery row's (api/domain/webhook-retry.ts), not BullMQ's; a job
   // waits on a receiver for up to 10 s, so many run at once, capped per subscription.
   notifications: { attempts: 3, backoffMs: 1_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 7 * 86_400, concurrency: 64, lockMs: 30_000 },
-  maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
+  maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
 }
 
 /** Deterministic BullMQ job id for an outbox row (its job_key): no ':' and not digits only (STYLE.md §16). */
