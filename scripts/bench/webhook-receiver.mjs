@@ -8,6 +8,9 @@ let arrivals = new Map()
 
 const server = createServer((req, res) => {
   const chunks = []
+  // A sender that gives up (its timeout) resets the connection: not this process's problem.
+  req.on('error', () => undefined)
+  res.on('error', () => undefined)
   req.on('data', (c) => chunks.push(c))
   req.on('end', () => {
     const now = Date.now()

@@ -47,6 +47,12 @@ const { Redis } = await import('ioredis')
 
 // --- the receiver, in its own process
 const receiver = fork(join(ROOT, 'scripts/bench/webhook-receiver.mjs'))
+receiver.on('exit', (code) => {
+  if (code !== 0) {
+    console.error(`the receiver process ended (${code}); the figures would be meaningless`)
+    process.exit(1)
+  }
+})
 const messages = []
 let waiting = null
 receiver.on('message', (m) => {
