@@ -178,18 +178,7 @@ const calm = await paced('20 subscriptions')
 await createSubscription(wdeps, memberP, { url: `http://127.0.0.1:${port}/slow`, events: fastEvents })
 const withSlow = await paced('20 subscriptions + 1 answering in 9 s')
 
-await workers.close()
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null })
-for (const q of Object.values(createQueues(redis, prefix))) {
-  await q.obliterate({ force: true })
-  await q.close()
-}
-redis.disconnect()
 const dead = (await ownerClient.query(`select status, count(*)::int as n from webhook_deliveries group by status order by status`)).rows
-await ownerClient.end()
-await db.destroy()
-await ask('exit').catch(() => undefined)
-
 const cpu = cpus()[0]?.model ?? 'unknown cpu'
 console.log(`machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
 console.log(`baseline  bare Node client → receiver: ${total} POSTs in ${baseSeconds.toFixed(1)} s = ${Math.round(baseRate)}/s (keep-alive, 64 in flight)`)
@@ -201,4 +190,19 @@ for (const r of [calm, withSlow]) {
 }
 console.log(`slow receiver: p95 of the other 20 is ${(withSlow.p95 / calm.p95).toFixed(2)}× their p95 without it`)
 console.log(`deliveries by status at the end: ${dead.map((r) => `${r.status} ${r.n}`).join(', ')}`)
+// Bounded: a worker still waiting on the 9-second receiver must not keep the process alive.
+const cleanup = async () => {
+await Promise.race([workers.close(), new Promise((r) => setTimeout(r, 20_000))])
+const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null })
+for (const q of Object.values(createQueues(redis, prefix))) {
+  await q.obliterate({ force: true })
+  await q.close()
+}
+redis.disconnect()
+await ownerClient.end()
+await db.destroy()
+await ask('exit').catch(() => undefined)
+
+}
+await Promise.race([cleanup(), new Promise((r) => setTimeout(r, 30_000))])
 process.exit(0)
