@@ -150,8 +150,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Suspend or reactivate a tenant (platform admin); a suspended tenant's keys get 403 at once
-         * @description Suspends or reactivates a tenant. A suspended tenant's keys are refused with 403 `tenant-suspended` from the next request on. Platform admin only.
+         * Suspend or reactivate a tenant, or set its billing details (platform admin); a suspended tenant's keys get 403 at once
+         * @description Suspends or reactivates a tenant, and/or sets its billing details (OIN of 20 digits, optional KVK, address, IBAN checked by its mod-97 checksum, e-mail) for invoices and remittances. A suspended tenant's keys are refused with 403 `tenant-suspended` from the next request on. Platform admin only.
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -468,6 +468,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cases/{caseId}/royal-decree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records the Royal Decree (KB) on a naturalisation the hub advised to grant
+         * @description For a naturalisation case that is `decided` with the outcome `advise_grant` and has no decree yet: `granted` moves the case to `awaiting_ceremony` and starts the ceremony clocks (`ceremony_invitation`, `royal_decree_lapse`) from `decreeDate`; `refused` leaves it `decided` for the hub to close. Either way `ind_decision` stops. The assigned specialist or a lead of the hub records it. `decreeDate` may not lie in the future nor before the day of the advice.
+         */
+        post: operations["recordRoyalDecree"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{caseId}/documents": {
         parameters: {
             query?: never;
@@ -571,6 +591,534 @@ export interface paths {
          * @description Who read this person's or this case's data, newest first (the Wet BRP protocol right). Exactly one of `caseId` and `bsn`; a BSN goes in the body, never in a URL. A member sees the reads of its own cases, a hub those of the cases routed to it.
          */
         post: operations["searchAccessLog"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{hubTenantId}/locations/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create or replace a location of the hub, also a desk in a member's town hall
+         * @description The platform administrator or a lead of the hub. `municipalityCode` must be the hub's own or that of a member of its region (a specialist holding office hours in the member's town hall); any other municipality is refused with 422 `municipality-not-in-region`. The postal code is stored normalised (`1234 AB`).
+         */
+        put: operations["putLocation"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{hubTenantId}/locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hub's locations
+         * @description For the hub's staff and clients and for the members of its region; any other tenant gets 404.
+         */
+        get: operations["listLocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/{staffId}/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a staff member's weekly pattern and absences
+         * @description A lead of the hub, or a specialist for himself. Times are wall-clock `HH:MM` in Europe/Amsterdam (the scheduler applies the day's offset, so 09:00 is 08:00Z in winter and 07:00Z in summer); weekday 1 is Monday. Absences are inclusive dates. Overlapping or inverted ranges and unknown location codes are refused with 400 and `invalidParams`.
+         */
+        put: operations["putAvailability"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{hubTenantId}/ceremonies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hub's ceremony sessions with the seats taken
+         * @description For the hub's staff and clients; `from` and `to` are inclusive dates.
+         */
+        get: operations["listCeremonies"];
+        put?: never;
+        /**
+         * Plan a ceremony session (for `ceremony` and `option_confirmation`)
+         * @description A lead of the hub. The date must be a working day; 15 December, the national naturalisation day, is allowed whatever day of the week it is. Times are wall-clock in Europe/Amsterdam.
+         */
+        post: operations["createCeremony"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{caseId}/appointments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The appointments of a case, newest first
+         * @description The member sees the appointments of its own cases, the hub those of the cases routed to it.
+         */
+        get: operations["listCaseAppointments"];
+        put?: never;
+        /**
+         * Request an appointment; the scheduling worker books it
+         * @description Hub staff. Answers 202 with the appointment `requested` at once; within seconds the scheduling worker books the earliest fitting slot (15-minute grid, from the next working day, inside `earliest`/`latest`, a specialist with the case type's skill, the assigned specialist first) or a seat in the earliest ceremony session inside the statutory window — or marks it `unschedulable` with a `reason`.
+         */
+        post: operations["requestAppointment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{appointmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One appointment
+         * @description For the hub and the member whose case it is; another tenant gets 404.
+         */
+        get: operations["getAppointment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{appointmentId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an appointment; its slot or seat is free again
+         * @description Hub staff, or the member for its own case. 409 `appointment-attended` once attended, 409 `appointment-not-open` when cancelled or a no-show already.
+         */
+        post: operations["cancelAppointment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{appointmentId}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record whether the appointment was attended
+         * @description Hub staff, once the appointment has started (409 `appointment-not-started` before, 409 `appointment-not-booked` unless booked). An attended `ceremony` or `option_confirmation` with `declarationMade: true` closes the case. A no-show requests the next appointment of the same kind (`attempt` + 1, at most 3; the third by registered letter, BVVN art. 60b(10)); after the third the scheduler stops and the case is flagged on its timeline.
+         */
+        post: operations["recordAppointmentOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{appointmentId}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The appointment as an iCalendar file (RFC 5545)
+         * @description One VEVENT with a stable UID, SEQUENCE raised on every change, METHOD:CANCEL once cancelled, DTSTART in TZID=Europe/Amsterdam; the summary names the kind and the case reference only. 409 `appointment-not-booked` while it has no time.
+         */
+        get: operations["getAppointmentCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/{staffId}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A staff member's appointments as an iCalendar feed
+         * @description For that staff member and the hub lead. Booked appointments from a month back on; cancelled ones carry STATUS:CANCELLED.
+         */
+        get: operations["getStaffCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The national fee table (leges, NVVB codes A–H) of one year
+         * @description The table the platform admin loaded for the year, else the one shipped with the project (years the sources confirm). A year without a table is refused with 422 `tariff-not-loaded` — never a guessed amount.
+         */
+        get: operations["getTariffs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tariffs/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Load or replace the national fee table of a year (platform admin), with its source
+         * @description All eight codes A–H, each with its fee and the member's compensation in cents (0 ≤ compensation ≤ fee).
+         */
+        put: operations["putTariffs"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{caseId}/fees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The member records the fee the citizen paid (or an exemption with its reason)
+         * @description Computes fee, compensation and remittance from the table of the year of `paidOn`, posts the balanced ledger entry in the same transaction. Option fees stay with the member (BOEN art. 7).
+         */
+        post: operations["recordFee"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ledger/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Immutable ledger entries, each with all its lines (so every entry balances)
+         * @description A member sees the entries touching its accounts; the hub those of all its members. Newest first.
+         */
+        get: operations["listLedgerEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ledger/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's account balances and the totals of the entries it sees (debits equal credits)
+         * @description Per account of the caller, the sums of debits and credits; `totals` over every line of the entries the caller sees.
+         */
+        get: operations["getLedgerBalances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Settle a month for the hub's members (202; the same period again gives the same settlement)
+         * @description Per member one invoice (service charges) and one IND remittance (naturalisation fees), by the settlement worker. `closeEarly` settles the running month now.
+         */
+        post: operations["startSettlement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settlements/{settlementId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A settlement run with its progress, invoices and remittances
+         * @description Visible to the hub that runs it.
+         */
+        get: operations["getSettlement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Invoices and credit notes — the hub's to all its members, a member its own
+         * @description Newest first.
+         */
+        get: operations["listInvoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoiceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One invoice or credit note
+         * @description Another member's invoice is answered 404.
+         */
+        get: operations["getInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoiceId}/ubl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The invoice as UBL 2.1 (Peppol BIS Billing 3.0, NLCIUS), streamed
+         * @description `Invoice` or `CreditNote`; EndpointID scheme 0190 (OIN), PaymentMeans 58 with the hub's IBAN, VAT category O with its exemption reason, one line per case.
+         */
+        get: operations["getInvoiceUbl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoiceId}/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The invoice's lines as CSV, one row per line
+         * @description Header row first; amounts in cents and in euros.
+         */
+        get: operations["getInvoiceCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoiceId}/credit-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Credit an invoice (whole, or some of its cases) with a credit note in the same series
+         * @description Posts the reversing ledger entries; 409 `invoice-fully-credited` when nothing is left to credit.
+         */
+        post: operations["createCreditNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/remittances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * IND remittances (afdracht) — the hub's members', a member its own
+         * @description Newest first; totals only (GET one for its lines).
+         */
+        get: operations["listRemittances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/remittances/{remittanceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One IND remittance with its lines per case and its due date
+         * @description Due on the first working day of the second month after collection (Regeling art. 13).
+         */
+        get: operations["getRemittance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/remittances/{remittanceId}/name-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The applicants' names for the IND (BOEN art. 8(4)) as CSV; every read is access-logged
+         * @description Recorded in the access log per case with purpose `ind-remittance`.
+         */
+        get: operations["getRemittanceNameList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/remittances/{remittanceId}/remitted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The member records the transfer to the IND; posts it to the ledger
+         * @description 409 `already-remitted` the second time.
+         */
+        post: operations["markRemitted"];
         delete?: never;
         options?: never;
         head?: never;
@@ -773,9 +1321,15 @@ export interface components {
             /** @enum {string} */
             role: "hub" | "member";
         };
+        /**
+         * @example {
+         *       "status": "suspended"
+         *     }
+         */
         TenantUpdate: {
             /** @enum {string} */
-            status: "active" | "suspended";
+            status?: "active" | "suspended";
+            billing?: components["schemas"]["Billing"];
         };
         Tenant: {
             /** Format: uuid */
@@ -789,6 +1343,8 @@ export interface components {
             role: "hub" | "member";
             /** @enum {string} */
             status: "active" | "suspended";
+            /** @description present in the answer to PATCH */
+            billing?: components["schemas"]["Billing"] | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -900,7 +1456,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "closed" | "withdrawn" | "rejected_at_intake";
+        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "awaiting_ceremony" | "closed" | "withdrawn" | "rejected_at_intake";
         /** @enum {string} */
         IprMatter: "birth" | "marriage" | "divorce" | "registered_partnership" | "name" | "parentage" | "nationality";
         /** @enum {string} */
@@ -919,6 +1475,63 @@ export interface components {
             };
             startsAt: string;
             source: string;
+            /** @description whether the Algemene termijnenwet moves a last day off a Saturday, Sunday or holiday, and why */
+            atw?: {
+                extends: boolean;
+                basis: string;
+            };
+        };
+        /**
+         * @example {
+         *       "code": "fee_payment",
+         *       "startedOn": "2026-02-20",
+         *       "dueOn": "2026-04-07",
+         *       "stoppedOn": null,
+         *       "status": "running",
+         *       "source": "BOEN 2002 art. 5-6; BVVN art. 4(2) [S13][S15]; Atw applied by analogy: …"
+         *     }
+         */
+        CaseClock: {
+            code: string;
+            /** Format: date */
+            startedOn: string | null;
+            /**
+             * Format: date
+             * @description the last day of the term (after the Atw where it applies)
+             */
+            dueOn: string | null;
+            /**
+             * Format: date
+             * @description the day its event happened or the case ended
+             */
+            stoppedOn: string | null;
+            /** @enum {string} */
+            status: "running" | "met" | "overdue" | "not_started";
+            /** @description the legal source and the Atw choice for this clock */
+            source: string;
+        };
+        RoyalDecree: {
+            /** @enum {string} */
+            decision: "granted" | "refused";
+            /** Format: date */
+            decreeDate: string;
+            decreeNumber: string | null;
+            /** Format: date-time */
+            recordedAt: string | null;
+        } | null;
+        /**
+         * @example {
+         *       "decision": "granted",
+         *       "decreeDate": "2026-11-20",
+         *       "decreeNumber": "KB 2026/1234"
+         *     }
+         */
+        RoyalDecreeBody: {
+            /** @enum {string} */
+            decision: "granted" | "refused";
+            /** Format: date */
+            decreeDate: string;
+            decreeNumber?: string;
         };
         CaseType: {
             code: components["schemas"]["CaseTypeCode"];
@@ -932,6 +1545,8 @@ export interface components {
             };
             expectedDocuments: components["schemas"]["DocumentKind"][];
             appointmentKinds: string[];
+            /** @description the values `decide` accepts for this case type */
+            outcomes?: components["schemas"]["Outcome"][];
             handlingTermWorkingDays: number;
             statutoryClocks: components["schemas"]["StatutoryClock"][];
             retentionYears?: number | null;
@@ -961,12 +1576,18 @@ export interface components {
             /** @enum {string} */
             status: "missing" | "received" | "accepted" | "rejected";
         };
+        /**
+         * @description What the hub decides, per case type (`GET /v1/case-types` lists each type's `outcomes`): naturalisation `advise_grant | advise_refuse` (the burgemeester's advice to the IND), option `grant | refuse`, first_registration `registered | refused`, ipr_assessment `recognised | not_recognised`. Another type's outcome is refused with 400 naming `outcome`.
+         * @enum {string}
+         */
+        Outcome: "advise_grant" | "advise_refuse" | "grant" | "refuse" | "registered" | "refused" | "recognised" | "not_recognised";
         Decision: {
-            /** @enum {string} */
-            outcome: "granted" | "refused";
+            outcome: components["schemas"]["Outcome"];
             note: string | null;
             /** Format: date-time */
             decidedAt: string | null;
+            /** @description the staff id of the specialist who decided */
+            decidedBy: string | null;
         } | null;
         CaseSummary: {
             /** Format: uuid */
@@ -991,6 +1612,9 @@ export interface components {
             dueDate: string;
             checklist: components["schemas"]["ChecklistItem"][];
             decision: components["schemas"]["Decision"];
+            royalDecree: components["schemas"]["RoyalDecree"];
+            /** @description one per statutory clock of the case type, computed from the case's events */
+            clocks: components["schemas"]["CaseClock"][];
             /** Format: date-time */
             submittedAt: string;
             /** Format: date-time */
@@ -1044,8 +1668,7 @@ export interface components {
             documentKinds: components["schemas"]["DocumentKind"][];
         };
         DecideBody: {
-            /** @enum {string} */
-            outcome: "granted" | "refused";
+            outcome: components["schemas"]["Outcome"];
             note: string;
         };
         /** @description exactly one of `caseId` and `bsn` */
@@ -1088,6 +1711,11 @@ export interface components {
             issuedOn?: string;
             /** Format: date */
             expiresOn?: string;
+            /**
+             * @description optional: the form of a civil-status document — a CIEC 16 multilingual extract, a public document with the EU multilingual standard form (Reg. 2016/1191), or neither. It decides the narrow treaty exemptions (Türkiye, Bosnia and Herzegovina, North Macedonia, the CIEC 16 states); without it their finding says the exemption holds only for a multilingual extract (severity warning).
+             * @enum {string}
+             */
+            documentForm?: "standard" | "multilingual_extract" | "eu_multilingual_form";
             /** @description PDF, JPEG or PNG */
             file: string;
         };
@@ -1113,6 +1741,8 @@ export interface components {
             issuedOn: string | null;
             /** Format: date */
             expiresOn: string | null;
+            /** @enum {string|null} */
+            documentForm: "standard" | "multilingual_extract" | "eu_multilingual_form" | null;
             /** @description sanitised */
             filename: string;
             /**
@@ -1148,6 +1778,470 @@ export interface components {
             /** @enum {string} */
             verdict: "accepted" | "rejected";
             reason: string;
+        };
+        LocationAddress: {
+            street: string;
+            houseNumber: string;
+            postalCode: string;
+            city: string;
+        };
+        LocationPut: {
+            name: string;
+            municipalityCode: components["schemas"]["MunicipalityCode"];
+            address: components["schemas"]["LocationAddress"];
+        };
+        Location: {
+            /** Format: uuid */
+            hubTenantId: string;
+            code: string;
+            name: string;
+            municipalityCode: string;
+            address: {
+                street: string;
+                houseNumber: string;
+                postalCode: string;
+                city: string;
+            };
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        LocationList: {
+            items: components["schemas"]["Location"][];
+        };
+        /** @description HH:MM, wall-clock time in Europe/Amsterdam */
+        WallClock: string;
+        WeeklyWindow: {
+            /** @description 1 = Monday … 7 = Sunday */
+            weekday: number;
+            start: components["schemas"]["WallClock"];
+            end: components["schemas"]["WallClock"];
+            locationCode: string;
+        };
+        Absence: {
+            /** Format: date */
+            from: string;
+            /**
+             * Format: date
+             * @description inclusive
+             */
+            until: string;
+        };
+        Availability: {
+            weekly: components["schemas"]["WeeklyWindow"][];
+            absences: components["schemas"]["Absence"][];
+        };
+        StaffAvailability: {
+            /** Format: uuid */
+            staffId: string;
+            weekly: {
+                weekday: number;
+                start: string;
+                end: string;
+                locationCode: string;
+            }[];
+            absences: {
+                /** Format: date */
+                from: string;
+                /** Format: date */
+                until: string;
+            }[];
+        };
+        CeremonyCreate: {
+            /** Format: date */
+            date: string;
+            start: components["schemas"]["WallClock"];
+            end: components["schemas"]["WallClock"];
+            locationCode: string;
+            capacity: number;
+        };
+        CeremonySession: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            hubTenantId: string;
+            /** Format: date */
+            date: string;
+            start: string;
+            end: string;
+            /** Format: date-time */
+            startsAt: string;
+            /** Format: date-time */
+            endsAt: string;
+            locationCode: string;
+            capacity: number;
+            /** @description never more than capacity */
+            seatsTaken: number;
+        };
+        CeremonySessionList: {
+            items: components["schemas"]["CeremonySession"][];
+        };
+        /** @enum {string} */
+        AppointmentKind: "intake_interview" | "registration_appearance" | "ceremony" | "option_confirmation";
+        /** @enum {string} */
+        AppointmentStatus: "requested" | "booked" | "unschedulable" | "cancelled" | "attended" | "no_show";
+        AppointmentRequest: {
+            kind: components["schemas"]["AppointmentKind"];
+            /**
+             * Format: date-time
+             * @description no slot starts before this
+             */
+            earliest?: string;
+            /**
+             * Format: date-time
+             * @description no slot starts after this
+             */
+            latest?: string;
+            locationCode?: string;
+        };
+        Appointment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            kind: components["schemas"]["AppointmentKind"];
+            status: components["schemas"]["AppointmentStatus"];
+            /** Format: date-time */
+            start: string | null;
+            /** Format: date-time */
+            end: string | null;
+            /** Format: uuid */
+            staffId: string | null;
+            locationCode: string | null;
+            /** Format: uuid */
+            ceremonyId: string | null;
+            attempt: number;
+            /** @description the third invitation goes by registered letter (BVVN art. 60b(10)) */
+            registeredLetter: boolean;
+            /** @description why unschedulable (no-staff-with-skill, no-availability, no-session-within-statutory-term) or why cancelled */
+            reason: string | null;
+            /** Format: date-time */
+            earliest: string | null;
+            /** Format: date-time */
+            latest: string | null;
+            /** @description raised on every change; the calendar SEQUENCE is version - 1 */
+            version: number;
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: date-time */
+            bookedAt: string | null;
+        };
+        AppointmentList: {
+            items: components["schemas"]["Appointment"][];
+        };
+        AppointmentCancel: {
+            reason: string;
+        };
+        AppointmentOutcome: {
+            attended: boolean;
+            /** @description ceremony kinds: the declaration of allegiance was made */
+            declarationMade?: boolean;
+        };
+        /** @description euro cents */
+        Cents: number;
+        PeriodString: string;
+        /** @enum {string} */
+        TariffCode: "A" | "B" | "C" | "D" | "E" | "F" | "G" | "H";
+        TariffItem: {
+            code: components["schemas"]["TariffCode"];
+            feeCents: number;
+            compensationCents: number;
+        };
+        /**
+         * @example {
+         *       "source": "Staatscourant indexation notice, BOEN art. 9(4)",
+         *       "items": [
+         *         {
+         *           "code": "A",
+         *           "feeCents": 22000,
+         *           "compensationCents": 22000
+         *         },
+         *         {
+         *           "code": "B",
+         *           "feeCents": 37500,
+         *           "compensationCents": 37500
+         *         },
+         *         {
+         *           "code": "C",
+         *           "feeCents": 2400,
+         *           "compensationCents": 2400
+         *         },
+         *         {
+         *           "code": "D",
+         *           "feeCents": 104000,
+         *           "compensationCents": 22000
+         *         },
+         *         {
+         *           "code": "E",
+         *           "feeCents": 132700,
+         *           "compensationCents": 37500
+         *         },
+         *         {
+         *           "code": "F",
+         *           "feeCents": 77300,
+         *           "compensationCents": 22000
+         *         },
+         *         {
+         *           "code": "G",
+         *           "feeCents": 106100,
+         *           "compensationCents": 37500
+         *         },
+         *         {
+         *           "code": "H",
+         *           "feeCents": 15400,
+         *           "compensationCents": 2400
+         *         }
+         *       ]
+         *     }
+         */
+        TariffPut: {
+            items: components["schemas"]["TariffItem"][];
+            source: string;
+        };
+        TariffTable: {
+            year: number;
+            source: string;
+            items: components["schemas"]["TariffItem"][];
+        };
+        Address: {
+            street: string;
+            houseNumber: string;
+            postalCode: string;
+            city: string;
+        };
+        /**
+         * @example {
+         *       "oin": "00000001001589623000",
+         *       "kvk": null,
+         *       "address": {
+         *         "street": "Stadhuisplein",
+         *         "houseNumber": "1",
+         *         "postalCode": "3811 LM",
+         *         "city": "Amersfoort"
+         *       },
+         *       "iban": "NL91ABNA0417164300",
+         *       "email": "facturen@gemeente.invalid"
+         *     }
+         */
+        Billing: {
+            /** @description 20 digits (Logius OIN) */
+            oin: string;
+            kvk?: string | null;
+            address: components["schemas"]["Address"];
+            /** @description checked with the mod-97 checksum */
+            iban: string;
+            /** Format: email */
+            email: string;
+            readonly vatCategory?: string;
+        };
+        /**
+         * @example {
+         *       "tariffCode": "D",
+         *       "minors": 1,
+         *       "paidOn": "2022-03-14"
+         *     }
+         */
+        FeeCreate: {
+            tariffCode: components["schemas"]["TariffCode"];
+            minors?: number;
+            /** Format: date */
+            paidOn: string;
+        } | {
+            exemption: {
+                reason: string;
+            };
+        };
+        Fee: {
+            /** Format: uuid */
+            caseId: string;
+            tariffCode: string | null;
+            tariffYear: number | null;
+            minors: number;
+            /** Format: date */
+            paidOn: string | null;
+            exemption: {
+                reason?: string;
+            } | null;
+            feeCents: components["schemas"]["Cents"];
+            compensationCents: components["schemas"]["Cents"];
+            remitCents: components["schemas"]["Cents"];
+        };
+        LedgerLine: {
+            /** Format: uuid */
+            tenantId: string;
+            account: string;
+            debitCents: components["schemas"]["Cents"];
+            creditCents: components["schemas"]["Cents"];
+        };
+        LedgerEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            postedAt: string;
+            period: components["schemas"]["PeriodString"];
+            /** Format: uuid */
+            caseId: string | null;
+            /** @enum {string} */
+            kind: "service_charge" | "service_charge_reversal" | "fee" | "ind_remittance";
+            lines: components["schemas"]["LedgerLine"][];
+        };
+        LedgerEntryList: {
+            items: components["schemas"]["LedgerEntry"][];
+            nextCursor: string | null;
+        };
+        LedgerBalances: {
+            period: string | null;
+            accounts: {
+                account: string;
+                debitCents: components["schemas"]["Cents"];
+                creditCents: components["schemas"]["Cents"];
+                balanceCents: components["schemas"]["Cents"];
+            }[];
+            totals: {
+                debitCents: components["schemas"]["Cents"];
+                creditCents: components["schemas"]["Cents"];
+            };
+        };
+        /**
+         * @example {
+         *       "period": "2026-11"
+         *     }
+         * @example {
+         *       "period": "2026-12",
+         *       "closeEarly": true
+         *     }
+         */
+        SettlementCreate: {
+            period: components["schemas"]["PeriodString"];
+            closeEarly?: boolean;
+        };
+        Settlement: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            hubTenantId: string;
+            period: components["schemas"]["PeriodString"];
+            /** @enum {string} */
+            status: "running" | "done" | "failed";
+            closeEarly: boolean;
+            /** Format: date */
+            issueDate: string;
+            progress: {
+                done: number;
+                total: number;
+            };
+            invoices?: {
+                /** Format: uuid */
+                id?: string;
+                number?: string;
+                /** Format: uuid */
+                memberTenantId?: string;
+                totalCents?: components["schemas"]["Cents"];
+            }[];
+            remittances?: {
+                /** Format: uuid */
+                id?: string;
+                /** Format: uuid */
+                memberTenantId?: string;
+                remitCents?: components["schemas"]["Cents"];
+            }[];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        Invoice: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            documentType: "invoice" | "credit_note";
+            /** @description `<hub code>-<year>-<000001>` */
+            number: string;
+            /** Format: uuid */
+            hubTenantId: string;
+            /** Format: uuid */
+            memberTenantId: string;
+            /** Format: uuid */
+            settlementId?: string | null;
+            /** Format: uuid */
+            creditedInvoiceId?: string | null;
+            creditedInvoiceNumber?: string | null;
+            period: components["schemas"]["PeriodString"];
+            /** Format: date */
+            issueDate: string;
+            /** Format: date */
+            dueDate: string;
+            reason?: string | null;
+            lineCount: number;
+            totalCents: components["schemas"]["Cents"];
+            /** @enum {string} */
+            currency: "EUR";
+            /** Format: date-time */
+            createdAt?: string;
+        };
+        InvoiceList: {
+            items: components["schemas"]["Invoice"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "reason": "Dubbel in rekening gebracht",
+         *       "caseReferences": [
+         *         "RB-2026-000042"
+         *       ]
+         *     }
+         */
+        CreditNoteCreate: {
+            reason: string;
+            caseReferences?: string[];
+        };
+        Remittance: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            hubTenantId: string;
+            /** Format: uuid */
+            memberTenantId: string;
+            /** Format: uuid */
+            settlementId?: string;
+            period: components["schemas"]["PeriodString"];
+            /** Format: date */
+            dueOn: string;
+            /** @enum {string} */
+            status: "due" | "remitted";
+            /** Format: date */
+            remittedOn?: string | null;
+            bankReference?: string | null;
+            totals: {
+                lines: number;
+                feeCents: components["schemas"]["Cents"];
+                compensationCents: components["schemas"]["Cents"];
+                remitCents: components["schemas"]["Cents"];
+            };
+            lines?: {
+                /** Format: uuid */
+                caseId?: string;
+                caseReference: string;
+                tariffCode: string | null;
+                minors?: number;
+                feeCents: components["schemas"]["Cents"];
+                compensationCents: components["schemas"]["Cents"];
+                remitCents: components["schemas"]["Cents"];
+            }[];
+            /** Format: date-time */
+            createdAt?: string;
+        };
+        RemittanceList: {
+            items: components["schemas"]["Remittance"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "remittedOn": "2026-12-01",
+         *       "bankReference": "IND-AFDRACHT-2026-10"
+         *     }
+         */
+        RemittedBody: {
+            /** Format: date */
+            remittedOn: string;
+            bankReference: string;
         };
         /** @enum {string} */
         WebhookEventType: "case.submitted" | "case.status_changed" | "case.information_requested" | "case.decided" | "document.reviewed" | "appointment.booked" | "appointment.cancelled" | "appointment.unschedulable" | "invoice.issued" | "remittance.due" | "webhook.test";
@@ -1373,7 +2467,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Well-formed but refused by a business rule (e.g. `case-type-not-delegated`, `staff-lacks-skill`, `idempotency-key-reused`) */
+        /** @description Well-formed but refused by a business rule (e.g. `case-type-not-delegated`, `hub-suspended`, `staff-lacks-skill`, `idempotency-key-reused`) */
         Unprocessable: {
             headers: {
                 "API-Version": components["headers"]["API-Version"];
@@ -1402,7 +2496,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `not-ready`: PostgreSQL or Redis does not answer */
+        /** @description `not-ready`: PostgreSQL or Redis does not answer; `database-unavailable`: PostgreSQL is restarting, away or hung (retry after `Retry-After`) */
         ServiceUnavailable: {
             headers: {
                 "API-Version": components["headers"]["API-Version"];
@@ -1420,15 +2514,36 @@ export interface components {
         Limit: number;
         /** @description Opaque; the `nextCursor` of the previous page */
         Cursor: string;
+        /**
+         * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+         *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+         *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+         *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+         *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+         *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+         *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+         *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+         *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+         *     names) is never kept in clear text; a replay returns the secret again to the principal who
+         *     created it, and to no one else.
+         */
         IdempotencyKey: string;
         RegionId: string;
         TenantId: string;
         HubTenantId: string;
         CaseId: string;
         DocumentId: string;
+        AppointmentId: string;
+        StaffId: string;
+        /** @description lower-case letters, digits and hyphens */
+        LocationCode: string;
         /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
         IfMatch: string;
         CaseTypePath: components["schemas"]["CaseTypeCode"];
+        Period: string;
+        MemberTenantIdQuery: string;
+        InvoiceId: string;
+        RemittanceId: string;
     };
     requestBodies: never;
     headers: {
@@ -1590,6 +2705,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1692,6 +2820,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1835,6 +2976,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2012,6 +3166,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2126,6 +3293,8 @@ export interface operations {
                 assignedTo?: string;
                 /** @description hub only */
                 memberTenantId?: string;
+                /** @description `overdue`: a running statutory clock whose last day has passed; `due_within_10_working_days`: the earliest running clock's last day is today or within the next 10 working days. */
+                clock?: "overdue" | "due_within_10_working_days";
             };
             header?: never;
             path?: never;
@@ -2157,6 +3326,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -2263,6 +3445,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2292,6 +3487,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2322,6 +3530,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2351,6 +3572,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2380,6 +3614,19 @@ export interface operations {
             header?: {
                 /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2388,6 +3635,48 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recordRoyalDecree: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoyalDecreeBody"];
+            };
+        };
         responses: {
             200: components["responses"]["CaseOk"];
             400: components["responses"]["BadRequest"];
@@ -2435,6 +3724,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2544,6 +3846,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2612,6 +3927,1092 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    putLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hubTenantId: components["parameters"]["HubTenantId"];
+                /** @description lower-case letters, digits and hyphens */
+                code: components["parameters"]["LocationCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocationPut"];
+            };
+        };
+        responses: {
+            /** @description The location */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listLocations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hubTenantId: components["parameters"]["HubTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The locations, by code */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    putAvailability: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staffId: components["parameters"]["StaffId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Availability"];
+            };
+        };
+        responses: {
+            /** @description The availability as stored */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffAvailability"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listCeremonies: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                hubTenantId: components["parameters"]["HubTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sessions, earliest first (at most 500) */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonySessionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createCeremony: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                hubTenantId: components["parameters"]["HubTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CeremonyCreate"];
+            };
+        };
+        responses: {
+            /** @description The session */
+            201: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonySession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listCaseAppointments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The appointments (at most 100) */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    requestAppointment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentRequest"];
+            };
+        };
+        responses: {
+            /** @description Requested; poll GET /v1/appointments/{id} or listen for `appointment.booked` */
+            202: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAppointment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointmentId: components["parameters"]["AppointmentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The appointment */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    cancelAppointment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                appointmentId: components["parameters"]["AppointmentId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentCancel"];
+            };
+        };
+        responses: {
+            /** @description Cancelled */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recordAppointmentOutcome: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                appointmentId: components["parameters"]["AppointmentId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentOutcome"];
+            };
+        };
+        responses: {
+            /** @description `attended` or `no_show` */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAppointmentCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointmentId: components["parameters"]["AppointmentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calendar file */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getStaffCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staffId: components["parameters"]["StaffId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getTariffs: {
+        parameters: {
+            query: {
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TariffTable"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    putTariffs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TariffPut"];
+            };
+        };
+        responses: {
+            /** @description The table as stored */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TariffTable"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recordFee: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeeCreate"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            201: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Fee"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listLedgerEntries: {
+        parameters: {
+            query?: {
+                period?: components["parameters"]["Period"];
+                memberTenantId?: components["parameters"]["MemberTenantIdQuery"];
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque; the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getLedgerBalances: {
+        parameters: {
+            query?: {
+                period?: components["parameters"]["Period"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Balances */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerBalances"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    startSettlement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettlementCreate"];
+            };
+        };
+        responses: {
+            /** @description Accepted; follow `progress` with GET */
+            202: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settlement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getSettlement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                settlementId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settlement */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settlement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listInvoices: {
+        parameters: {
+            query?: {
+                period?: components["parameters"]["Period"];
+                memberTenantId?: components["parameters"]["MemberTenantIdQuery"];
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque; the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of invoices */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoiceId: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getInvoiceUbl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoiceId: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The UBL document */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getInvoiceCsv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoiceId: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createCreditNote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                invoiceId: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditNoteCreate"];
+            };
+        };
+        responses: {
+            /** @description The credit note */
+            201: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listRemittances: {
+        parameters: {
+            query?: {
+                period?: components["parameters"]["Period"];
+                memberTenantId?: components["parameters"]["MemberTenantIdQuery"];
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque; the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of remittances */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemittanceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getRemittance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                remittanceId: components["parameters"]["RemittanceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The remittance */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Remittance"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getRemittanceNameList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                remittanceId: components["parameters"]["RemittanceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    markRemitted: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                remittanceId: components["parameters"]["RemittanceId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemittedBody"];
+            };
+        };
+        responses: {
+            /** @description Remitted */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Remittance"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     listWebhooks: {
         parameters: {
             query?: {
@@ -2649,6 +5050,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -2749,6 +5163,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2783,6 +5210,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -2856,6 +5296,19 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {

@@ -27,7 +27,9 @@ export async function ensureDatabase(ownerUrl: string): Promise<void> {
 }
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } })
+  // Feature branches land their migrations in any order (each has its own name), so a database that
+  // already ran a later-named one must still take an earlier-named one that lands after it.
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) }, allowUnorderedMigrations: true })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error('migration failed')
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
@@ -55,7 +57,7 @@ export async function ensureAppLogin(db: Kysely<unknown>, appUrl: string): Promi
 
 export async function migrate(ownerUrl: string, appUrl: string): Promise<string[]> {
   await ensureDatabase(ownerUrl)
-  const db = createDb(ownerUrl, { max: 2, applicationName: 'regiobalie-migrate' }) as unknown as Kysely<unknown>
+  const db = createDb(ownerUrl, { max: 2, applicationName: 'regiobalie-migrate', statementTimeoutMs: 0 }) as unknown as Kysely<unknown>
   try {
     const applied = await migrateToLatest(db)
     await ensureAppLogin(db, appUrl)

@@ -1,8 +1,10 @@
 // The document-review job: decrypts one document, checks its integrity and runs the review rules.
 // Idempotent per document and review version: the result is stored under that unique key once;
 // a second run (BullMQ delivers at least once) finds it and stops.
-import type { Readable } from 'node:stream'
+import { Writable, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { UnrecoverableError } from 'bullmq'
+import type { Logger } from 'pino'
 import * as cases from '../api/cases/cases.repository.js'
 import { withTenantOf, type Db } from '../api/db/database.js'
 import { createDecryptStream, unwrapDataKey } from '../api/documents/blob-crypto.js'
@@ -11,7 +13,8 @@ import * as docs from '../api/documents/documents.repository.js'
 import { checkIntegrityIsolated } from '../api/documents/integrity-isolated.js'
 import { findCaseType } from '../api/domain/case-types.js'
 import type { DocumentKind } from '../api/domain/document-kinds.js'
-import { reviewDocument } from '../api/domain/review.js'
+import type { DocumentForm } from '../api/domain/legalisation.js'
+import { blobUnavailableOutcome, reviewDocument } from '../api/domain/review.js'
 import type { JobPayload } from '../api/jobs/registry.js'
 import { dutchDate } from '../api/time.js'
 import { emitEvent } from '../api/webhooks/events.js'
@@ -20,17 +23,24 @@ export interface ReviewDeps {
   db: Db
   store: BlobStore
   masterKey: Buffer
+  logger?: Logger
 }
 
-async function readAll(stream: Readable, expected: number): Promise<Buffer> {
+class BlobUnavailable extends Error {}
+
+/** The decrypted bytes, through `pipeline` so an error on either stream is one rejection, never a crash. */
+async function readAll(source: Readable, decrypt: NodeJS.ReadWriteStream, expected: number): Promise<Buffer> {
   const chunks: Buffer[] = []
   let total = 0
-  for await (const chunk of stream) {
-    const b = chunk as Buffer
-    total += b.length
-    if (total > expected) throw new UnrecoverableError('blob is longer than its recorded size')
-    chunks.push(b)
-  }
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      total += chunk.length
+      if (total > expected) return done(new BlobUnavailable('blob is longer than its recorded size'))
+      chunks.push(chunk)
+      done()
+    },
+  })
+  await pipeline(source, decrypt, sink)
   return Buffer.concat(chunks, total)
 }
 
@@ -45,14 +55,26 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
   })
   if (!found) return 'skipped'
   const { d, c, duplicateOf } = found
-  const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
-  const bytes = await readAll(deps.store.read(d.blob_name).pipe(createDecryptStream(dataKey)), d.size_bytes)
+  let bytes: Buffer
+  try {
+    const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
+    if (!(await deps.store.exists(d.blob_name))) throw new BlobUnavailable('the blob is missing')
+    bytes = await readAll(deps.store.read(d.blob_name), createDecryptStream(dataKey), d.size_bytes)
+  } catch (err) {
+    // A missing or corrupt blob: recorded as a finding, and this job alone fails (no retry would
+    // bring the bytes back). Other jobs in flight are untouched.
+    deps.logger?.error({ documentId: d.id, err: err instanceof Error ? err.message : String(err) }, 'document blob unavailable')
+    const outcome = blobUnavailableOutcome()
+    await withTenantOf(deps.db, payload.tenantId, (trx) => docs.saveReview(trx, d, outcome.status, outcome.findings))
+    throw new UnrecoverableError('blob-unavailable')
+  }
   const integrity = await checkIntegrityIsolated(d.content_type, bytes)
   const outcome = reviewDocument({
     kind: d.kind as DocumentKind,
     issuingCountry: d.issuing_country,
     language: d.language,
     expiresOn: d.expires_on,
+    documentForm: (d.document_form as DocumentForm | null) ?? null,
     presentedOn: dutchDate(d.created_at),
     today: dutchDate(),
     caseType: findCaseType(c.case_type, c.case_type_version),

@@ -6,10 +6,13 @@ import type { BlobStore } from '../api/documents/blob-store.js'
 import type { JobName, JobPayload, QueueName } from '../api/jobs/registry.js'
 import type { DeliveryDeps } from '../api/webhooks/delivery.js'
 import { runIntakeChecks } from './case-intake.js'
+import { lapseExpiredDecrees } from './lapse.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
 import { deliver, deliverEvent, sweep } from './notifications.js'
+import { runBooking } from './scheduling.js'
 import { shredExpiredDocuments } from './retention.js'
+import { settle } from './settlement.js'
 
 export interface JobContext {
   db: Db
@@ -31,14 +34,21 @@ export const handlers = {
   'document-review': {
     review: (payload, ctx) => runDocumentReview(ctx, payload),
   },
+  scheduling: {
+    book: (payload, ctx) => runBooking(ctx.db, payload),
+  },
   notifications: {
     'deliver-event': (payload, ctx) => deliverEvent(ctx.webhooks, payload),
     deliver: (payload, ctx) => deliver(ctx.webhooks, payload),
     'sweep-due-deliveries': (_payload, ctx) => sweep(ctx.webhooks),
   },
+  settlement: {
+    settle: (payload, ctx) => settle(ctx.db, payload),
+  },
   maintenance: {
     'purge-dispatched-outbox': (_payload, ctx) => purgeDispatchedOutbox(ctx.db),
     'purge-idempotency-keys': (_payload, ctx) => purgeIdempotencyKeys(ctx.db),
     'shred-expired-documents': (_payload, ctx) => shredExpiredDocuments(ctx.db, ctx.store),
+    'lapse-expired-decrees': (_payload, ctx) => lapseExpiredDecrees(ctx.db),
   },
 } satisfies Handlers

@@ -1,6 +1,8 @@
 // The workers process: the outbox relay and one BullMQ worker per queue. Stopped by SIGTERM/SIGINT:
 // takes no new job, finishes the one in flight, then exits.
+import { createServer, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
+import { sql } from 'kysely'
 import { Worker, UnrecoverableError } from 'bullmq'
 import type { Logger } from 'pino'
 import { loadConfig, type Config } from '../api/config.js'
@@ -13,7 +15,6 @@ import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { FilesystemBlobStore } from '../api/documents/blob-store.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
-import { createServer, type Server } from 'node:http'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { createWebhookMetrics } from '../api/webhooks/webhooks.metrics.js'
 import { deliveryDeps, SWEEP_EVERY_MS } from './notifications.js'
@@ -26,6 +27,8 @@ type AnyHandler = (payload: unknown, ctx: JobContext) => Promise<unknown>
 
 export async function startWorkers(config: Config, logger: Logger, options: { queues?: readonly QueueName[] } = {}): Promise<WorkersHandle> {
   const redis = createWorkerRedis(config.redisUrl)
+  // Without a listener a lost connection is an 'error' event nobody handles; ioredis reconnects.
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
   const policy = await maxmemoryPolicy(redis)
   if (policy !== 'noeviction') {
     await redis.quit()
@@ -35,7 +38,13 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
     )
   }
   // Enough connections for every queue's concurrency at once (intake alone runs 16).
-  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers', max: 24 })
+  const db = createDb(config.appDatabaseUrl, {
+    applicationName: 'regiobalie-workers',
+    max: 24,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    onError: (err) => logger.warn({ err: err.message }, 'database connection lost; the pool reconnects'),
+  })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
   const store = new FilesystemBlobStore(config.blobDir)
@@ -46,7 +55,6 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'regiobalie_workers_' })
   const webhooks = deliveryDeps(db, config, createWebhookMetrics(registry))
-  const metricsServer: Server | null = config.workerMetricsPort > 0 ? await serveMetrics(registry, config) : null
   const relay: RelayHandle = startRelay(
     db,
     queues,
@@ -84,19 +92,31 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
     return worker
   })
 
-  // Recurring maintenance is a BullMQ job scheduler: one mechanism for recurring work.
-  await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
-  await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
-  await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
-  await queues.notifications.upsertJobScheduler('sweep-due-deliveries', { every: SWEEP_EVERY_MS }, { name: 'sweep-due-deliveries', data: {} })
-  logger.info({ queues: consumed }, 'workers started')
+  // Recurring maintenance is a BullMQ job scheduler: one mechanism for recurring work. Redis
+  // restarting empty loses the schedulers too, so they are put back on every reconnect.
+  const schedule = async () => {
+    await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
+    await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
+    await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
+    // A lapse is a matter of the Dutch date: shortly after midnight in Amsterdam, daily.
+    await queues.maintenance.upsertJobScheduler(
+      'lapse-expired-decrees',
+      { pattern: '10 0 * * *', tz: 'Europe/Amsterdam' },
+      { name: 'lapse-expired-decrees', data: {} },
+    )
+    await queues.notifications.upsertJobScheduler('sweep-due-deliveries', { every: SWEEP_EVERY_MS }, { name: 'sweep-due-deliveries', data: {} })
+  }
+  await schedule()
+  redis.on('ready', () => void schedule().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not restore the job schedulers')))
+  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis, registry) : null
+  logger.info({ queues: consumed, healthPort: config.workersMetricsPort || null }, 'workers started')
 
   return {
     async close() {
+      await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()))
       await relay.stop()
       await Promise.all(workers.map((w) => w.close()))
       await finishedJobs.close()
-      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()))
       await closeQueues(queues)
       await db.destroy()
       await redis.quit()
@@ -104,19 +124,32 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   }
 }
 
-/** GET /metrics of the workers process (delivery outcomes, attempt latency, dead letters). */
-async function serveMetrics(registry: Registry, config: Config): Promise<Server> {
+/**
+ * The workers' health on their metrics port (docker-compose health checks, supervisors):
+ * `/healthz` 200 while the process runs its loop; `/readyz` 200 only when PostgreSQL and Redis answer.
+ */
+async function startHealthServer(config: Config, db: ReturnType<typeof createDb>, redis: ReturnType<typeof createWorkerRedis>, registry: Registry): Promise<Server> {
+  const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref())])
   const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404).end()
+    const answer = (status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (req.url === '/healthz') return answer(200, { status: 'ok' })
+    // Webhook delivery outcomes, attempt latency and dead letters (api/webhooks/webhooks.metrics.ts).
+    if (req.url === '/metrics') {
+      void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text), () => answer(500, { status: 'error' }))
       return
     }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    )
+    if (req.url === '/readyz') {
+      void Promise.allSettled([within(sql`select 1`.execute(db)), within(redis.ping())]).then(([pg, rd]) =>
+        pg.status === 'fulfilled' && rd.status === 'fulfilled'
+          ? answer(200, { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } })
+          : answer(503, { status: 'not-ready', checks: { postgres: pg.status === 'fulfilled' ? 'ok' : 'down', redis: rd.status === 'fulfilled' ? 'ok' : 'down' } }),
+      )
+      return
+    }
+    answer(404, { status: 'not-found' })
   })
-  await new Promise<void>((resolve) => server.listen(config.workerMetricsPort, config.host, resolve))
+  server.requestTimeout = 5_000
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.workersMetricsPort, config.host, () => resolve()))
   return server
 }
 

@@ -9,7 +9,7 @@ import { invalidFields, DomainError } from '../domain/errors.js'
 import type { CaseRow } from '../cases/cases.repository.js'
 import * as repo from './access-log.repository.js'
 
-export type AccessAction = 'case.read' | 'document.download'
+export type AccessAction = 'case.read' | 'document.download' | 'remittance.name-list'
 
 /** Why a principal reads: a member follows its own case, the hub works it. */
 const purposeOf = (p: TenantPrincipal): string => (p.tenantRole === 'member' ? 'case-tracking' : 'case-handling')
@@ -18,7 +18,15 @@ export const actorOf = (p: TenantPrincipal): { kind: string; id: string } =>
   p.kind === 'staff' ? { kind: 'staff', id: p.staffId } : { kind: 'client', id: p.keyId }
 
 /** Appends the entry in the transaction that reads the data: no read without its record. */
-export async function recordRead(trx: Trx, principal: TenantPrincipal, c: CaseRow, action: AccessAction, documentId: string | null = null): Promise<void> {
+export async function recordRead(
+  trx: Trx,
+  principal: TenantPrincipal,
+  c: Pick<CaseRow, 'id' | 'hub_tenant_id' | 'member_tenant_id' | 'bsn_hash'>,
+  action: AccessAction,
+  documentId: string | null = null,
+  /** Overrides the default purpose of the principal's side (e.g. `ind-remittance`, BOEN art. 8(4)). */
+  purpose?: string,
+): Promise<void> {
   const actor = actorOf(principal)
   await repo.appendEntry(trx, {
     hub_tenant_id: c.hub_tenant_id,
@@ -29,7 +37,7 @@ export async function recordRead(trx: Trx, principal: TenantPrincipal, c: CaseRo
     actor_kind: actor.kind,
     actor_id: actor.id,
     action,
-    purpose: purposeOf(principal),
+    purpose: purpose ?? purposeOf(principal),
     bsn_hash: c.bsn_hash,
   })
 }
@@ -63,7 +71,7 @@ export async function searchAccessLog(
   const limit = input.limit ?? 25
   let beforeId: number | null = null
   if (input.cursor !== undefined) {
-    beforeId = /^[1-9]\d{0,15}$/.test(input.cursor) ? Number(input.cursor) : null
+    beforeId = /^[1-9]\d{0,15}$/.test(input.cursor) && Number.isSafeInteger(Number(input.cursor)) ? Number(input.cursor) : null
     if (beforeId === null) throw invalidFields([{ name: 'cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
   }
   const rows = await withTenant(db, tenantScope(p), (trx) =>

@@ -25,7 +25,8 @@ const unauthorized = (detail: string) =>
 /** The bearer token of an Authorization header, or null. */
 export function bearerToken(header: string | undefined): string | null {
   if (!header) return null
-  const match = /^Bearer ([\x21-\x7e]{16,512})$/.exec(header)
+  // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are Bearer too.
+  const match = /^Bearer +([\x21-\x7e]{16,512})$/i.exec(header)
   return match?.[1] ?? null
 }
 

@@ -1,10 +1,11 @@
 // Rows → the JSON shapes of openapi.yaml. A list item carries no personal data (no subject): only
 // the case detail does, and reading it is written to the access log.
+import type { CaseClock } from '../domain/clocks.js'
 import type { CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
 
 const checklistView = (items: ChecklistRow[]) => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
 
-export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]) => ({
+export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]) => ({
   id: c.id,
   reference: c.reference,
   caseType: c.case_type,
@@ -16,14 +17,26 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]) => ({
   assignedStaffId: c.assigned_staff_id,
   dueDate: c.due_date,
   checklist: checklistView(checklist),
-  decision: c.decision_outcome ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null } : null,
+  decision: c.decision_outcome
+    ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null, decidedBy: c.decided_by }
+    : null,
+  royalDecree:
+    c.royal_decree_decision && c.royal_decree_date
+      ? {
+          decision: c.royal_decree_decision,
+          decreeDate: c.royal_decree_date,
+          decreeNumber: c.royal_decree_number,
+          recordedAt: c.royal_decree_recorded_at?.toISOString() ?? null,
+        }
+      : null,
+  clocks,
   submittedAt: c.created_at.toISOString(),
   updatedAt: c.updated_at.toISOString(),
   version: c.version,
 })
 
-export const caseView = (c: CaseRow, checklist: ChecklistRow[]) => ({
-  ...caseSummaryView(c, checklist),
+export const caseView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]) => ({
+  ...caseSummaryView(c, checklist, clocks),
   subject: c.subject,
   note: c.note,
 })

@@ -95,9 +95,22 @@ export interface CasesTable {
   note: string | null
   assigned_staff_id: string | null
   due_date: string
-  decision_outcome: 'granted' | 'refused' | null
+  /** One of outcomes.ts for the case's type. */
+  decision_outcome: string | null
   decision_note: string | null
   decided_at: NullableTimestamp
+  /** Who decided: the staff id (or key id) of the actor. */
+  decided_by: string | null
+  royal_decree_decision: 'granted' | 'refused' | null
+  royal_decree_date: string | null
+  royal_decree_number: string | null
+  royal_decree_recorded_at: NullableTimestamp
+  /** The day the fee was paid (or the exemption decided): stops `fee_payment`, starts `ind_decision`. */
+  fee_paid_on: string | null
+  /** The day the ceremony invitation was sent: stops `ceremony_invitation`, starts `ceremony_handover`. */
+  ceremony_invited_on: string | null
+  /** The earliest due date among the case's running clocks (null when none runs); see api/cases/clocks.ts. */
+  clock_due_on: string | null
   version: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp
@@ -146,6 +159,8 @@ export interface CaseReferenceCountersTable {
 
 export interface IdempotencyKeysTable {
   owner_id: string
+  /** The API key that made the request: a replay goes to it alone. */
+  principal_id: string
   idempotency_key: string
   request_hash: Buffer
   status: 'in_flight' | 'done'
@@ -182,6 +197,8 @@ export interface DocumentsTable {
   language: string
   issued_on: string | null
   expires_on: string | null
+  /** standard | multilingual_extract | eu_multilingual_form, as the uploader stated; null when not stated. */
+  document_form: string | null
   filename: string
   content_type: 'application/pdf' | 'image/jpeg' | 'image/png'
   size_bytes: number
@@ -213,6 +230,258 @@ export interface DocumentReviewsTable {
   member_tenant_id: string
   status: Exclude<ReviewStatus, 'pending'>
   findings: ColumnType<ReviewFindingJson[], string, string>
+  created_at: Timestamp
+}
+
+export interface LocationAddressJson {
+  street: string
+  houseNumber: string
+  postalCode: string
+  city: string
+}
+
+export interface LocationsTable {
+  hub_tenant_id: string
+  code: string
+  name: string
+  municipality_code: string
+  address: ColumnType<LocationAddressJson, string, string>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface StaffAvailabilityTable {
+  hub_tenant_id: string
+  staff_id: string
+  weekday: number
+  start_minute: number
+  end_minute: number
+  location_code: string
+}
+
+export interface StaffAbsencesTable {
+  hub_tenant_id: string
+  staff_id: string
+  from_date: string
+  until_date: string
+}
+
+export interface CeremonySessionsTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  session_date: string
+  start_minute: number
+  end_minute: number
+  starts_at: Timestamp
+  ends_at: Timestamp
+  location_code: string
+  capacity: number
+  seats_taken: Generated<number>
+  created_at: Timestamp
+}
+
+export type AppointmentStatus = 'requested' | 'booked' | 'unschedulable' | 'cancelled' | 'attended' | 'no_show'
+
+export interface AppointmentsTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  case_id: string
+  kind: string
+  status: Generated<AppointmentStatus>
+  earliest: NullableTimestamp
+  latest: NullableTimestamp
+  requested_location_code: string | null
+  starts_at: NullableTimestamp
+  ends_at: NullableTimestamp
+  staff_id: string | null
+  location_code: string | null
+  ceremony_id: string | null
+  attempt: Generated<number>
+  registered_letter: Generated<boolean>
+  reason: string | null
+  declaration_made: boolean | null
+  version: Generated<number>
+  requested_at: Timestamp
+  booked_at: NullableTimestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+// Fees and settlement (migrations/2026_12_01_0008_settlement.ts). Money columns are int8: selected
+// raw they parse to a (safe) number, so the settlement repository reads them as text and makes
+// bigints (api/settlement/settlement.repository.ts `cents`); they are written as decimal strings.
+type Cents = ColumnType<number, string, never>
+type Period = string
+
+export interface TariffTablesTable {
+  year: number
+  source: string
+  loaded_at: Timestamp
+}
+
+export interface TariffItemsTable {
+  year: number
+  code: string
+  fee_cents: Cents
+  compensation_cents: Cents
+}
+
+export interface BillingDetailsTable {
+  tenant_id: string
+  region_id: string
+  oin: string
+  kvk: string | null
+  street: string
+  house_number: string
+  postal_code: string
+  city: string
+  iban: string
+  email: string
+  vat_category: Generated<string>
+  updated_at: Timestamp
+}
+
+export interface FeesTable {
+  case_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  case_type: string
+  tariff_code: string | null
+  tariff_year: number | null
+  minors: Generated<number>
+  paid_on: string | null
+  exemption_reason: string | null
+  fee_cents: Cents
+  compensation_cents: Cents
+  remit_cents: Cents
+  period: Period
+  recorded_by: string
+  remittance_id: ColumnType<string | null, string | null | undefined, string>
+  created_at: Timestamp
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  case_id: string | null
+  kind: string
+  period: Period
+  idempotency_key: string
+  reverses_entry_id: string | null
+  created_at: Timestamp
+}
+
+export interface LedgerLinesTable {
+  entry_id: string
+  line_no: number
+  hub_tenant_id: string
+  member_tenant_id: string
+  tenant_id: string
+  account: string
+  debit_cents: Cents
+  credit_cents: Cents
+}
+
+export interface ServiceChargesTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  case_id: string
+  kind: Generated<string>
+  case_reference: string
+  case_type: string
+  entered_review_on: string
+  period: Period
+  amount_cents: Cents
+  ledger_entry_id: string
+  posted_at: Timestamp
+}
+
+export interface OpenChargesTable {
+  charge_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  period: Period
+  posted_at: Timestamp
+}
+
+export interface InvoiceLinesTable {
+  charge_id: string
+  invoice_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  amount_cents: Cents
+}
+
+export interface SettlementsTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  period: Period
+  status: Generated<'running' | 'done' | 'failed'>
+  close_early: Generated<boolean>
+  cutoff: Timestamp
+  issue_date: string
+  total: Generated<number>
+  done: Generated<number>
+  created_at: Timestamp
+  finished_at: NullableTimestamp
+}
+
+export interface SettlementMembersTable {
+  settlement_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+}
+
+export interface InvoiceCountersTable {
+  hub_tenant_id: string
+  year: number
+  last_value: number
+}
+
+export interface InvoicesTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  document_type: 'invoice' | 'credit_note'
+  settlement_id: string | null
+  credited_invoice_id: string | null
+  number: string
+  year: number
+  sequence: number
+  period: Period
+  issue_date: string
+  due_date: string
+  reason: string | null
+  line_count: number
+  total_cents: Cents
+  created_at: Timestamp
+}
+
+export interface CreditNoteLinesTable {
+  credit_note_id: string
+  charge_id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  amount_cents: Cents
+}
+
+export interface RemittancesTable {
+  id: Generated<string>
+  hub_tenant_id: string
+  member_tenant_id: string
+  settlement_id: string
+  period: Period
+  due_on: string
+  line_count: number
+  fee_cents: Cents
+  compensation_cents: Cents
+  remit_cents: Cents
+  status: Generated<'due' | 'remitted'>
+  remitted_on: string | null
+  bank_reference: string | null
   created_at: Timestamp
 }
 
@@ -283,6 +552,26 @@ export interface DB {
   staff: StaffTable
   api_keys: ApiKeysTable
   agreements: AgreementsTable
+  locations: LocationsTable
+  staff_availability: StaffAvailabilityTable
+  staff_absences: StaffAbsencesTable
+  ceremony_sessions: CeremonySessionsTable
+  appointments: AppointmentsTable
+  tariff_tables: TariffTablesTable
+  tariff_items: TariffItemsTable
+  billing_details: BillingDetailsTable
+  fees: FeesTable
+  ledger_entries: LedgerEntriesTable
+  ledger_lines: LedgerLinesTable
+  service_charges: ServiceChargesTable
+  open_charges: OpenChargesTable
+  invoice_lines: InvoiceLinesTable
+  settlements: SettlementsTable
+  settlement_members: SettlementMembersTable
+  invoice_counters: InvoiceCountersTable
+  invoices: InvoicesTable
+  credit_note_lines: CreditNoteLinesTable
+  remittances: RemittancesTable
   webhook_subscriptions: WebhookSubscriptionsTable
   webhook_deliveries: WebhookDeliveriesTable
 }
@@ -306,7 +595,8 @@ export const SCHEMA_COLUMNS = {
   cases: columns<CasesTable>()([
     'id', 'hub_tenant_id', 'member_tenant_id', 'reference', 'case_type', 'case_type_version', 'ipr_matter', 'status', 'subject',
     'bsn_hash', 'external_reference', 'note', 'assigned_staff_id', 'due_date', 'decision_outcome', 'decision_note', 'decided_at',
-    'version', 'created_at', 'updated_at',
+    'version', 'created_at', 'updated_at', 'decided_by', 'royal_decree_decision', 'royal_decree_date', 'royal_decree_number',
+    'royal_decree_recorded_at', 'fee_paid_on', 'ceremony_invited_on', 'clock_due_on',
   ]),
   case_checklist_items: columns<CaseChecklistItemsTable>()(['case_id', 'hub_tenant_id', 'member_tenant_id', 'document_kind', 'status', 'requested_at', 'updated_at']),
   case_events: columns<CaseEventsTable>()([
@@ -314,7 +604,7 @@ export const SCHEMA_COLUMNS = {
   ]),
   case_reference_counters: columns<CaseReferenceCountersTable>()(['hub_tenant_id', 'year', 'last_value']),
   idempotency_keys: columns<IdempotencyKeysTable>()([
-    'owner_id', 'idempotency_key', 'request_hash', 'status', 'response_status', 'response_body', 'response_headers', 'created_at',
+    'owner_id', 'principal_id', 'idempotency_key', 'request_hash', 'status', 'response_status', 'response_body', 'response_headers', 'created_at',
   ]),
   access_log: columns<AccessLogTable>()([
     'id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'document_id', 'actor_tenant_id', 'actor_kind', 'actor_id', 'action', 'purpose', 'bsn_hash', 'created_at',
@@ -322,9 +612,49 @@ export const SCHEMA_COLUMNS = {
   documents: columns<DocumentsTable>()([
     'id', 'case_id', 'hub_tenant_id', 'member_tenant_id', 'kind', 'issuing_country', 'language', 'issued_on', 'expires_on', 'filename',
     'content_type', 'size_bytes', 'sha256', 'blob_name', 'wrapped_key', 'shredded_at', 'uploaded_by_tenant_id', 'uploaded_by',
-    'review_status', 'review_version', 'verdict', 'verdict_reason', 'verdict_by', 'verdict_at', 'created_at',
+    'review_status', 'review_version', 'verdict', 'verdict_reason', 'verdict_by', 'verdict_at', 'created_at', 'document_form',
   ]),
   document_reviews: columns<DocumentReviewsTable>()(['document_id', 'review_version', 'hub_tenant_id', 'member_tenant_id', 'status', 'findings', 'created_at']),
+  locations: columns<LocationsTable>()(['hub_tenant_id', 'code', 'name', 'municipality_code', 'address', 'created_at', 'updated_at']),
+  staff_availability: columns<StaffAvailabilityTable>()(['hub_tenant_id', 'staff_id', 'weekday', 'start_minute', 'end_minute', 'location_code']),
+  staff_absences: columns<StaffAbsencesTable>()(['hub_tenant_id', 'staff_id', 'from_date', 'until_date']),
+  ceremony_sessions: columns<CeremonySessionsTable>()([
+    'id', 'hub_tenant_id', 'session_date', 'start_minute', 'end_minute', 'starts_at', 'ends_at', 'location_code', 'capacity', 'seats_taken', 'created_at',
+  ]),
+  appointments: columns<AppointmentsTable>()([
+    'id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'kind', 'status', 'earliest', 'latest', 'requested_location_code', 'starts_at', 'ends_at',
+    'staff_id', 'location_code', 'ceremony_id', 'attempt', 'registered_letter', 'reason', 'declaration_made', 'version', 'requested_at', 'booked_at',
+    'created_at', 'updated_at',
+  ]),
+  tariff_tables: columns<TariffTablesTable>()(['year', 'source', 'loaded_at']),
+  tariff_items: columns<TariffItemsTable>()(['year', 'code', 'fee_cents', 'compensation_cents']),
+  billing_details: columns<BillingDetailsTable>()([
+    'tenant_id', 'region_id', 'oin', 'kvk', 'street', 'house_number', 'postal_code', 'city', 'iban', 'email', 'vat_category', 'updated_at',
+  ]),
+  fees: columns<FeesTable>()([
+    'case_id', 'hub_tenant_id', 'member_tenant_id', 'case_type', 'tariff_code', 'tariff_year', 'minors', 'paid_on', 'exemption_reason',
+    'fee_cents', 'compensation_cents', 'remit_cents', 'period', 'recorded_by', 'remittance_id', 'created_at',
+  ]),
+  ledger_entries: columns<LedgerEntriesTable>()(['id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'kind', 'period', 'idempotency_key', 'reverses_entry_id', 'created_at']),
+  ledger_lines: columns<LedgerLinesTable>()(['entry_id', 'line_no', 'hub_tenant_id', 'member_tenant_id', 'tenant_id', 'account', 'debit_cents', 'credit_cents']),
+  service_charges: columns<ServiceChargesTable>()([
+    'id', 'hub_tenant_id', 'member_tenant_id', 'case_id', 'kind', 'case_reference', 'case_type', 'entered_review_on', 'period', 'amount_cents',
+    'ledger_entry_id', 'posted_at',
+  ]),
+  open_charges: columns<OpenChargesTable>()(['charge_id', 'hub_tenant_id', 'member_tenant_id', 'period', 'posted_at']),
+  invoice_lines: columns<InvoiceLinesTable>()(['charge_id', 'invoice_id', 'hub_tenant_id', 'member_tenant_id', 'amount_cents']),
+  settlements: columns<SettlementsTable>()(['id', 'hub_tenant_id', 'period', 'status', 'close_early', 'cutoff', 'issue_date', 'total', 'done', 'created_at', 'finished_at']),
+  settlement_members: columns<SettlementMembersTable>()(['settlement_id', 'hub_tenant_id', 'member_tenant_id']),
+  invoice_counters: columns<InvoiceCountersTable>()(['hub_tenant_id', 'year', 'last_value']),
+  invoices: columns<InvoicesTable>()([
+    'id', 'hub_tenant_id', 'member_tenant_id', 'document_type', 'settlement_id', 'credited_invoice_id', 'number', 'year', 'sequence', 'period',
+    'issue_date', 'due_date', 'reason', 'line_count', 'total_cents', 'created_at',
+  ]),
+  credit_note_lines: columns<CreditNoteLinesTable>()(['credit_note_id', 'charge_id', 'hub_tenant_id', 'member_tenant_id', 'amount_cents']),
+  remittances: columns<RemittancesTable>()([
+    'id', 'hub_tenant_id', 'member_tenant_id', 'settlement_id', 'period', 'due_on', 'line_count', 'fee_cents', 'compensation_cents', 'remit_cents',
+    'status', 'remitted_on', 'bank_reference', 'created_at',
+  ]),
   webhook_subscriptions: columns<WebhookSubscriptionsTable>()([
     'id', 'hub_tenant_id', 'tenant_id', 'url', 'events', 'description', 'format', 'status', 'disabled_reason', 'disabled_at',
     'secret_encrypted', 'previous_secret_encrypted', 'previous_secret_expires_at', 'failing_since', 'created_at', 'updated_at',

@@ -1,6 +1,6 @@
 // Documents of a case: streaming upload into encrypted storage, listing, metadata, the decrypted
 // download (written to the access log) and the specialist's verdict.
-import type { Readable } from 'node:stream'
+import { pipeline, type Readable } from 'node:stream'
 import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
 import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
 import * as cases from '../cases/cases.repository.js'
@@ -12,13 +12,14 @@ import { satisfiesRequirement } from '../domain/case-types.js'
 import { isCountryCode } from '../domain/countries.js'
 import { isDocumentKind, type DocumentKind } from '../domain/document-kinds.js'
 import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
+import { DOCUMENT_FORMS, isDocumentForm, type DocumentForm } from '../domain/legalisation.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import { dutchDate } from '../time.js'
 import { createDecryptStream, unwrapDataKey } from './blob-crypto.js'
 import type { BlobStore } from './blob-store.js'
 import * as repo from './documents.repository.js'
 import { documentView } from './documents.view.js'
-import { sanitiseFilename } from './sniff.js'
+import { downloadFilename } from './sniff.js'
 import { storeEncrypted, type StoredBlob } from './upload-pipeline.js'
 
 export interface DocumentDeps {
@@ -32,7 +33,7 @@ export type UploadPart =
   | { type: 'field'; fieldname: string; value: unknown; valueTruncated: boolean; fieldnameTruncated: boolean }
   | { type: 'file'; fieldname: string; filename: string; file: Readable & { truncated?: boolean } }
 
-const FIELDS = ['kind', 'issuingCountry', 'language', 'issuedOn', 'expiresOn'] as const
+const FIELDS = ['kind', 'issuingCountry', 'language', 'issuedOn', 'expiresOn', 'documentForm'] as const
 type Field = (typeof FIELDS)[number]
 
 interface UploadFields {
@@ -41,11 +42,12 @@ interface UploadFields {
   language: string
   issuedOn: string | null
   expiresOn: string | null
+  documentForm: DocumentForm | null
 }
 
 function validateFields(fields: Partial<Record<Field, string>>, today: string): UploadFields {
   const problems: InvalidField[] = []
-  const { kind, issuingCountry, language, issuedOn, expiresOn } = fields
+  const { kind, issuingCountry, language, issuedOn, expiresOn, documentForm } = fields
   if (!kind) problems.push({ name: 'kind', code: 'required', reason: 'is required' })
   else if (!isDocumentKind(kind)) problems.push({ name: 'kind', code: 'not-allowed', reason: 'is not a known document kind' })
   if (!issuingCountry) problems.push({ name: 'issuingCountry', code: 'required', reason: 'is required' })
@@ -56,8 +58,18 @@ function validateFields(fields: Partial<Record<Field, string>>, today: string): 
     if (value !== undefined && !isValidIsoDate(value)) problems.push({ name, code: 'invalid-date', reason: 'is not a calendar date YYYY-MM-DD' })
   }
   if (issuedOn && isValidIsoDate(issuedOn) && issuedOn > today) problems.push({ name: 'issuedOn', code: 'date-in-future', reason: 'lies in the future' })
+  if (documentForm !== undefined && !isDocumentForm(documentForm)) {
+    problems.push({ name: 'documentForm', code: 'not-allowed', reason: `must be one of ${DOCUMENT_FORMS.join(', ')}` })
+  }
   if (problems.length > 0) throw invalidFields(problems)
-  return { kind: kind as DocumentKind, issuingCountry: issuingCountry!, language: language!, issuedOn: issuedOn ?? null, expiresOn: expiresOn ?? null }
+  return {
+    kind: kind as DocumentKind,
+    issuingCountry: issuingCountry!,
+    language: language!,
+    issuedOn: issuedOn ?? null,
+    expiresOn: expiresOn ?? null,
+    documentForm: (documentForm as DocumentForm | undefined) ?? null,
+  }
 }
 
 const isField = (name: string): name is Field => (FIELDS as readonly string[]).includes(name)
@@ -105,7 +117,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
   const today = dutchDate()
   const fields: Partial<Record<Field, string>> = {}
   let stored: StoredBlob | null = null
-  let filename = 'document'
+  let clientFilename: string | undefined
   let meta: UploadFields | null = null
   try {
     for await (const part of parts) {
@@ -127,7 +139,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
         part.file.resume()
         throw err
       }
-      filename = sanitiseFilename(part.filename)
+      clientFilename = part.filename
       stored = await storeEncrypted(deps.store, part.file, deps.masterKey)
       if (part.file.truncated) throw new DomainError('too-large', 'file-too-large', 'the file is larger than the upload limit')
     }
@@ -151,7 +163,8 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
         language: m.language,
         issued_on: m.issuedOn,
         expires_on: m.expiresOn,
-        filename,
+        document_form: m.documentForm,
+        filename: downloadFilename(clientFilename, blob.contentType),
         content_type: blob.contentType,
         size_bytes: blob.sizeBytes,
         sha256: blob.sha256,
@@ -213,9 +226,20 @@ export async function openDocumentContent(deps: DocumentDeps, principal: Princip
     await recordRead(trx, p, c, 'document.download', doc.id)
     return doc
   })
-  const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
-  const stream = deps.store.read(d.blob_name).pipe(createDecryptStream(dataKey))
-  return { stream, contentType: d.content_type, filename: d.filename, sizeBytes: d.size_bytes }
+  // A missing blob is our data broken, not the client's request: a 500 with its own code, before a
+  // byte or a header goes out. A blob that breaks half way (corrupt, truncated) errors the stream,
+  // and the response is aborted rather than ended cleanly (see createDecryptStream).
+  const unavailable = () => new DomainError('internal', 'blob-unavailable', 'the stored file of this document cannot be read; the operators have been told')
+  let dataKey: Buffer
+  try {
+    dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
+  } catch {
+    throw unavailable()
+  }
+  if (!(await deps.store.exists(d.blob_name))) throw unavailable()
+  // `pipeline`, not `.pipe`: an error on the blob stream destroys the decrypting one too.
+  const stream: Readable = pipeline(deps.store.read(d.blob_name), createDecryptStream(dataKey), () => undefined)
+  return { id: d.id, stream, contentType: d.content_type, filename: d.filename, sizeBytes: d.size_bytes }
 }
 
 export async function recordVerdict(deps: DocumentDeps, principal: Principal, documentId: string, input: { verdict: 'accepted' | 'rejected'; reason: string }) {

@@ -1,6 +1,7 @@
 // The app factory (STYLE.md §1): receives its dependencies, returns a Fastify instance. server.ts
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
+import AjvCompiler from '@fastify/ajv-compiler'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
@@ -19,11 +20,15 @@ import { declareRoute } from './route.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
+import { slowClientsPlugin } from './plugins/slow-clients.js'
+import { textSafetyPlugin } from './plugins/text-safety.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
 import { webhookRoutes } from './routes/webhooks.routes.js'
 import { secretsKey } from '../webhooks/secrets.js'
 import type { Resolver } from '../webhooks/url-guard.js'
+import { appointmentRoutes } from './routes/appointments.routes.js'
+import { settlementRoutes } from './routes/settlement.routes.js'
 
 export interface AppDeps {
   config: Config
@@ -46,6 +51,19 @@ export interface App {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/**
+ * Two validators: a JSON body is taken as typed — a number where the contract says string (a BSN
+ * sent as 123456782) is a 400, never coerced — while querystring, path and header values, which are
+ * text on the wire, are coerced to the contract's types (`?limit=5` is the integer 5).
+ */
+const validatorFactory = AjvCompiler()
+const buildValidator: typeof validatorFactory = (externalSchemas, options) => {
+  const plugins = options?.plugins ?? []
+  const asTyped = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: false } })
+  const fromText = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: 'array' } })
+  return (route) => (route.httpPart === 'body' ? asTyped(route) : fromText(route))
+}
+
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref())])
 
@@ -58,10 +76,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     requestIdHeader: false,
-    bodyLimit: 1024 * 1024,
-    // No mass assignment: unknown properties are refused, never silently dropped.
+    // Per route: JSON routes take at most this; the upload route's multipart body is bounded by
+    // its own limits (config.upload).
+    bodyLimit: deps.config.jsonBodyLimitBytes,
+    // The whole request must have arrived by then (the slowest allowed: an upload); JSON bodies
+    // are held to their shorter time by the slow-clients plugin.
+    requestTimeout: deps.config.timeouts.uploadMs + 5_000,
     ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
+    schemaController: { compilersFactory: { buildValidator } },
   })
+  // Headers must arrive quickly; one process holds a bounded number of connections (a flood of
+  // stalled uploads cannot hold a temp file each for ever).
+  app.server.headersTimeout = deps.config.timeouts.headersMs
+  app.server.maxConnections = deps.config.maxConnections
 
   // JSON only (multipart where a route says so): a text/plain body is refused with 415.
   app.removeContentTypeParser('text/plain')
@@ -72,10 +99,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   })
 
   await app.register(errorsPlugin)
+  await app.register(slowClientsPlugin, deps.config.timeouts)
+  await app.register(textSafetyPlugin)
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
-  await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
-  await app.register(idempotencyPlugin, { db: deps.db })
+  await app.register(authPlugin, {
+    db: deps.db,
+    rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger),
+    unknownKeyLimiter: new RateLimiter(deps.redis, deps.config.unknownKeyRateLimitPerMinute, deps.logger, 'regiobalie:ratelimit-unknown'),
+    logger: deps.logger,
+  })
+  await app.register(idempotencyPlugin, { db: deps.db, masterKey: deps.config.blobMasterKey })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
   await app.register(docsPlugin, { spec })
@@ -98,6 +132,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (v1) => {
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
+    appointmentRoutes(v1, spec, { db: deps.db })
+    settlementRoutes(v1, spec, deps.db)
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
     webhookRoutes(v1, spec, {
       db: deps.db,

@@ -28,11 +28,16 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, JsonObject>; parameters: Record<string, JsonObject>; responses: Record<string, JsonObject> }
 }
 
-/** Options the app's Ajv runs with (on top of Fastify's defaults); the contract's example test uses the same. */
+/**
+ * Options the app's Ajv runs with (on top of Fastify's defaults); the contract's example test uses
+ * the same. No type coercion: a JSON body is taken as typed (a BSN sent as a number is a 400). The
+ * app adds coercion for querystring, path and header values only, which are text on the wire
+ * (app.ts, buildValidator).
+ */
 export const AJV_CUSTOM_OPTIONS = Object.freeze({
   // No mass assignment: unknown properties are refused, never silently dropped.
   removeAdditional: false,
-  coerceTypes: 'array',
+  coerceTypes: false,
   useDefaults: true,
   allErrors: true,
 } as const)

@@ -46,6 +46,9 @@ export function caseRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: ca
   declareRoute(app, spec, 'decideCase', 'cases:write', async (req, reply) =>
     sendCase(reply, await cases.decideCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
   )
+  declareRoute(app, spec, 'recordRoyalDecree', 'cases:write', async (req, reply) =>
+    sendCase(reply, await cases.recordRoyalDecree(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
+  )
   declareRoute(app, spec, 'closeCase', 'cases:write', async (req, reply) =>
     sendCase(reply, await cases.closeCase(deps, req.principal, req.params.caseId, expectedVersion(req))),
   )
