@@ -2248,6 +2248,7 @@ export interface components {
         WebhookCreate: {
             /** @description https (http only when the operator allows private networks) */
             url: string;
+            /** @description repeated events count once */
             events: components["schemas"]["WebhookEventType"][];
             description?: string;
             /**
