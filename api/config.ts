@@ -35,6 +35,14 @@ export interface Config {
   readonly workerQueues: readonly QueueName[] | null
   /** Secret for the keyed hash under which BSNs are looked up in the access log. */
   readonly bsnHashKey: Buffer
+  /** Where the API is reached from outside: webhook bodies carry `<publicBaseUrl>/v1/…` links. */
+  readonly publicBaseUrl: string
+  readonly webhooks: {
+    /** Lifts the SSRF guard (and allows plain http): development and tests only. */
+    readonly allowPrivateNetworks: boolean
+    /** Attempts of one subscription in progress at once, so one slow receiver cannot starve others. */
+    readonly maxInFlightPerSubscription: number
+  }
   /** Largest JSON request body a route takes unless it says otherwise. */
   readonly jsonBodyLimitBytes: number
   /** Slow clients are cut off (issue 9): the whole request must arrive within these times. */
@@ -117,6 +125,13 @@ const key32 = (env: Env, name: string, fallback: string): Buffer => {
   return bytes
 }
 
+const bool = (env: Env, name: string): boolean => {
+  const raw = env[name]
+  if (raw === undefined || raw === '' || raw === 'false') return false
+  if (raw === 'true') return true
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+}
+
 const queueList = (env: Env, name: string): QueueName[] | null => {
   const raw = env[name]
   if (raw === undefined) return null
@@ -149,8 +164,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
   }
   const masterKey = key32(env, 'BLOB_MASTER_KEY', DEV_MASTER_KEY)
+  const port = integer(env, 'PORT', 3000, 0, 65535)
   return Object.freeze({
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    port,
     host: env.HOST || '127.0.0.1',
     databaseUrl,
     appDatabaseUrl,
@@ -173,6 +189,11 @@ export function loadConfig(env: Env = process.env): Config {
     relayMaxInFlightPerTenant: integer(env, 'RELAY_MAX_IN_FLIGHT_PER_TENANT', 50, 1, 100_000),
     // Derived from the master key when not set, so a fresh machine works; set it apart in production.
     bsnHashKey: env.BSN_HASH_KEY ? key32(env, 'BSN_HASH_KEY', '') : Buffer.from(masterKey).reverse(),
+    publicBaseUrl: url(env, 'PUBLIC_BASE_URL', `http://127.0.0.1:${port}`, ['http:', 'https:']).replace(/\/+$/, ''),
+    webhooks: Object.freeze({
+      allowPrivateNetworks: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
+      maxInFlightPerSubscription: integer(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION', 8, 1, 1_000),
+    }),
     jsonBodyLimitBytes: integer(env, 'JSON_BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     timeouts: Object.freeze({
       headersMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),

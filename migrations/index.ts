@@ -9,6 +9,7 @@ import * as legalCourse from './2026_12_01_0005_legal_course.js'
 import * as appointments from './2026_12_01_0006_appointments.js'
 import * as settlement from './2026_12_01_0008_settlement.js'
 import * as resilience from './2026_12_01_0009_resilience.js'
+import * as webhooks from './2026_12_01_0007_webhooks.js'
 import * as performance from './2026_12_01_0010_performance.js'
 
 export const migrations: Record<string, Migration> = {
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0006_appointments': appointments,
   '2026_12_01_0008_settlement': settlement,
   '2026_12_01_0009_resilience': resilience,
+  '2026_12_01_0007_webhooks': webhooks,
   '2026_12_01_0010_performance': performance,
 }

@@ -1125,6 +1125,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's subscriptions, newest first
+         * @description Every subscription of the caller's tenant, newest first, a page at a time; never a secret.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to events; the signing secret is shown this once
+         * @description Creates a subscription of the caller's tenant. A member hears the events of its own cases, a
+         *     hub those of the cases routed to it — nothing else. The URL must be https and must not
+         *     resolve to a loopback, private, link-local, CGNAT or metadata address (checked now and before
+         *     every delivery; `422 url-not-allowed` otherwise) unless the operator set
+         *     `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`, which also allows plain http. `format: zgw` sends bodies
+         *     in the ZGW Notificaties shape. The response's `secret` (`whsec_…`, Standard Webhooks) is never
+         *     shown again.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One subscription of the tenant
+         * @description The subscription and its status (a 410 from the receiver or five days of failures disable it) and, during a rotation, when the previous secret stops signing. Another tenant's subscription is 404.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a subscription and its deliveries
+         * @description Nothing more is sent to it, not even attempts that were scheduled. Another tenant's subscription is 404.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret; the old one keeps signing alongside it for 24 hours
+         * @description During the overlap every delivery carries two signatures in `webhook-signature`
+         *     (`v1,<new> v1,<old>`), so the receiver can switch at its own pace. The new secret is shown
+         *     this once.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` event to this subscription
+         * @description The delivery is made like any other (signed, retried); follow it in the deliveries list. `409 webhook-disabled` when the subscription was disabled.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The deliveries of a subscription, newest first
+         * @description Status, attempts, last status code and next attempt of every delivery; `status=dead` lists the dead letters.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again, with a fresh retry schedule
+         * @description Any delivery (a dead letter, a delivered one) starts over as `pending`, with the same `webhook-id`. `409 webhook-disabled` when the subscription was disabled; `409 delivery-in-progress` while an attempt is under way.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2107,6 +2243,91 @@ export interface components {
             remittedOn: string;
             bankReference: string;
         };
+        /** @enum {string} */
+        WebhookEventType: "case.submitted" | "case.status_changed" | "case.information_requested" | "case.decided" | "document.reviewed" | "appointment.booked" | "appointment.cancelled" | "appointment.unschedulable" | "invoice.issued" | "remittance.due" | "webhook.test";
+        WebhookCreate: {
+            /** @description https (http only when the operator allows private networks) */
+            url: string;
+            /** @description repeated events count once */
+            events: components["schemas"]["WebhookEventType"][];
+            description?: string;
+            /**
+             * @description `zgw`: bodies in the ZGW Notificaties shape
+             * @default standard
+             * @enum {string}
+             */
+            format: "standard" | "zgw";
+        };
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: components["schemas"]["WebhookEventType"][];
+            description: string | null;
+            /** @enum {string} */
+            format: "standard" | "zgw";
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /**
+             * @description `gone`: the receiver answered 410; `failing`: five days of failed attempts
+             * @enum {string|null}
+             */
+            disabledReason: "gone" | "failing" | null;
+            /** Format: date-time */
+            disabledAt: string | null;
+            /**
+             * Format: date-time
+             * @description until then the secret before the last rotation signs too
+             */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            /** @description Standard Webhooks signing secret; shown this once */
+            secret: string;
+        };
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @description `pending`: not attempted yet; `failed`: the last attempt failed and another is scheduled; `dead`: out of attempts (redeliverable)
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "delivered" | "failed" | "dead";
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description also the `webhook-id` header, the same on every attempt
+             */
+            id: string;
+            /** Format: uuid */
+            subscriptionId: string;
+            /** Format: uuid */
+            eventId: string;
+            type: string;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attempts: number;
+            lastStatusCode: number | null;
+            /** @description timeout, connection-refused, url-not-allowed, … */
+            lastError: string | null;
+            responseExcerpt: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            nextCursor: string | null;
+        };
     };
     responses: {
         /** @description The case after the transition, without the subject's personal data (read that with GET, which is logged) */
@@ -2289,6 +2510,8 @@ export interface components {
         };
     };
     parameters: {
+        WebhookId: string;
+        DeliveryId: string;
         Limit: number;
         /** @description Opaque; the `nextCursor` of the previous page */
         Cursor: string;
@@ -4781,6 +5004,334 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Remittance"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque; the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Subscribed; keep the secret, it is not shown again */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription with its new secret */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test delivery, pending */
+            202: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque; the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description only deliveries in this status */
+                status?: components["schemas"]["WebhookDeliveryStatus"];
+            };
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. The same key with the same request, from the same principal (the
+                 *     same API key; a staff member's personal key), within 24 hours gets the stored status and body
+                 *     again with `Idempotent-Replayed: true`; the same key with another request gets 422
+                 *     `idempotency-key-reused`; while the first is still in flight, 409 `idempotency-key-in-flight`.
+                 *     Keys are scoped per tenant and principal: another principal sending the same key is processed
+                 *     as a new request and gets its own authorisation result (a specialist creating staff: 403),
+                 *     never the first principal's stored answer. Stored responses are encrypted under the platform's
+                 *     master key and the request fingerprint is a keyed hash, so a response carrying a one-time secret
+                 *     (a new API key, a staff member's key, a webhook secret) or personal data (a case's BSN and
+                 *     names) is never kept in clear text; a replay returns the secret again to the principal who
+                 *     created it, and to no one else.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            202: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -17,6 +17,7 @@ import type { DocumentForm } from '../api/domain/legalisation.js'
 import { blobUnavailableOutcome, reviewDocument } from '../api/domain/review.js'
 import type { JobPayload } from '../api/jobs/registry.js'
 import { dutchDate } from '../api/time.js'
+import { emitEvent } from '../api/webhooks/events.js'
 
 export interface ReviewDeps {
   db: Db
@@ -80,6 +81,16 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
     duplicateOf,
     integrity: integrity.status === 'unreadable' ? { status: 'unreadable', reason: integrity.reason } : { status: integrity.status },
   })
-  const saved = await withTenantOf(deps.db, payload.tenantId, (trx) => docs.saveReview(trx, d, outcome.status, outcome.findings))
+  const saved = await withTenantOf(deps.db, payload.tenantId, async (trx) => {
+    if (!(await docs.saveReview(trx, d, outcome.status, outcome.findings))) return false
+    await emitEvent(trx, {
+      type: 'document.reviewed',
+      hubTenantId: d.hub_tenant_id,
+      memberTenantId: d.member_tenant_id,
+      objectPath: `/v1/documents/${d.id}`,
+      data: { documentId: d.id, caseId: c.id, reference: c.reference, kind: d.kind, reviewStatus: outcome.status, reviewVersion: d.review_version },
+    })
+    return true
+  })
   return saved ? outcome.status : 'skipped'
 }

@@ -4,11 +4,12 @@ import type { Logger } from 'pino'
 import type { Db } from '../api/db/database.js'
 import type { BlobStore } from '../api/documents/blob-store.js'
 import type { JobName, JobPayload, QueueName } from '../api/jobs/registry.js'
+import type { DeliveryDeps } from '../api/webhooks/delivery.js'
 import { runIntakeChecks } from './case-intake.js'
 import { lapseExpiredDecrees } from './lapse.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
-import { publishCaseEvent } from './notifications.js'
+import { deliver, deliverEvent, sweep } from './notifications.js'
 import { runBooking } from './scheduling.js'
 import { shredExpiredDocuments } from './retention.js'
 import { settle } from './settlement.js'
@@ -19,6 +20,7 @@ export interface JobContext {
   masterKey: Buffer
   logger: Logger
   job: Job
+  webhooks: DeliveryDeps
 }
 
 export type Handlers = {
@@ -36,7 +38,9 @@ export const handlers = {
     book: (payload, ctx) => runBooking(ctx.db, payload),
   },
   notifications: {
-    'case-event': (payload, ctx) => publishCaseEvent(ctx.db, payload),
+    'deliver-event': (payload, ctx) => deliverEvent(ctx.webhooks, payload),
+    deliver: (payload, ctx) => deliver(ctx.webhooks, payload),
+    'sweep-due-deliveries': (_payload, ctx) => sweep(ctx.webhooks),
   },
   settlement: {
     settle: (payload, ctx) => settle(ctx.db, payload),

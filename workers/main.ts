@@ -15,6 +15,9 @@ import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { FilesystemBlobStore } from '../api/documents/blob-store.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import { createWebhookMetrics } from '../api/webhooks/webhooks.metrics.js'
+import { deliveryDeps, SWEEP_EVERY_MS } from './notifications.js'
 
 export interface WorkersHandle {
   close(): Promise<void>
@@ -46,6 +49,12 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   const prefix = config.queuePrefix
   const store = new FilesystemBlobStore(config.blobDir)
   const queues: Queues = createQueues(redis, prefix)
+  if (config.webhooks.allowPrivateNetworks) {
+    logger.warn('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true: webhooks may go to plain http and to loopback, private and link-local addresses (development and tests only)')
+  }
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'regiobalie_workers_' })
+  const webhooks = deliveryDeps(db, config, createWebhookMetrics(registry))
   const relay: RelayHandle = startRelay(
     db,
     queues,
@@ -69,7 +78,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       async (job) => {
         const handler = byName[job.name]
         if (!handler) throw new UnrecoverableError(`no handler for ${queue}/${job.name}`)
-        return handler(job.data, { db, store, masterKey: config.blobMasterKey, logger: logger.child({ queue, jobId: job.id }), job })
+        return handler(job.data, { db, store, masterKey: config.blobMasterKey, logger: logger.child({ queue, jobId: job.id }), job, webhooks })
       },
       { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
@@ -95,10 +104,11 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       { pattern: '10 0 * * *', tz: 'Europe/Amsterdam' },
       { name: 'lapse-expired-decrees', data: {} },
     )
+    await queues.notifications.upsertJobScheduler('sweep-due-deliveries', { every: SWEEP_EVERY_MS }, { name: 'sweep-due-deliveries', data: {} })
   }
   await schedule()
   redis.on('ready', () => void schedule().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not restore the job schedulers')))
-  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis) : null
+  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis, registry) : null
   logger.info({ queues: consumed, healthPort: config.workersMetricsPort || null }, 'workers started')
 
   return {
@@ -118,11 +128,16 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
  * The workers' health on their metrics port (docker-compose health checks, supervisors):
  * `/healthz` 200 while the process runs its loop; `/readyz` 200 only when PostgreSQL and Redis answer.
  */
-async function startHealthServer(config: Config, db: ReturnType<typeof createDb>, redis: ReturnType<typeof createWorkerRedis>): Promise<Server> {
+async function startHealthServer(config: Config, db: ReturnType<typeof createDb>, redis: ReturnType<typeof createWorkerRedis>, registry: Registry): Promise<Server> {
   const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref())])
   const server = createServer((req, res) => {
     const answer = (status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     if (req.url === '/healthz') return answer(200, { status: 'ok' })
+    // Webhook delivery outcomes, attempt latency and dead letters (api/webhooks/webhooks.metrics.ts).
+    if (req.url === '/metrics') {
+      void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text), () => answer(500, { status: 'error' }))
+      return
+    }
     if (req.url === '/readyz') {
       void Promise.allSettled([within(sql`select 1`.execute(db)), within(redis.ping())]).then(([pg, rd]) =>
         pg.status === 'fulfilled' && rd.status === 'fulfilled'

@@ -130,7 +130,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
       reason: null,
       version: created.version,
     })
-    await announce(trx, created, event.id)
+    await announce(trx, created, event)
     await enqueueInTransaction(trx, 'case-intake', 'intake-checks', { tenantId: created.hub_tenant_id, caseId: created.id })
     return caseView(created, await repo.checklistOf(trx, [created.id]), (await clocksFor(deps, trx, [created])).get(created.id)!)
   })

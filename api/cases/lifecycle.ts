@@ -1,10 +1,10 @@
 // Applies a transition of the one state machine (api/domain/case-state.ts) to a locked case: checks
 // the version the client saw, appends the case_events row, bumps the version and announces the
-// event through the outbox — all in the caller's transaction.
+// event to the webhook subscribers of the member and the hub — all in the caller's transaction.
 import type { Trx } from '../db/database.js'
 import { nextStatus, type ActorKind, type CaseAction, type CaseStatus, type TransitionContext } from '../domain/case-state.js'
 import { DomainError } from '../domain/errors.js'
-import { enqueueInTransaction } from '../jobs/outbox.js'
+import { emitEvent, type EventType } from '../webhooks/events.js'
 import { chargeOnEnteringReview } from '../settlement/fees.service.js'
 import * as repo from './cases.repository.js'
 import { refreshClockDue } from './clocks.js'
@@ -53,15 +53,12 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
   })
   // The transition may start or stop statutory clocks: keep the searchable earliest due date in step.
   const updated = await refreshClockDue(trx, changed)
-  await announce(trx, updated, event.id)
+  await announce(trx, updated, event)
   // Settlement: a case entering review is charged to its member, once (idempotent per case).
   if (to === 'in_review' && current.status !== 'in_review') await chargeOnEnteringReview(trx, updated)
   return updated
 }
 
-/** The outbox row every case event gets. */
-export const announce = (trx: Trx, c: repo.CaseRow, eventId: string): Promise<void> =>
-  enqueueInTransaction(trx, 'notifications', 'case-event', { tenantId: c.hub_tenant_id, caseId: c.id, eventId })
 
 export interface CaseEventInput {
   /** What happened, e.g. `appointment_booked`; not a state-machine action, the status stays. */
@@ -90,6 +87,43 @@ export async function recordCaseEvent(trx: Trx, current: repo.CaseRow, input: Ca
     reason: input.reason ?? null,
     version,
   })
-  await announce(trx, updated, event.id)
+  await announce(trx, updated, event)
   return updated
+}
+
+/** The platform events of one case event: what a subscriber hears of it. */
+export function eventTypesOf(e: Pick<repo.EventRow, 'action' | 'from_status' | 'to_status'>): EventType[] {
+  if (e.action === 'submit') return ['case.submitted']
+  const types: EventType[] = []
+  if (e.from_status !== e.to_status) types.push('case.status_changed')
+  if (e.action === 'request_information') types.push('case.information_requested')
+  if (e.action === 'decide') types.push('case.decided')
+  return types
+}
+
+/**
+ * Announces a case event to the webhook subscribers of the member and the hub (delivery rows and
+ * their outbox rows, in this transaction). Ids, the reference and statuses only: never the
+ * subject, a reason or a message, which may hold personal data.
+ */
+export async function announce(trx: Trx, c: repo.CaseRow, event: repo.EventRow): Promise<void> {
+  for (const type of eventTypesOf(event)) {
+    await emitEvent(trx, {
+      type,
+      hubTenantId: c.hub_tenant_id,
+      memberTenantId: c.member_tenant_id,
+      objectPath: `/v1/cases/${c.id}`,
+      data: {
+        caseId: c.id,
+        caseEventId: event.id,
+        reference: c.reference,
+        caseType: c.case_type,
+        status: c.status,
+        previousStatus: event.from_status,
+        memberTenantId: c.member_tenant_id,
+        hubTenantId: c.hub_tenant_id,
+        version: c.version,
+      },
+    })
+  }
 }

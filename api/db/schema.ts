@@ -485,6 +485,58 @@ export interface RemittancesTable {
   created_at: Timestamp
 }
 
+export type WebhookFormat = 'standard' | 'zgw'
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead'
+
+export interface WebhookSubscriptionsTable {
+  id: Generated<string>
+  hub_tenant_id: string | null
+  tenant_id: string
+  url: string
+  events: string[]
+  description: string | null
+  format: Generated<WebhookFormat>
+  status: Generated<'active' | 'disabled'>
+  disabled_reason: 'gone' | 'failing' | null
+  disabled_at: NullableTimestamp
+  secret_encrypted: string
+  previous_secret_encrypted: string | null
+  previous_secret_expires_at: NullableTimestamp
+  failing_since: NullableTimestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+/** The event as stored on a delivery; rendered into the subscription's body format at every attempt. */
+export interface WebhookEventJson {
+  id: string
+  type: string
+  occurredAt: string
+  objectPath: string
+  data: Record<string, string | number | boolean | null>
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>
+  hub_tenant_id: string | null
+  tenant_id: string
+  subscription_id: string
+  event_id: string
+  type: string
+  event: ColumnType<WebhookEventJson, string, string>
+  status: Generated<WebhookDeliveryStatus>
+  attempts: Generated<number>
+  next_attempt_at: NullableTimestamp
+  leased_until: NullableTimestamp
+  last_attempt_at: NullableTimestamp
+  last_status_code: number | null
+  last_error: string | null
+  response_excerpt: string | null
+  last_duration_ms: number | null
+  delivered_at: NullableTimestamp
+  created_at: Timestamp
+}
+
 export interface DB {
   documents: DocumentsTable
   document_reviews: DocumentReviewsTable
@@ -520,6 +572,8 @@ export interface DB {
   invoices: InvoicesTable
   credit_note_lines: CreditNoteLinesTable
   remittances: RemittancesTable
+  webhook_subscriptions: WebhookSubscriptionsTable
+  webhook_deliveries: WebhookDeliveriesTable
 }
 
 /**
@@ -600,5 +654,13 @@ export const SCHEMA_COLUMNS = {
   remittances: columns<RemittancesTable>()([
     'id', 'hub_tenant_id', 'member_tenant_id', 'settlement_id', 'period', 'due_on', 'line_count', 'fee_cents', 'compensation_cents', 'remit_cents',
     'status', 'remitted_on', 'bank_reference', 'created_at',
+  ]),
+  webhook_subscriptions: columns<WebhookSubscriptionsTable>()([
+    'id', 'hub_tenant_id', 'tenant_id', 'url', 'events', 'description', 'format', 'status', 'disabled_reason', 'disabled_at',
+    'secret_encrypted', 'previous_secret_encrypted', 'previous_secret_expires_at', 'failing_since', 'created_at', 'updated_at',
+  ]),
+  webhook_deliveries: columns<WebhookDeliveriesTable>()([
+    'id', 'hub_tenant_id', 'tenant_id', 'subscription_id', 'event_id', 'type', 'event', 'status', 'attempts', 'next_attempt_at',
+    'leased_until', 'last_attempt_at', 'last_status_code', 'last_error', 'response_excerpt', 'last_duration_ms', 'delivered_at', 'created_at',
   ]),
 } satisfies { [T in keyof DB]: readonly (keyof DB[T])[] }

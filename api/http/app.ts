@@ -25,6 +25,9 @@ import { textSafetyPlugin } from './plugins/text-safety.js'
 import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
 import { workbench } from '../web/workbench.js'
+import { webhookRoutes } from './routes/webhooks.routes.js'
+import { secretsKey } from '../webhooks/secrets.js'
+import type { Resolver } from '../webhooks/url-guard.js'
 import { appointmentRoutes } from './routes/appointments.routes.js'
 import { settlementRoutes } from './routes/settlement.routes.js'
 
@@ -38,6 +41,8 @@ export interface AppDeps {
   spec?: OpenApiDocument
   /** Where encrypted document blobs go; the filesystem under BLOB_DIR unless given. */
   blobStore?: BlobStore
+  /** DNS for the webhook URL guard; the system resolver unless given (tests pass their own). */
+  webhookResolver?: Resolver
 }
 
 export interface App {
@@ -132,6 +137,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     appointmentRoutes(v1, spec, { db: deps.db })
     settlementRoutes(v1, spec, deps.db)
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
+    webhookRoutes(v1, spec, {
+      db: deps.db,
+      secretsKey: secretsKey(deps.config.blobMasterKey),
+      allowPrivateNetworks: deps.config.webhooks.allowPrivateNetworks,
+      ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}),
+    })
   })
   // The workbench for people (api/web), on the same services, in its own scope under /app/.
   await app.register(workbench, { prefix: '/app', config: deps.config, db: deps.db, redis: deps.redis, store: blobStore })

@@ -22,6 +22,9 @@ export async function main(): Promise<void> {
   const redis = createApiRedis(config.redisUrl)
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
   const queues = createQueues(redis, config.queuePrefix)
+  if (config.webhooks.allowPrivateNetworks) {
+    logger.warn('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true: webhook URLs may be plain http and point at loopback, private and link-local addresses (development and tests only)')
+  }
   const { app, metrics } = await buildApp({ config, db, redis, logger, queues })
   await app.listen({ port: config.port, host: config.host })
 

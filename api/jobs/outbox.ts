@@ -17,3 +17,17 @@ export async function enqueueInTransaction<Q extends QueueName, N extends JobNam
     .values({ queue, job_name: jobName, payload: JSON.stringify(payload) })
     .execute()
 }
+
+/** Announces several jobs of one kind in one statement, inside the caller's transaction. */
+export async function enqueueManyInTransaction<Q extends QueueName, N extends JobName<Q>>(
+  trx: Trx,
+  queue: Q,
+  jobName: N,
+  payloads: readonly JobPayload<Q, N>[],
+): Promise<void> {
+  if (payloads.length === 0) return
+  await trx
+    .insertInto('outbox')
+    .values(payloads.map((payload) => ({ queue, job_name: jobName, payload: JSON.stringify(payload) })))
+    .execute()
+}

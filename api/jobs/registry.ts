@@ -14,9 +14,13 @@ export interface JobRegistry {
   scheduling: {
     book: { tenantId: string; appointmentId: string }
   }
-  /** Announces a case transition to the tenants' subscribers (webhook delivery: a later issue). */
+  /** Webhook deliveries (api/webhooks): one attempt of one delivery; the sweep finds retries that are due. */
   notifications: {
-    'case-event': { tenantId: string; caseId: string; eventId: string }
+    /** First attempts of every delivery of one event (one outbox row per event, not per delivery). */
+    'deliver-event': { tenantId: string; eventId: string }
+    /** One attempt of one delivery (retries, redelivery, test events); tenantId is the subscriber's. */
+    deliver: { tenantId: string; deliveryId: string }
+    'sweep-due-deliveries': Record<string, never>
   }
   /** Settles one hub's month: per member an invoice and an IND remittance (api/settlement). */
   settlement: {
@@ -71,7 +75,9 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
   // Bookings are short transactions that take turns only per staff member (an advisory lock), so
   // many at once keep the database busy; bench:scheduling went from 67 to 82 bookings/s at 8 → 16.
   scheduling: { attempts: 5, backoffMs: 1_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 16, lockMs: 30_000 },
-  notifications: { attempts: 8, backoffMs: 5_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  // Retries of a delivery are the delivery row's (api/domain/webhook-retry.ts), not BullMQ's; a job
+  // waits on a receiver for up to 10 s, so many run at once, capped per subscription.
+  notifications: { attempts: 3, backoffMs: 1_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 7 * 86_400, concurrency: 64, lockMs: 30_000 },
   // One run works a whole hub, member by member; a stalled run is resumed by the next attempt.
   settlement: { attempts: 10, backoffMs: 5_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 120_000 },
   maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },

@@ -1,8 +1,12 @@
 // Platform events for the tenants' webhook subscribers (API.md "Webhooks"). Every feature that
 // announces a change calls emitEvent inside the transaction of that change, so an event exists if
-// and only if its change was committed. Fan-out to subscriptions lands with the webhooks issue (11);
-// until then an event has no subscriber to reach.
+// and only if its change was committed: the fan-out writes one delivery row per matching
+// subscription (the member's and the hub's) and one outbox row announcing them, in that transaction.
+import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import type { Trx } from '../db/database.js'
+import type { WebhookEventJson } from '../db/schema.js'
+import { enqueueInTransaction } from '../jobs/outbox.js'
 
 export const EVENT_TYPES = [
   'case.submitted',
@@ -31,6 +35,26 @@ export interface PlatformEvent {
   data: Readonly<Record<string, string | number | boolean | null>>
 }
 
-export async function emitEvent(_trx: Trx, _event: PlatformEvent): Promise<void> {
-  // No subscriptions exist yet (issue 11 builds them); nothing to fan out to.
+export const isEventType = (value: string): value is EventType => (EVENT_TYPES as readonly string[]).includes(value)
+
+/**
+ * Fans the event out to the active subscriptions of its hub and member that asked for its type.
+ * The transaction's tenant must be the event's hub or member (the database function refuses any
+ * other): a tenant can only announce events of its own objects. Returns the deliveries made.
+ */
+export async function emitEvent(trx: Trx, event: PlatformEvent): Promise<number> {
+  const stored: WebhookEventJson = {
+    id: randomUUID(),
+    type: event.type,
+    occurredAt: new Date().toISOString(),
+    objectPath: event.objectPath,
+    data: { ...event.data },
+  }
+  const { rows } = await sql<{ delivery_id: string; subscriber_tenant_id: string }>`
+    select delivery_id, subscriber_tenant_id
+    from webhook_fan_out(${stored.id}::uuid, ${event.type}, ${event.hubTenantId}::uuid, ${event.memberTenantId}::uuid, ${JSON.stringify(stored)}::jsonb)`.execute(trx)
+  // One job for all the event's deliveries: the relay moves one row instead of one per
+  // subscription, and the worker attempts them side by side (each under its subscriber's tenant).
+  if (rows.length > 0) await enqueueInTransaction(trx, 'notifications', 'deliver-event', { tenantId: event.hubTenantId, eventId: stored.id })
+  return rows.length
 }

@@ -277,7 +277,7 @@ describe('job payloads', () => {
     const created = await submitCase(t.app, r.members[0].key, { subject, note: 'géén persoonsgegevens hier' })
     const { rows } = await sql<{ queue: string; job_name: string; payload: unknown; text: string }>`
       select queue, job_name, payload, payload::text as text from outbox where payload->>'caseId' = ${created.id} order by id`.execute(t.database.owner)
-    expect(rows.map((row) => `${row.queue}/${row.job_name}`).sort()).toEqual(['case-intake/intake-checks', 'notifications/case-event'])
+    expect(rows.map((row) => `${row.queue}/${row.job_name}`).sort()).toEqual(['case-intake/intake-checks'])
     for (const row of rows) {
       expect(row.text).not.toContain(subject.bsn!)
       expect(row.text).not.toContain(subject.givenNames)

@@ -59,6 +59,23 @@ export function createMetrics(db: Db, queues: Queues | null): Metrics {
       }
     },
   })
+  new Gauge({
+    name: 'regiobalie_webhook_deliveries',
+    help: 'Webhook deliveries per status as they stand (status="dead": the dead letters)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      this.reset()
+      try {
+        const rows = await withAdmin(db, (trx) =>
+          sql<{ status: string; n: number }>`select status, count(*)::int as n from webhook_deliveries group by status`.execute(trx),
+        )
+        for (const r of rows.rows) this.set({ status: r.status }, r.n)
+      } catch {
+        // PostgreSQL away: /readyz reports it; the scrape still answers.
+      }
+    },
+  })
   return { registry }
 }
 

@@ -1,0 +1,101 @@
+// One outbound webhook POST: 10 s for the whole exchange, redirects never followed (a 3xx is a
+// failed attempt like any other non-2xx), at most a short excerpt of the answer kept. When the SSRF
+// guard resolved the host, the connection goes to exactly that address (the TLS name stays the
+// host's), so a second DNS answer cannot redirect it to an internal one.
+import * as http from 'node:http'
+import * as https from 'node:https'
+import type { LookupFunction } from 'node:net'
+import type { ResolvedAddress } from './url-guard.js'
+
+export const DELIVERY_TIMEOUT_MS = 10_000
+export const EXCERPT_CHARS = 256
+const READ_LIMIT_BYTES = 4_096
+
+export interface SendResult {
+  statusCode: number | null
+  /** A short error code when no status came back: timeout, connection-refused, network-error. */
+  error: string | null
+  excerpt: string | null
+  durationMs: number
+}
+
+export interface OutboundRequest {
+  url: string
+  headers: Record<string, string>
+  body: string
+  /** The address the guard checked; null = resolve normally (guard lifted). */
+  address: ResolvedAddress | null
+  timeoutMs?: number
+}
+
+export type Sender = (request: OutboundRequest) => Promise<SendResult>
+
+const agents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 }),
+}
+
+const pinned = (address: ResolvedAddress): LookupFunction =>
+  ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (options?.all) callback(null, [{ address: address.address, family: address.family }])
+    else callback(null, address.address, address.family)
+  }) as unknown as LookupFunction
+
+const printable = (text: string): string => text.replace(/[^\x20-\x7e\u00a0-\uffff]/g, ' ').slice(0, EXCERPT_CHARS)
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code
+  if (code === 'ECONNREFUSED') return 'connection-refused'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns-failure'
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection-reset'
+  if (typeof code === 'string' && (code.startsWith('ERR_TLS') || code.includes('CERT'))) return 'tls-failure'
+  return 'network-error'
+}
+
+export const httpSender: Sender = (request) =>
+  new Promise<SendResult>((resolve) => {
+    const started = performance.now()
+    const url = new URL(request.url)
+    const isHttps = url.protocol === 'https:'
+    let settled = false
+    const finish = (result: Omit<SendResult, 'durationMs'>) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve({ ...result, durationMs: Math.round(performance.now() - started) })
+    }
+    const body = Buffer.from(request.body, 'utf8')
+    const req = (isHttps ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        agent: isHttps ? agents.https : agents.http,
+        headers: { ...request.headers, 'content-length': String(body.length) },
+        ...(request.address ? { lookup: pinned(request.address) } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        let kept = 0
+        res.on('data', (chunk: Buffer) => {
+          if (kept < READ_LIMIT_BYTES) {
+            chunks.push(chunk)
+            kept += chunk.length
+          }
+          if (kept >= READ_LIMIT_BYTES) res.destroy()
+        })
+        const done = () => {
+          const text = Buffer.concat(chunks).subarray(0, READ_LIMIT_BYTES).toString('utf8')
+          finish({ statusCode: res.statusCode ?? null, error: null, excerpt: text ? printable(text) : null })
+        }
+        res.on('end', done)
+        res.on('close', done)
+        res.on('error', done)
+      },
+    )
+    const timer = setTimeout(() => {
+      req.destroy()
+      finish({ statusCode: null, error: 'timeout', excerpt: null })
+    }, request.timeoutMs ?? DELIVERY_TIMEOUT_MS)
+    req.on('error', (err) => finish({ statusCode: null, error: errorCode(err), excerpt: null }))
+    req.end(body)
+  })
