@@ -14,6 +14,7 @@ import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { FilesystemBlobStore } from '../api/documents/blob-store.js'
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
 
 export interface WorkersHandle {
@@ -46,11 +47,12 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   const prefix = config.queuePrefix
   const store = new FilesystemBlobStore(config.blobDir)
   const queues: Queues = createQueues(redis, prefix)
+  const metrics = createWorkerMetrics(db, queues)
   const relay: RelayHandle = startRelay(
     db,
     queues,
     logger,
-    { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant },
+    { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant, onDispatched: (queue, waited) => metrics.dispatched(queue, waited) },
     config.appDatabaseUrl,
   )
   // A finished job frees its tenant's place in the relay's in-flight window: marked in batches,
@@ -74,8 +76,14 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
     const finished = (jobId: string | undefined) => finishedJobs.add(jobId)
-    worker.on('completed', (job) => finished(job.id))
+    const took = (job: { processedOn?: number | undefined; finishedOn?: number | undefined }) =>
+      job.processedOn && job.finishedOn ? (job.finishedOn - job.processedOn) / 1000 : null
+    worker.on('completed', (job) => {
+      metrics.jobEnded(queue, 'completed', took(job))
+      finished(job.id)
+    })
     worker.on('failed', (job, err) => {
+      metrics.jobEnded(queue, 'failed', job ? took(job) : null)
       logger.warn({ queue, jobId: job?.id, err: err.message }, 'job failed')
       if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) finished(job.id)
     })
@@ -98,7 +106,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   }
   await schedule()
   redis.on('ready', () => void schedule().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not restore the job schedulers')))
-  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis) : null
+  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis, metrics) : null
   logger.info({ queues: consumed, healthPort: config.workersMetricsPort || null }, 'workers started')
 
   return {
@@ -116,13 +124,26 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
 
 /**
  * The workers' health on their metrics port (docker-compose health checks, supervisors):
- * `/healthz` 200 while the process runs its loop; `/readyz` 200 only when PostgreSQL and Redis answer.
+ * `/healthz` 200 while the process runs its loop; `/readyz` 200 only when PostgreSQL and Redis answer;
+ * `/metrics` in the Prometheus text format.
  */
-async function startHealthServer(config: Config, db: ReturnType<typeof createDb>, redis: ReturnType<typeof createWorkerRedis>): Promise<Server> {
+async function startHealthServer(
+  config: Config,
+  db: ReturnType<typeof createDb>,
+  redis: ReturnType<typeof createWorkerRedis>,
+  metrics: WorkerMetrics,
+): Promise<Server> {
   const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref())])
   const server = createServer((req, res) => {
     const answer = (status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     if (req.url === '/healthz') return answer(200, { status: 'ok' })
+    if (req.url === '/metrics') {
+      void metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => answer(500, { status: 'metrics-unavailable' }),
+      )
+      return
+    }
     if (req.url === '/readyz') {
       void Promise.allSettled([within(sql`select 1`.execute(db)), within(redis.ping())]).then(([pg, rd]) =>
         pg.status === 'fulfilled' && rd.status === 'fulfilled'
