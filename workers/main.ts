@@ -14,8 +14,8 @@ import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { FilesystemBlobStore } from '../api/documents/blob-store.js'
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
-import { Registry, collectDefaultMetrics } from 'prom-client'
 import { createWebhookMetrics } from '../api/webhooks/webhooks.metrics.js'
 import { deliveryDeps, SWEEP_EVERY_MS } from './notifications.js'
 
@@ -52,14 +52,13 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   if (config.webhooks.allowPrivateNetworks) {
     logger.warn('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true: webhooks may go to plain http and to loopback, private and link-local addresses (development and tests only)')
   }
-  const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'regiobalie_workers_' })
-  const webhooks = deliveryDeps(db, config, createWebhookMetrics(registry))
+  const metrics = createWorkerMetrics(db, queues)
+  const webhooks = deliveryDeps(db, config, createWebhookMetrics(metrics.registry))
   const relay: RelayHandle = startRelay(
     db,
     queues,
     logger,
-    { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant },
+    { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant, onDispatched: (queue, waited) => metrics.dispatched(queue, waited) },
     config.appDatabaseUrl,
   )
   // A finished job frees its tenant's place in the relay's in-flight window: marked in batches,
@@ -83,8 +82,14 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
     const finished = (jobId: string | undefined) => finishedJobs.add(jobId)
-    worker.on('completed', (job) => finished(job.id))
+    const took = (job: { processedOn?: number | undefined; finishedOn?: number | undefined }) =>
+      job.processedOn && job.finishedOn ? (job.finishedOn - job.processedOn) / 1000 : null
+    worker.on('completed', (job) => {
+      metrics.jobEnded(queue, 'completed', took(job))
+      finished(job.id)
+    })
     worker.on('failed', (job, err) => {
+      metrics.jobEnded(queue, 'failed', job ? took(job) : null)
       logger.warn({ queue, jobId: job?.id, err: err.message }, 'job failed')
       if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) finished(job.id)
     })
@@ -108,7 +113,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   }
   await schedule()
   redis.on('ready', () => void schedule().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not restore the job schedulers')))
-  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis, registry) : null
+  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis, metrics) : null
   logger.info({ queues: consumed, healthPort: config.workersMetricsPort || null }, 'workers started')
 
   return {
@@ -126,16 +131,26 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
 
 /**
  * The workers' health on their metrics port (docker-compose health checks, supervisors):
- * `/healthz` 200 while the process runs its loop; `/readyz` 200 only when PostgreSQL and Redis answer.
+ * `/healthz` 200 while the process runs its loop; `/readyz` 200 only when PostgreSQL and Redis answer;
+ * `/metrics` in the Prometheus text format.
  */
-async function startHealthServer(config: Config, db: ReturnType<typeof createDb>, redis: ReturnType<typeof createWorkerRedis>, registry: Registry): Promise<Server> {
+async function startHealthServer(
+  config: Config,
+  db: ReturnType<typeof createDb>,
+  redis: ReturnType<typeof createWorkerRedis>,
+  metrics: WorkerMetrics,
+): Promise<Server> {
   const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref())])
   const server = createServer((req, res) => {
     const answer = (status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     if (req.url === '/healthz') return answer(200, { status: 'ok' })
-    // Webhook delivery outcomes, attempt latency and dead letters (api/webhooks/webhooks.metrics.ts).
+    // Job durations and failures, relay lag, queue depth, and the webhook deliveries' outcomes,
+    // attempt latency and dead letters (workers/metrics.ts, api/webhooks/webhooks.metrics.ts).
     if (req.url === '/metrics') {
-      void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text), () => answer(500, { status: 'error' }))
+      void metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => answer(500, { status: 'metrics-unavailable' }),
+      )
       return
     }
     if (req.url === '/readyz') {

@@ -14,6 +14,8 @@ export interface OutboxRow {
   queue: string
   job_name: string
   payload: unknown
+  /** How long the row waited since its transaction wrote it (for the relay-lag metric). */
+  waited_seconds?: number
 }
 
 export interface RelayOptions {
@@ -30,6 +32,8 @@ export interface RelayOptions {
   inFlightExpirySeconds: number
   /** How often the relay looks for dispatched jobs that Redis lost (reconcileLostJobs); 0 = never. */
   reconcileEveryMs?: number
+  /** Told of every row moved, with its queue and how long it waited (the relay-lag metric). */
+  onDispatched?: (queue: string, waitedSeconds: number) => void
 }
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 250, maxInFlightPerTenant: 50, inFlightExpirySeconds: 900, reconcileEveryMs: 5_000 }
@@ -68,18 +72,20 @@ export async function pendingRows(trx: Trx, options: RelayOptions): Promise<Outb
       group by 1, 2
     ),
     picked as (
-      select r.id, r.job_key, r.tenant_id, r.queue, r.job_name, r.payload,
+      select r.id, r.job_key, r.tenant_id, r.queue, r.job_name, r.payload, r.waited_seconds,
              row_number() over (partition by p.t, p.queue order by r.id) as turn
       from pairs p
       left join in_flight f on f.t = p.t and f.queue = p.queue
       cross join lateral (
-        select o.id, o.job_key, o.tenant_id, o.queue, o.job_name, o.payload from outbox o
+        select o.id, o.job_key, o.tenant_id, o.queue, o.job_name, o.payload,
+               extract(epoch from clock_timestamp() - o.created_at)::float8 as waited_seconds
+        from outbox o
         where coalesce(o.tenant_id, ${NO_TENANT}::uuid) = p.t and o.queue = p.queue and o.dispatched_at is null
         order by o.id
         limit greatest(0, least(${options.batchSize}::bigint, ${options.maxInFlightPerTenant}::bigint - coalesce(f.n, 0)))
       ) r
     )
-    select id, job_key, tenant_id, queue, job_name, payload from picked
+    select id, job_key, tenant_id, queue, job_name, payload, waited_seconds from picked
     order by turn, id
     limit ${options.batchSize}`.execute(trx)
   return rows
@@ -187,6 +193,7 @@ export async function relayOnce(db: Db, queues: Queues, options: RelayOptions = 
       trx,
       rows.map((r) => r.id),
     )
+    for (const r of rows) options.onDispatched?.(r.queue, r.waited_seconds ?? 0)
     return rows.length
   })
 }

@@ -19,6 +19,7 @@ const prefix = `{rbmulti-${randomUUID()}}`
 const blobDir = mkdtempSync(join(tmpdir(), 'regiobalie-multi-'))
 const procs: Proc[] = []
 const ports: number[] = []
+const metricsPorts: number[] = []
 
 beforeAll(async () => {
   database = await createTestDatabase()
@@ -37,7 +38,9 @@ beforeAll(async () => {
     const port = await freePort()
     ports.push(port)
     procs.push(run('api/http/server.js', { ...env, PORT: String(port) }))
-    procs.push(run('workers/main.js', env))
+    const metricsPort = await freePort()
+    metricsPorts.push(metricsPort)
+    procs.push(run('workers/main.js', { ...env, WORKERS_METRICS_PORT: String(metricsPort) }))
   }
   for (const port of ports) {
     await until(`the API on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok)
@@ -89,6 +92,16 @@ describe('two API and two workers processes on one database and Redis', () => {
         select count(*)::int as n, count(finished_at)::int as finished from outbox where queue = 'case-intake'`.execute(database.owner)
       return jobs[0]?.n === N && jobs[0].finished === N
     })
+
+    // The workers' metrics count every intake job once between them, and the relay's lag.
+    const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const texts = await Promise.all(metricsPorts.map(scrape))
+    const count = (text: string, metric: string) =>
+      Number(new RegExp(`^${metric}\\{[^}]*queue="case-intake"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
+    expect(texts.reduce((n, t) => n + count(t, 'regiobalie_job_duration_seconds_count'), 0)).toBe(N)
+    expect(texts.reduce((n, t) => n + count(t, 'regiobalie_relay_lag_seconds_count'), 0)).toBe(N)
+    expect(texts[0]).toMatch(/^# TYPE regiobalie_outbox_pending gauge$/m)
+    expect(texts[0]).toMatch(/^# TYPE regiobalie_webhook_deliveries gauge$/m)
 
     // Both APIs list the hub's cases alike, page by page.
     const listAll = async (port: number) => {
