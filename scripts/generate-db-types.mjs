@@ -4,7 +4,10 @@
 // The type mapping follows api/db/database.ts: int8 is parsed to a (safe) number, date stays a
 // 'YYYY-MM-DD' string. A text column whose CHECK lists its values (`col in ('a', 'b')`) gets that
 // union, read from the catalogue, so the enumerations too have one source: the migrations. jsonb
-// columns get the shape the code stores, from api/db/json-columns.ts (inserted as JSON text).
+// columns get the shape the code stores, from api/db/column-types.ts (inserted as JSON text). A
+// few text columns hold the codes of a domain list without a CHECK (the list changes with the
+// rules, not with a migration): they take the domain's type, so a write of anything else fails to
+// compile and a read needs no cast.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -18,14 +21,39 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outFile = process.argv[2] ?? join(root, 'api', 'db', 'schema.gen.ts')
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
-/** jsonb column → [type name in api/db/json-columns.ts, whether stored as JSON text on write]. */
+/** jsonb column → [type name in api/db/column-types.ts, whether stored as JSON text on write]. */
 const JSON_COLUMNS = {
   'cases.subject': 'CaseSubjectJson',
   'document_reviews.findings': 'ReviewFindingJson[]',
   'idempotency_keys.response_headers': 'Record<string, string>',
   'outbox.payload': 'unknown',
 }
-const JSON_IMPORTS = { CaseSubjectJson: './json-columns.js', ReviewFindingJson: './json-columns.js' }
+/** Text columns that hold a domain list's codes → that list's type. */
+const DOMAIN_COLUMNS = {
+  'cases.status': 'CaseStatus',
+  'case_events.from_status': 'CaseStatus',
+  'case_events.to_status': 'CaseStatus',
+  'cases.case_type': 'CaseTypeCode',
+  'agreements.case_type': 'CaseTypeCode',
+  'staff.skills': 'CaseTypeCode[]',
+  'cases.ipr_matter': 'IprMatter',
+  'documents.kind': 'DocumentKind',
+  'case_checklist_items.document_kind': 'DocumentKind',
+  'api_keys.scopes': 'Scope[]',
+  'access_log.action': 'AccessAction',
+  'access_log.actor_kind': 'AccessActorKind',
+}
+const IMPORTS = {
+  CaseSubjectJson: './column-types.js',
+  ReviewFindingJson: './column-types.js',
+  AccessAction: './column-types.js',
+  AccessActorKind: './column-types.js',
+  CaseStatus: '../domain/case-state.js',
+  CaseTypeCode: '../domain/case-types.js',
+  IprMatter: '../domain/case-types.js',
+  DocumentKind: '../domain/document-kinds.js',
+  Scope: '../auth/scopes.js',
+}
 
 // The rb_test_<unix seconds>_ name lets the test set-up clean it up should this script be killed.
 const scratch = `rb_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`
@@ -76,6 +104,10 @@ async function overridesOf(client) {
     const values = [...m[2].matchAll(/'((?:[^']|'')*)'::text/g)].map((v) => v[1].replace(/''/g, "'"))
     wrap(`${table_name}.${m[1]}`, values.sort().map(quote).join(' | '))
   }
+  for (const [path, type] of Object.entries(DOMAIN_COLUMNS)) {
+    if (overrides[path]) throw new Error(`${path} has a CHECK list; it needs no domain type`)
+    wrap(path, type)
+  }
   for (const [path, type] of Object.entries(JSON_COLUMNS)) wrap(path, type, 'string')
   return overrides
 }
@@ -110,7 +142,7 @@ async function main() {
         '--out-file', outFile,
         '--date-parser', 'string',
         '--type-mapping', JSON.stringify({ int8: 'number' }),
-        '--custom-imports', JSON.stringify(JSON_IMPORTS),
+        '--custom-imports', JSON.stringify(IMPORTS),
         '--overrides', JSON.stringify({ columns: overrides }),
         '--exclude-pattern', 'kysely_migration*',
         '--log-level', 'error',

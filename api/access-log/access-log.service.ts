@@ -2,6 +2,7 @@
 // down — who, from which tenant, which case, when, why — and the member and hub of a case can ask
 // who read it. A BSN is never stored here in clear: entries carry the case's keyed BSN hash.
 import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import type { AccessAction, AccessActorKind } from '../db/column-types.js'
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import { bsnHash } from '../domain/bsn-hash.js'
 import { isValidBsn } from '../domain/bsn.js'
@@ -9,12 +10,12 @@ import { invalidFields, DomainError } from '../domain/errors.js'
 import type { CaseRow } from '../cases/cases.repository.js'
 import * as repo from './access-log.repository.js'
 
-export type AccessAction = 'case.read' | 'document.download'
+export type { AccessAction }
 
 /** Why a principal reads: a member follows its own case, the hub works it. */
 const purposeOf = (p: TenantPrincipal): string => (p.tenantRole === 'member' ? 'case-tracking' : 'case-handling')
 
-export const actorOf = (p: TenantPrincipal): { kind: string; id: string } =>
+export const actorOf = (p: TenantPrincipal): { kind: AccessActorKind; id: string } =>
   p.kind === 'staff' ? { kind: 'staff', id: p.staffId } : { kind: 'client', id: p.keyId }
 
 /** Appends the entry in the transaction that reads the data: no read without its record. */

@@ -7,7 +7,9 @@ import type { CaseSubjectJson } from '../db/schema.js'
 import { bsnHash } from '../domain/bsn-hash.js'
 import { bsnInvalidReason } from '../domain/bsn.js'
 import { isValidIsoDate, workingDaysAfter } from '../domain/calendar.js'
-import { findCaseType, requiredDocumentsFor, type IprMatter } from '../domain/case-types.js'
+import type { CaseStatus } from '../domain/case-state.js'
+import { findCaseType, requiredDocumentsFor, type CaseTypeCode, type IprMatter } from '../domain/case-types.js'
+import type { DocumentKind } from '../domain/document-kinds.js'
 import { isCountryCode } from '../domain/countries.js'
 import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
@@ -24,9 +26,9 @@ export interface CaseDeps {
 }
 
 export interface SubmitInput {
-  caseType: string
+  caseType: CaseTypeCode
   subject: CaseSubjectJson
-  iprMatter?: string
+  iprMatter?: IprMatter
   externalReference?: string
   note?: string
 }
@@ -74,7 +76,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   validateSubmission(input, today)
   const definition = findCaseType(input.caseType, today)
   if (!definition) throw new DomainError('refused', 'case-type-not-available', `${input.caseType} is not in the catalogue on ${today}`)
-  const iprMatter = (input.iprMatter ?? null) as IprMatter | null
+  const iprMatter = input.iprMatter ?? null
   return withCaseScope(deps, p, async (trx) => {
     const agreement = await repo.agreementOn(trx, p.tenantId, input.caseType, today)
     if (!agreement) throw new DomainError('refused', 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
@@ -114,8 +116,8 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
 }
 
 export interface ListQuery extends PageQuery {
-  status?: string
-  caseType?: string
+  status?: CaseStatus
+  caseType?: CaseTypeCode
   assignedTo?: string
   memberTenantId?: string
 }
@@ -221,7 +223,7 @@ export const requestInformation = (
   deps: CaseDeps,
   principal: Principal,
   caseId: string,
-  input: { message: string; documentKinds: string[] },
+  input: { message: string; documentKinds: DocumentKind[] },
   expectedVersion: number | null,
 ) =>
   act(deps, principal, caseId, expectedVersion, async (c, p, trx) => {

@@ -5,7 +5,11 @@
  * Please do not edit it manually.
  */
 
-import type { CaseSubjectJson, ReviewFindingJson } from "./json-columns.js";
+import type { Scope } from "../auth/scopes.js";
+import type { CaseStatus } from "../domain/case-state.js";
+import type { CaseTypeCode, IprMatter } from "../domain/case-types.js";
+import type { DocumentKind } from "../domain/document-kinds.js";
+import type { AccessAction, AccessActorKind, CaseSubjectJson, ReviewFindingJson } from "./column-types.js";
 import type { ColumnType } from "kysely";
 
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
@@ -15,9 +19,9 @@ export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface AccessLog {
-  action: string;
+  action: AccessAction;
   actor_id: string;
-  actor_kind: string;
+  actor_kind: AccessActorKind;
   actor_tenant_id: string;
   bsn_hash: Buffer | null;
   case_id: string;
@@ -30,7 +34,7 @@ export interface AccessLog {
 }
 
 export interface Agreements {
-  case_type: string;
+  case_type: CaseTypeCode;
   created_at: Generated<Timestamp>;
   hub_tenant_id: string;
   id: Generated<string>;
@@ -49,7 +53,7 @@ export interface ApiKeys {
   name: string;
   prefix: string;
   revoked_at: Timestamp | null;
-  scopes: string[];
+  scopes: Scope[];
   secret_hash: Buffer;
   staff_id: string | null;
   tenant_id: string | null;
@@ -57,7 +61,7 @@ export interface ApiKeys {
 
 export interface CaseChecklistItems {
   case_id: string;
-  document_kind: string;
+  document_kind: DocumentKind;
   hub_tenant_id: string;
   member_tenant_id: string;
   requested_at: Timestamp | null;
@@ -71,12 +75,12 @@ export interface CaseEvents {
   actor_kind: "hub" | "member" | "system";
   case_id: string;
   created_at: Generated<Timestamp>;
-  from_status: string | null;
+  from_status: CaseStatus | null;
   hub_tenant_id: string;
   id: Generated<string>;
   member_tenant_id: string;
   reason: string | null;
-  to_status: string;
+  to_status: CaseStatus;
   version: number;
 }
 
@@ -89,7 +93,7 @@ export interface CaseReferenceCounters {
 export interface Cases {
   assigned_staff_id: string | null;
   bsn_hash: Buffer | null;
-  case_type: string;
+  case_type: CaseTypeCode;
   case_type_version: string;
   created_at: Generated<Timestamp>;
   decided_at: Timestamp | null;
@@ -99,11 +103,11 @@ export interface Cases {
   external_reference: string | null;
   hub_tenant_id: string;
   id: Generated<string>;
-  ipr_matter: string | null;
+  ipr_matter: IprMatter | null;
   member_tenant_id: string;
   note: string | null;
   reference: string;
-  status: string;
+  status: CaseStatus;
   subject: ColumnType<CaseSubjectJson, string, string>;
   updated_at: Generated<Timestamp>;
   version: Generated<number>;
@@ -130,7 +134,7 @@ export interface Documents {
   id: Generated<string>;
   issued_on: string | null;
   issuing_country: string;
-  kind: string;
+  kind: DocumentKind;
   language: string;
   member_tenant_id: string;
   review_status: Generated<"needs_attention" | "passed" | "pending" | "rejected">;
@@ -183,7 +187,7 @@ export interface Staff {
   id: Generated<string>;
   name: string;
   role: "lead" | "specialist";
-  skills: Generated<string[]>;
+  skills: Generated<CaseTypeCode[]>;
   status: Generated<"active" | "inactive">;
   updated_at: Generated<Timestamp>;
 }

@@ -5,7 +5,7 @@ import type { Selectable } from 'kysely'
 import type { DB } from './schema.gen.js'
 
 export type { DB } from './schema.gen.js'
-export type { CaseSubjectJson, ReviewFindingJson } from './json-columns.js'
+export type { CaseSubjectJson, ReviewFindingJson } from './column-types.js'
 
 export type AccessLogTable = DB['access_log']
 export type AgreementsTable = DB['agreements']

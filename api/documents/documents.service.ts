@@ -7,7 +7,7 @@ import * as cases from '../cases/cases.repository.js'
 import { applyTransition } from '../cases/lifecycle.js'
 import { withTenant, type Db } from '../db/database.js'
 import { isValidIsoDate } from '../domain/calendar.js'
-import { isOpen, type CaseStatus } from '../domain/case-state.js'
+import { isOpen } from '../domain/case-state.js'
 import { satisfiesRequirement } from '../domain/case-types.js'
 import { isCountryCode } from '../domain/countries.js'
 import { isDocumentKind, type DocumentKind } from '../domain/document-kinds.js'
@@ -101,7 +101,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
   const scope = tenantScope(p)
   const precheck = await withTenant(deps.db, scope, (trx) => cases.findCase(trx, caseId))
   if (!precheck) throw notFound('case')
-  if (!isOpen(precheck.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
+  if (!isOpen(precheck.status)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
   const today = dutchDate()
   const fields: Partial<Record<Field, string>> = {}
   let stored: StoredBlob | null = null
@@ -141,7 +141,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
     const row = await withTenant(deps.db, scope, async (trx) => {
       const c = await cases.lockCase(trx, caseId)
       if (!c) throw notFound('case')
-      if (!isOpen(c.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
+      if (!isOpen(c.status)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
       const doc = await repo.insertDocument(trx, {
         case_id: c.id,
         hub_tenant_id: c.hub_tenant_id,
@@ -174,7 +174,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
 /** The upload fulfils its checklist items; a case awaiting information returns to review once every requested kind arrived. */
 async function updateChecklistOnUpload(trx: Parameters<Parameters<typeof withTenant>[2]>[0], c: cases.CaseRow, kind: DocumentKind): Promise<void> {
   const items = await cases.checklistOf(trx, [c.id])
-  const fulfilled = items.filter((i) => satisfiesRequirement(i.document_kind as DocumentKind, kind)).map((i) => i.document_kind)
+  const fulfilled = items.filter((i) => satisfiesRequirement(i.document_kind, kind)).map((i) => i.document_kind)
   await repo.markChecklist(trx, c.id, fulfilled, 'received', ['missing', 'rejected'])
   if (c.status !== 'awaiting_information') return
   const after = await cases.checklistOf(trx, [c.id])
@@ -225,9 +225,9 @@ export async function recordVerdict(deps: DocumentDeps, principal: Principal, do
     if (!d) throw notFound('document')
     if (p.kind !== 'staff' || p.tenantId !== d.hub_tenant_id) throw new DomainError('forbidden', 'forbidden', 'the verdict on a document is given by hub staff')
     const c = await cases.lockCase(trx, d.case_id)
-    if (!c || !isOpen(c.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case is no longer open')
+    if (!c || !isOpen(c.status)) throw new DomainError('conflict', 'case-closed', 'the case is no longer open')
     const updated = await repo.setVerdict(trx, d.id, { verdict: input.verdict, reason: input.reason, by: `staff:${p.staffId}` })
-    const items = (await cases.checklistOf(trx, [c.id])).filter((i) => satisfiesRequirement(i.document_kind as DocumentKind, d.kind as DocumentKind))
+    const items = (await cases.checklistOf(trx, [c.id])).filter((i) => satisfiesRequirement(i.document_kind, d.kind))
     await repo.markChecklist(
       trx,
       c.id,

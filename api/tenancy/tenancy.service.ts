@@ -5,7 +5,7 @@ import { inScope, isAdmin, isLeadOf, requireAdmin, type Principal } from '../aut
 import { DEFAULT_SCOPES, type Scope } from '../auth/scopes.js'
 import { withAdmin, type Db } from '../db/database.js'
 import { uniqueViolation } from '../db/errors.js'
-import { isCaseTypeCode } from '../domain/case-types.js'
+import { isCaseTypeCode, type CaseTypeCode } from '../domain/case-types.js'
 import { municipalityOn } from '../domain/municipalities.js'
 import { invalidFields, notFound, DomainError } from '../domain/errors.js'
 import { parsePage, toPage, type PageQuery } from '../pagination.js'
@@ -224,7 +224,7 @@ export async function createStaff(
   db: Db,
   principal: Principal,
   hubTenantId: string,
-  input: { name: string; email: string; role: 'specialist' | 'lead'; skills: string[] },
+  input: { name: string; email: string; role: 'specialist' | 'lead'; skills: CaseTypeCode[] },
 ) {
   requireAdminOrLead(principal, hubTenantId)
   try {
@@ -268,7 +268,7 @@ export async function updateStaff(
   db: Db,
   principal: Principal,
   staffId: string,
-  input: Partial<{ name: string; role: 'specialist' | 'lead'; skills: string[]; status: 'active' | 'inactive' }>,
+  input: Partial<{ name: string; role: 'specialist' | 'lead'; skills: CaseTypeCode[]; status: 'active' | 'inactive' }>,
 ) {
   const row = await inScope(db, principal, async (trx) => {
     const staff = await repo.findStaff(trx, staffId)

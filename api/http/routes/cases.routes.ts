@@ -27,7 +27,7 @@ export function caseRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: ca
     const created = await cases.submitCase(deps, req.principal, req.body)
     return sendCase(reply.header('Location', `/v1/cases/${created.id}`), created, 201)
   })
-  declareRoute(app, spec, 'listCases', 'cases:read', async (req) => cases.listCases(deps, req.principal, req.query as cases.ListQuery))
+  declareRoute(app, spec, 'listCases', 'cases:read', async (req) => cases.listCases(deps, req.principal, req.query))
   declareRoute(app, spec, 'getCase', 'cases:read', async (req, reply) => sendCase(reply, await cases.getCase(deps, req.principal, req.params.caseId)))
   declareRoute(app, spec, 'listCaseEvents', 'cases:read', async (req) => cases.caseEvents(deps, req.principal, req.params.caseId))
 

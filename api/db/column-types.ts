@@ -1,0 +1,24 @@
+// What the code stores in columns whose type the schema does not pin down: the shapes of the jsonb
+// columns (written as JSON text) and the access log's codes. schema.gen.ts refers to these (see
+// scripts/generate-db-types.mjs); everything else there comes from the migrated schema.
+
+/** What was read: a case's personal data, or a document's content. */
+export type AccessAction = 'case.read' | 'document.download'
+/** Who read it: an API client key or a staff member's key. */
+export type AccessActorKind = 'client' | 'staff'
+
+/** The subject's personal data as stored in cases.subject (the API's shape). */
+export interface CaseSubjectJson {
+  bsn?: string
+  givenNames: string
+  surname: string
+  dateOfBirth: string
+  nationality?: string
+  countryOfBirth?: string
+}
+
+export interface ReviewFindingJson {
+  code: string
+  severity: 'info' | 'warning' | 'error'
+  message: { nl: string; en: string }
+}
