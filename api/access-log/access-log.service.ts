@@ -9,6 +9,7 @@ import { isValidBsn } from '../domain/bsn.js'
 import { invalidFields, DomainError } from '../domain/errors.js'
 import type { CaseRow } from '../cases/cases.repository.js'
 import * as repo from './access-log.repository.js'
+import { entryView } from './access-log.view.js'
 
 export type { AccessAction }
 
@@ -40,16 +41,6 @@ export const requireTenantPrincipal = (p: Principal): TenantPrincipal => {
   return p
 }
 
-const entryView = (e: repo.AccessLogRow) => ({
-  id: String(e.id),
-  caseId: e.case_id,
-  documentId: e.document_id,
-  actorTenantId: e.actor_tenant_id,
-  actor: { kind: e.actor_kind, id: e.actor_id },
-  action: e.action,
-  purpose: e.purpose,
-  at: e.created_at.toISOString(),
-})
 
 export async function searchAccessLog(
   db: Db,

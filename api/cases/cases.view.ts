@@ -1,10 +1,15 @@
 // Rows → the JSON shapes of openapi.yaml. A list item carries no personal data (no subject): only
 // the case detail does, and reading it is written to the access log.
+// Each view returns the contract's component type, so a view that drifts from openapi.yaml fails
+// to compile.
+import type { components } from '../../openapi/types.gen.js'
 import type { CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
 
-const checklistView = (items: ChecklistRow[]) => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
+type Schemas = components['schemas']
 
-export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]) => ({
+const checklistView = (items: ChecklistRow[]): Schemas['ChecklistItem'][] => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
+
+export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]): Schemas['CaseSummary'] => ({
   id: c.id,
   reference: c.reference,
   caseType: c.case_type,
@@ -22,13 +27,13 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]) => ({
   version: c.version,
 })
 
-export const caseView = (c: CaseRow, checklist: ChecklistRow[]) => ({
+export const caseView = (c: CaseRow, checklist: ChecklistRow[]): Schemas['Case'] => ({
   ...caseSummaryView(c, checklist),
   subject: c.subject,
   note: c.note,
 })
 
-export const eventView = (e: EventRow) => ({
+export const eventView = (e: EventRow): Schemas['CaseEvent'] => ({
   id: e.id,
   action: e.action,
   from: e.from_status,

@@ -11,12 +11,13 @@ import type { Logger } from 'pino'
 import { RateLimiter } from '../auth/rate-limit.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/database.js'
+import { DomainError } from '../domain/errors.js'
 import type { Queues } from '../jobs/queues.js'
 import { componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
 import { authPlugin } from './plugins/auth.js'
-import { errorsPlugin, sendProblem } from './plugins/errors.js'
+import { errorsPlugin } from './plugins/errors.js'
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js'
-import { declareRoute } from './route.js'
+import { declareRoute, type ReplyOf } from './route.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
@@ -86,18 +87,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   })
   app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => spec)
 
-  declareRoute(app, spec, 'getHealth', 'public', async () => ({ status: 'ok' }))
-  declareRoute(app, spec, 'getReadiness', 'public', async (request, reply) => {
+  const healthy: ReplyOf<'getHealth'> = { status: 'ok' }
+  const ready: ReplyOf<'getReadiness'> = { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } }
+  declareRoute(app, spec, 'getHealth', 'public', async () => healthy)
+  declareRoute(app, spec, 'getReadiness', 'public', async () => {
     const [postgres, redis] = await Promise.allSettled([
       withTimeout(sql`select 1`.execute(deps.db), 2_000),
       withTimeout(deps.redis.ping(), 2_000),
     ])
-    if (postgres.status === 'fulfilled' && redis.status === 'fulfilled') return { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } }
+    if (postgres.status === 'fulfilled' && redis.status === 'fulfilled') return ready
     const down = [postgres.status === 'rejected' ? 'PostgreSQL' : null, redis.status === 'rejected' ? 'Redis' : null].filter(Boolean)
-    return sendProblem(request, reply, 503, 'not-ready', `${down.join(' and ')} did not answer`)
+    throw new DomainError('unavailable', 'not-ready', `${down.join(' and ')} did not answer`)
   })
   declareRoute(app, spec, 'getMetrics', 'tenants:admin', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply.type(metrics.registry.contentType).code(200).send(await metrics.registry.metrics()),
   )
 
   const blobStore = deps.blobStore ?? new FilesystemBlobStore(deps.config.blobDir)

@@ -43,8 +43,8 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
             }
           : {}
         try {
-          const doc = await documents.uploadDocument(deps, req.principal, caseId, req.parts() as AsyncIterable<documents.UploadPart>, hooks)
-          return await reply.code(201).header('Location', `/v1/documents/${doc.id}`).send(doc)
+          const doc = await documents.uploadDocument(deps, req.principal, caseId, req.parts(), hooks)
+          return await reply.header('Location', `/v1/documents/${doc.id}`).code(201).send(doc)
         } catch (err) {
           if (err instanceof IdempotentReplay) return sendReplay(reply, err.replay)
           throw err
@@ -70,6 +70,7 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
         'Cache-Control': 'private, no-store',
         'Content-Security-Policy': "default-src 'none'; sandbox",
       })
+      .code(200)
       .send(content.stream)
   })
   declareRoute(app, spec, 'recordVerdict', 'documents:write', async (req) =>
