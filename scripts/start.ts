@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadConfig, type Config } from '../api/config.js'
+import { loadConfig, startEnvironment, type Config } from '../api/config.js'
 import { prepare, printDemo } from './setup.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -22,18 +22,27 @@ async function untilHealthy(config: Config, timeoutMs = 60_000): Promise<boolean
   return false
 }
 
-function run(name: string, script: string): ChildProcess {
-  return spawn(process.execPath, [join(here, '..', script)], { stdio: 'inherit' }).on('error', (err) => {
+function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [join(here, '..', script)], { stdio: 'inherit', env }).on('error', (err) => {
     console.error(`regiobalie: could not start ${name}: ${err.message}`)
   })
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig()
+  const env = startEnvironment()
+  const config = loadConfig(env)
   const demo = await prepare(config)
+  if (config.developmentKeys.length > 0) {
+    if (!demo) {
+      const names = config.developmentKeys.join(' and ')
+      console.error(`regiobalie: ${names} not set, and this database is not the demo's: set ${names} (\`openssl rand -base64 32\`); the fixed development keys are for a demo database only`)
+      process.exit(1)
+    }
+    console.log(`regiobalie: demo database: ${config.developmentKeys.join(' and ')} use the fixed development keys (DEMO_KEYS=on); set your own for real data`)
+  }
   const children = new Map<string, ChildProcess>([
-    ['api', run('api', 'api/http/server.js')],
-    ['workers', run('workers', 'workers/main.js')],
+    ['api', run('api', 'api/http/server.js', env)],
+    ['workers', run('workers', 'workers/main.js', env)],
   ])
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {

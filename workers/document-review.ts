@@ -8,9 +8,8 @@ import { withTenantOf, type Db } from '../api/db/database.js'
 import { createDecryptStream, unwrapDataKey } from '../api/documents/blob-crypto.js'
 import type { BlobStore } from '../api/documents/blob-store.js'
 import * as docs from '../api/documents/documents.repository.js'
-import { checkIntegrityIsolated } from '../api/documents/integrity-isolated.js'
+import { checkIntegrityIsolated, DEFAULT_ISOLATION } from '../api/documents/integrity-isolated.js'
 import { findCaseType } from '../api/domain/case-types.js'
-import type { DocumentKind } from '../api/domain/document-kinds.js'
 import { reviewDocument } from '../api/domain/review.js'
 import type { JobPayload } from '../api/jobs/registry.js'
 import { dutchDate } from '../api/time.js'
@@ -19,6 +18,8 @@ export interface ReviewDeps {
   db: Db
   store: BlobStore
   masterKey: Buffer
+  /** Where the integrity check's thread entry is; next to the compiled module unless given (tests). */
+  integrityThread?: URL
 }
 
 async function readAll(stream: Readable, expected: number): Promise<Buffer> {
@@ -40,15 +41,15 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
     if (await docs.latestReview(trx, d)) return null
     const c = await cases.findCase(trx, d.case_id)
     const duplicate = await docs.earlierDuplicate(trx, d)
-    return c ? { d, c, duplicateOf: duplicate?.id ?? null } : null
+    return c ? { d, c, wrappedKey: d.wrapped_key, duplicateOf: duplicate?.id ?? null } : null
   })
   if (!found) return 'skipped'
-  const { d, c, duplicateOf } = found
-  const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
+  const { d, c, wrappedKey, duplicateOf } = found
+  const dataKey = unwrapDataKey(wrappedKey, deps.masterKey)
   const bytes = await readAll(deps.store.read(d.blob_name).pipe(createDecryptStream(dataKey)), d.size_bytes)
-  const integrity = await checkIntegrityIsolated(d.content_type, bytes)
+  const integrity = await checkIntegrityIsolated(d.content_type, bytes, DEFAULT_ISOLATION, deps.integrityThread)
   const outcome = reviewDocument({
-    kind: d.kind as DocumentKind,
+    kind: d.kind,
     issuingCountry: d.issuing_country,
     language: d.language,
     expiresOn: d.expires_on,

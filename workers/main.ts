@@ -3,7 +3,7 @@
 import { pathToFileURL } from 'node:url'
 import { Worker, UnrecoverableError } from 'bullmq'
 import type { Logger } from 'pino'
-import { loadConfig, type Config } from '../api/config.js'
+import { loadConfig, warnOfDevelopmentKeys, type Config } from '../api/config.js'
 import { assertUnprivilegedRole, createDb } from '../api/db/database.js'
 import { createQueues, closeQueues, type Queues } from '../api/jobs/queues.js'
 import { createWorkerRedis, maxmemoryPolicy } from '../api/jobs/redis.js'
@@ -11,7 +11,7 @@ import { QUEUE_NAMES, QUEUE_POLICIES, type QueueName } from '../api/jobs/registr
 import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
-import { FilesystemBlobStore } from '../api/documents/blob-store.js'
+import { blobStoreFrom } from '../api/documents/blob-store.js'
 import { DEFAULT_RELAY_OPTIONS, markFinished, startRelay, type RelayHandle } from './relay.js'
 
 export interface WorkersHandle {
@@ -33,7 +33,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers' })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
-  const store = new FilesystemBlobStore(config.blobDir)
+  const store = blobStoreFrom(config)
   const queues: Queues = createQueues(redis, prefix)
   const relay: RelayHandle = startRelay(db, queues, logger, { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant })
 
@@ -82,6 +82,7 @@ const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileUR
 if (isMain) {
   const config = loadConfig()
   const logger = createLogger(config.logLevel)
+  warnOfDevelopmentKeys(config, logger)
   const only = config.workerQueues
   startWorkers(config, logger, only ? { queues: only } : {})
     .then((handle) => closeOnSignals(logger, 'workers', () => handle.close()))

@@ -21,7 +21,7 @@ import { declareRoute, type ReplyOf } from './route.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
-import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
+import { blobStoreFrom, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
 
 export interface AppDeps {
@@ -32,7 +32,7 @@ export interface AppDeps {
   /** BullMQ queues, read for queue-depth metrics only (the API never consumes jobs). */
   queues?: Queues | null
   spec?: OpenApiDocument
-  /** Where encrypted document blobs go; the filesystem under BLOB_DIR unless given. */
+  /** Where encrypted document blobs go; the configured store (blobStoreFrom) unless given. */
   blobStore?: BlobStore
 }
 
@@ -103,7 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.type(metrics.registry.contentType).code(200).send(await metrics.registry.metrics()),
   )
 
-  const blobStore = deps.blobStore ?? new FilesystemBlobStore(deps.config.blobDir)
+  const blobStore = deps.blobStore ?? blobStoreFrom(deps.config)
   await app.register(async (v1) => {
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })

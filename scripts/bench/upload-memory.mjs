@@ -23,7 +23,7 @@ const member = demo.members[0]
 
 const blobDir = mkdtempSync(join(tmpdir(), 'regiobalie-bench-'))
 const api = spawn(process.execPath, [join(ROOT, 'dist/api/http/server.js')], {
-  env: { PORT: String(PORT), DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, BLOB_DIR: blobDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
+  env: { DEMO_KEYS: 'on', PORT: String(PORT), DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, BLOB_DIR: blobDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
   stdio: ['ignore', 'inherit', 'inherit'],
 })
 const rssMiB = () => {
