@@ -806,14 +806,14 @@ export interface components {
             outcome: "granted" | "refused";
             note: string;
         };
-        /** @description exactly one of `caseId` and `bsn` */
+        /** @description exactly one of `caseId` and `bsn` (else 400 `exactly-one-of`, naming both) */
         AccessLogSearch: {
             /** Format: uuid */
             caseId?: string;
             bsn?: string;
             limit?: number;
             cursor?: string;
-        } & (unknown | unknown);
+        };
         AccessLogEntry: {
             id: string;
             /** Format: uuid */

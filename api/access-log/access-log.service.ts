@@ -49,6 +49,14 @@ export async function searchAccessLog(
   input: { caseId?: string; bsn?: string; limit?: number; cursor?: string },
 ) {
   const p = requireTenantPrincipal(principal)
+  // The contract says so in words: a schema's oneOf would answer "must match exactly one schema".
+  if ((input.caseId === undefined) === (input.bsn === undefined)) {
+    const reason = input.caseId === undefined ? 'give exactly one of caseId and bsn (neither was given)' : 'give exactly one of caseId and bsn, not both'
+    throw invalidFields([
+      { name: 'caseId', code: 'exactly-one-of', reason },
+      { name: 'bsn', code: 'exactly-one-of', reason },
+    ])
+  }
   if (input.bsn !== undefined && !isValidBsn(input.bsn)) {
     throw invalidFields([{ name: 'bsn', code: 'invalid-bsn', reason: 'is not a valid BSN (11-proef)' }])
   }

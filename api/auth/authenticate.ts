@@ -34,8 +34,11 @@ export function bearerToken(header: string | undefined): string | null {
  * tenant is refused on the very next request.
  */
 export async function authenticate(db: Db, authorization: string | undefined): Promise<Principal> {
+  if (!authorization) throw unauthorized('an API key is required: Authorization: Bearer <key>')
+  if (!/^Bearer /.test(authorization)) throw unauthorized('the Authorization header must be "Bearer <key>"')
   const token = bearerToken(authorization)
-  if (!token) throw unauthorized('an API key is required: Authorization: Bearer <key>')
+  // Not even the shape of a key this platform issues.
+  if (!token) throw unauthorized('the API key is unknown or revoked')
   const { rows } = await sql<KeyRow>`select * from authenticate_api_key(${hashApiKey(token)})`.execute(db)
   const row = rows[0]
   if (!row) throw unauthorized('the API key is unknown or revoked')

@@ -43,14 +43,15 @@ interface UploadFields {
   expiresOn: string | null
 }
 
-function validateFields(fields: Partial<Record<Field, string>>, today: string): UploadFields {
+function validateFields(fields: Partial<Record<Field, string>>, today: string, where?: string): UploadFields {
   const problems: InvalidField[] = []
   const { kind, issuingCountry, language, issuedOn, expiresOn } = fields
-  if (!kind) problems.push({ name: 'kind', code: 'required', reason: 'is required' })
+  const required = where ? `is required, ${where}` : 'is required'
+  if (!kind) problems.push({ name: 'kind', code: 'required', reason: required })
   else if (!isDocumentKind(kind)) problems.push({ name: 'kind', code: 'not-allowed', reason: 'is not a known document kind' })
-  if (!issuingCountry) problems.push({ name: 'issuingCountry', code: 'required', reason: 'is required' })
+  if (!issuingCountry) problems.push({ name: 'issuingCountry', code: 'required', reason: required })
   else if (!isCountryCode(issuingCountry)) problems.push({ name: 'issuingCountry', code: 'unknown-country', reason: 'is not an ISO 3166-1 alpha-2 code' })
-  if (!language) problems.push({ name: 'language', code: 'required', reason: 'is required' })
+  if (!language) problems.push({ name: 'language', code: 'required', reason: required })
   else if (!/^[a-z]{2}$/.test(language)) problems.push({ name: 'language', code: 'invalid-format', reason: 'must be an ISO 639-1 code such as nl or ar' })
   for (const [name, value] of [['issuedOn', issuedOn], ['expiresOn', expiresOn]] as const) {
     if (value !== undefined && !isValidIsoDate(value)) problems.push({ name, code: 'invalid-date', reason: 'is not a calendar date YYYY-MM-DD' })
@@ -122,7 +123,9 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
         throw new DomainError('invalid', 'too-many-parts', 'send exactly one file, in the part named "file"')
       }
       try {
-        meta = validateFields(fields, today)
+        // The file streams straight into the store, so its fields must have arrived: a missing one
+        // may simply have been sent after the file.
+        meta = validateFields(fields, today, 'in a part before the file (the fields must come first)')
       } catch (err) {
         part.file.resume()
         throw err

@@ -1,10 +1,11 @@
 // The app factory (STYLE.md §1): receives its dependencies, returns a Fastify instance. server.ts
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
+import helmet from '@fastify/helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
@@ -15,7 +16,7 @@ import { DomainError } from '../domain/errors.js'
 import type { Queues } from '../jobs/queues.js'
 import { componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
 import { authPlugin } from './plugins/auth.js'
-import { errorsPlugin } from './plugins/errors.js'
+import { errorsPlugin, sendProblem } from './plugins/errors.js'
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js'
 import { declareRoute, type ReplyOf } from './route.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
@@ -55,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     requestIdHeader: false,
+    // Logged below with the route path: Fastify's own lines carry the URL with its query string.
+    disableRequestLogging: true,
     bodyLimit: 1024 * 1024,
     ajv: {
       // No mass assignment: unknown properties are refused, never silently dropped.
@@ -70,7 +73,33 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     void reply.header('API-Version', spec.info.version)
   })
 
+  // The request log names the route (`/v1/cases/:caseId`), never the URL: a query string or a path
+  // segment can carry a BSN. An unknown path is logged without it.
+  const route = (request: FastifyRequest): string | null => (request.is404 ? null : (request.routeOptions.url ?? null))
+  app.addHook('onRequest', async (request) => {
+    request.log.info({ method: request.method, route: route(request) }, 'incoming request')
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, route: route(request), statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed')
+  })
+
+  // Security headers on every response (nosniff, frame-ancestors and X-Frame-Options, …). The API
+  // serves JSON, no documents: its policy allows nothing and no framing. /docs sets its own policy
+  // (swagger-ui's staticCSP, below), which replaces this one on its pages.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    frameguard: { action: 'deny' },
+  })
+
   await app.register(errorsPlugin)
+  // A trailing slash names no resource: 404 like any unknown path, before a key is even looked at
+  // (else `/v1/cases/` would reach `/v1/cases/:caseId` with an empty id). /docs/ is swagger-ui's.
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    if (path.length > 1 && path.endsWith('/') && !path.startsWith('/docs/')) {
+      return sendProblem(request, reply, 404, 'route-not-found', `no route ${request.method} ${path}`)
+    }
+  })
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
   await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
@@ -105,6 +134,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const blobStore = deps.blobStore ?? blobStoreFrom(deps.config)
   await app.register(async (v1) => {
+    // Tenant data, often personal (a case's subject, staff names, keys): never kept by a cache.
+    v1.addHook('onSend', async (_request, reply) => {
+      if (!reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store')
+    })
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)

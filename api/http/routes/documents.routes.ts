@@ -68,7 +68,7 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
         'Content-Disposition': attachment(content.filename),
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': 'private, no-store',
-        'Content-Security-Policy': "default-src 'none'; sandbox",
+        'Content-Security-Policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
       })
       .code(200)
       .send(content.stream)
