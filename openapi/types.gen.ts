@@ -812,6 +812,7 @@ export interface components {
             caseId?: string;
             bsn?: string;
             limit?: number;
+            /** @description Opaque; the nextCursor of the previous page */
             cursor?: string;
         };
         AccessLogEntry: {

@@ -1,13 +1,14 @@
 // The access log (Wet BRP protocol right, DOMAIN.md §6.2): every read of a person's data is written
 // down — who, from which tenant, which case, when, why — and the member and hub of a case can ask
 // who read it. A BSN is never stored here in clear: entries carry the case's keyed BSN hash.
-import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
-import type { AccessAction, AccessActorKind } from '../db/column-types.js'
+import { keyHolderOf, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import type { AccessAction } from '../db/column-types.js'
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import { bsnHash } from '../domain/bsn-hash.js'
 import { isValidBsn } from '../domain/bsn.js'
 import { invalidFields, DomainError } from '../domain/errors.js'
 import type { CaseRow } from '../cases/cases.repository.js'
+import { parsePage, toPage } from '../pagination.js'
 import * as repo from './access-log.repository.js'
 import { entryView } from './access-log.view.js'
 
@@ -16,12 +17,10 @@ export type { AccessAction }
 /** Why a principal reads: a member follows its own case, the hub works it. */
 const purposeOf = (p: TenantPrincipal): string => (p.tenantRole === 'member' ? 'case-tracking' : 'case-handling')
 
-export const actorOf = (p: TenantPrincipal): { kind: AccessActorKind; id: string } =>
-  p.kind === 'staff' ? { kind: 'staff', id: p.staffId } : { kind: 'client', id: p.keyId }
 
 /** Appends the entry in the transaction that reads the data: no read without its record. */
 export async function recordRead(trx: Trx, principal: TenantPrincipal, c: CaseRow, action: AccessAction, documentId: string | null = null): Promise<void> {
-  const actor = actorOf(principal)
+  const actor = keyHolderOf(principal)
   await repo.appendEntry(trx, {
     hub_tenant_id: c.hub_tenant_id,
     member_tenant_id: c.member_tenant_id,
@@ -60,12 +59,7 @@ export async function searchAccessLog(
   if (input.bsn !== undefined && !isValidBsn(input.bsn)) {
     throw invalidFields([{ name: 'bsn', code: 'invalid-bsn', reason: 'is not a valid BSN (11-proef)' }])
   }
-  const limit = input.limit ?? 25
-  let beforeId: number | null = null
-  if (input.cursor !== undefined) {
-    beforeId = /^[1-9]\d{0,15}$/.test(input.cursor) ? Number(input.cursor) : null
-    if (beforeId === null) throw invalidFields([{ name: 'cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
-  }
+  const page = parsePage(input, 'cursor')
   const rows = await withTenant(db, tenantScope(p), (trx) =>
     repo.searchEntries(
       trx,
@@ -75,10 +69,8 @@ export async function searchAccessLog(
         ...(input.caseId ? { caseId: input.caseId } : {}),
         ...(input.bsn ? { bsnHash: bsnHash(bsnKey, input.bsn) } : {}),
       },
-      { limit, beforeId },
+      page,
     ),
   )
-  const visible = rows.slice(0, limit)
-  const last = visible[visible.length - 1]
-  return { items: visible.map(entryView), nextCursor: rows.length > limit && last ? String(last.id) : null }
+  return toPage(rows, page, entryView)
 }

@@ -121,6 +121,3 @@ export const insertEvent = (
 
 export const eventsOf = (trx: Trx, caseId: string): Promise<EventRow[]> =>
   trx.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('version').execute()
-
-export const findStaffMember = (trx: Trx, staffId: string) =>
-  trx.selectFrom('staff').select(['id', 'hub_tenant_id', 'skills', 'status']).where('id', '=', staffId).executeTakeFirst()

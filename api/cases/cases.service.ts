@@ -2,6 +2,7 @@
 // column lives here; RLS is the backstop; every transition goes through lifecycle.applyTransition.
 import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
 import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { findStaff } from '../tenancy/tenancy.repository.js'
 import { withTenant, type Db } from '../db/database.js'
 import type { CaseSubjectJson } from '../db/schema.js'
 import { bsnHash } from '../domain/bsn-hash.js'
@@ -61,7 +62,8 @@ function validateSubmission(input: SubmitInput, today: string): void {
   if (problems.length > 0) throw invalidFields(problems)
 }
 
-const actorOf = (p: TenantPrincipal): Actor =>
+/** The actor of a case event: the hub (staff or its client) or the member. */
+const eventActorOf = (p: TenantPrincipal): Actor =>
   p.kind === 'staff' ? { kind: 'hub', id: p.staffId } : { kind: p.tenantRole === 'hub' ? 'hub' : 'member', id: p.keyId }
 
 const withCaseScope = <T>(deps: CaseDeps, p: TenantPrincipal, fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.db, tenantScope(p), fn)
@@ -192,7 +194,7 @@ async function act(
     const c = await repo.lockCase(trx, caseId)
     if (!c) throw notFound('case')
     const transition = await decide(c, p, trx)
-    const updated = await applyTransition(trx, c, { ...transition, actor: actorOf(p), expectedVersion })
+    const updated = await applyTransition(trx, c, { ...transition, actor: eventActorOf(p), expectedVersion })
     // The answer to an action carries no personal data: reading the subject is GET /cases/{id}, logged.
     return caseSummaryView(updated, await repo.checklistOf(trx, [updated.id]))
   })
@@ -211,7 +213,7 @@ export const assignCase = (deps: CaseDeps, principal: Principal, caseId: string,
   act(deps, principal, caseId, expectedVersion, async (c, p, trx) => {
     if (p.kind !== 'staff' || p.tenantId !== c.hub_tenant_id) throw new DomainError('forbidden', 'forbidden', 'cases are assigned by hub staff')
     if (p.staffRole !== 'lead' && input.staffId !== p.staffId) throw new DomainError('forbidden', 'forbidden', 'a specialist may assign a case to himself only')
-    const staff = await repo.findStaffMember(trx, input.staffId)
+    const staff = await findStaff(trx, input.staffId)
     if (!staff || staff.hub_tenant_id !== c.hub_tenant_id || staff.status !== 'active') {
       throw new DomainError('refused', 'unknown-staff', 'no active staff member of this hub has that id')
     }

@@ -28,8 +28,6 @@ export interface BlobStore {
 // separators means a name can never climb out of the store's root or hit a temporary file.
 const BLOB_NAME = /^[a-z0-9][a-z0-9-]{15,80}$/
 
-export const isBlobName = (name: string): boolean => BLOB_NAME.test(name)
-
 export function assertBlobName(name: string): void {
   if (typeof name !== 'string' || !BLOB_NAME.test(name)) throw new InvalidBlobNameError()
 }

@@ -2,7 +2,7 @@
 // download (written to the access log) and the specialist's verdict.
 import type { Readable } from 'node:stream'
 import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
-import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { keyHolderOf, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
 import * as cases from '../cases/cases.repository.js'
 import { applyTransition } from '../cases/lifecycle.js'
 import { withTenant, type Db } from '../db/database.js'
@@ -63,7 +63,10 @@ function validateFields(fields: Partial<Record<Field, string>>, today: string, w
 
 const isField = (name: string): name is Field => (FIELDS as readonly string[]).includes(name)
 
-const uploader = (p: TenantPrincipal): string => (p.kind === 'staff' ? `staff:${p.staffId}` : `client:${p.keyId}`)
+const uploader = (p: TenantPrincipal): string => {
+  const holder = keyHolderOf(p)
+  return `${holder.kind}:${holder.id}`
+}
 
 /** @fastify/multipart's limit errors, in the contract's terms. */
 function multipartProblem(err: unknown): unknown {

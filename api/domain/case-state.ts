@@ -92,10 +92,6 @@ const RULES: Readonly<Record<CaseAction, ActionRule>> = {
 /** `close` is the only action that works on a case that is no longer open. */
 const needsOpenCase = (action: CaseAction): boolean => action !== 'close'
 
-export const isCaseStatus = (value: string): value is CaseStatus => (CASE_STATUSES as readonly string[]).includes(value)
-
-export const isCaseAction = (value: string): value is CaseAction => (CASE_ACTIONS as readonly string[]).includes(value)
-
 /** The actions `actor` may take on a case in `status`, in CASE_ACTIONS order. */
 export function allowedActions(status: CaseStatus, actor: ActorKind): CaseAction[] {
   return CASE_ACTIONS.filter((action) => {

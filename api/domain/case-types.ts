@@ -16,7 +16,7 @@
 // are platform choices, explained per type below.
 
 import { addDays, addWeeks, addYears, isValidIsoDate, workingDaysAfter } from './calendar.js'
-import type { DocumentKind } from './document-kinds.js'
+import { CIVIL_STATUS_KINDS, type DocumentKind } from './document-kinds.js'
 
 export const CASE_TYPE_CODES = ['naturalisation', 'option', 'first_registration', 'ipr_assessment'] as const
 export type CaseTypeCode = (typeof CASE_TYPE_CODES)[number]
@@ -81,17 +81,6 @@ const FEE_PAYMENT_CLOCK: StatutoryClock = {
   startsAt: 'request_received',
   source: 'BOEN 2002 art. 5-6; BVVN art. 4(2) [S13][S15]',
 }
-
-// The civil-status kinds a foreign-document assessment can involve (DOMAIN.md §3.1, §3.4).
-const CIVIL_STATUS_KINDS: DocumentKind[] = [
-  'birth_certificate',
-  'marriage_certificate',
-  'divorce_decree',
-  'registered_partnership_certificate',
-  'name_change_decision',
-  'parentage_document',
-  'nationality_certificate',
-]
 
 /** Every version of every case type. Append a new version; never edit one that is in use. */
 export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([

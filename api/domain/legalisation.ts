@@ -14,8 +14,9 @@
 // - The NL date of entry into force (1965, recalled) is not checked: no upload is presented before it.
 
 import { invalidFields, type InvalidField } from './errors.js'
-import { findCountry, isCountryCode, isEuMemberOn, isIsoDate, type CountryRecord } from './countries.js'
-import { IDENTITY_DOCUMENT_KINDS, isDocumentKind, type DocumentKind } from './document-kinds.js'
+import { isValidIsoDate } from './calendar.js'
+import { findCountry, isCountryCode, isEuMemberOn, type CountryRecord } from './countries.js'
+import { CIVIL_STATUS_DEED_KINDS, IDENTITY_DOCUMENT_KINDS, isDocumentKind, type DocumentKind } from './document-kinds.js'
 
 export type LegalisationRequirement =
   | 'none'
@@ -71,15 +72,6 @@ const EU_COVERED_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([
   'proof_of_address',
 ])
 
-/** Civil-status deeds and extracts (akten van de burgerlijke stand), the object of CIEC 1 and CIEC 2. */
-const CIVIL_STATUS_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([
-  'birth_certificate',
-  'marriage_certificate',
-  'divorce_decree',
-  'registered_partnership_certificate',
-  'parentage_document',
-])
-
 /** CIEC 16 (Vienna 1976) multilingual extracts exist for birth, marriage and death records only. */
 const MULTILINGUAL_EXTRACT_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([
   'birth_certificate',
@@ -124,7 +116,7 @@ function validate(input: LegalisationInput): CountryRecord {
   if (!isCountryCode(input.issuingCountry)) {
     problems.push({ name: 'issuingCountry', code: 'unknown-country', reason: 'must be an upper-case ISO 3166-1 alpha-2 code' })
   }
-  if (!isIsoDate(input.presentedOn)) {
+  if (!isValidIsoDate(input.presentedOn)) {
     problems.push({ name: 'presentedOn', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' })
   }
   const country = findCountry(input.issuingCountry)
@@ -217,7 +209,7 @@ export function legalisationRequirement(input: LegalisationInput): LegalisationO
 
   const treaties = ciecTreaties(country)
   const multilingualOnly = onlyMultilingualExtracts(treaties)
-  if (treaties.length > 0 && (multilingualOnly ? MULTILINGUAL_EXTRACT_KINDS : CIVIL_STATUS_KINDS).has(kind)) {
+  if (treaties.length > 0 && (multilingualOnly ? MULTILINGUAL_EXTRACT_KINDS : CIVIL_STATUS_DEED_KINDS).has(kind)) {
     return outcome(
       'exempt-treaty',
       multilingualOnly

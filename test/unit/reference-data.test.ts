@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { COUNTRIES, findCountry, isCountryCode, isEuMemberOn, isIsoDate } from '../../api/domain/countries.js'
+import { isValidIsoDate } from '../../api/domain/calendar.js'
+import { COUNTRIES, findCountry, isCountryCode, isEuMemberOn } from '../../api/domain/countries.js'
 import { parseCsv } from '../../api/domain/data/csv.js'
 import {
   MUNICIPALITIES,
@@ -53,7 +54,7 @@ describe('countries table', () => {
   it('has well-formed dates and enumerations', () => {
     for (const c of COUNTRIES) {
       for (const date of [c.euMemberSince, c.euMemberUntil, c.apostilleInForceSince]) {
-        if (date !== null) expect(isIsoDate(date), `${c.alpha2} ${date}`).toBe(true)
+        if (date !== null) expect(isValidIsoDate(date), `${c.alpha2} ${date}`).toBe(true)
       }
       expect(['yes', 'no']).toContain(c.apostilleConfirmed)
       expect([null, 'yes', 'no', 'unknown']).toContain(c.apostilleObjectionByNl)
