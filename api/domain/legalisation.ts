@@ -16,7 +16,7 @@
 import { invalidFields, type InvalidField } from './errors.js'
 import { isValidIsoDate } from './calendar.js'
 import { findCountry, isCountryCode, isEuMemberOn, type CountryRecord } from './countries.js'
-import { CIVIL_STATUS_DEED_KINDS, IDENTITY_DOCUMENT_KINDS, isDocumentKind, type DocumentKind } from './document-kinds.js'
+import { CIVIL_STATUS_DEED_KINDS, CIVIL_STATUS_KINDS, IDENTITY_DOCUMENT_KINDS, isDocumentKind, type DocumentKind } from './document-kinds.js'
 
 export type LegalisationRequirement =
   | 'none'
@@ -61,16 +61,7 @@ export const APOSTILLE_STATUS_TABLE_AS_OF = '2024-07-29'
 const LANGUAGES_WITHOUT_TRANSLATION: ReadonlySet<string> = new Set(['nl', 'en', 'fr', 'de'])
 
 /** Kinds covered by Reg. (EU) 2016/1191 art. 2: birth, marriage, divorce, partnership, name, parentage, nationality, domicile. */
-const EU_COVERED_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([
-  'birth_certificate',
-  'marriage_certificate',
-  'divorce_decree',
-  'registered_partnership_certificate',
-  'name_change_decision',
-  'parentage_document',
-  'nationality_certificate',
-  'proof_of_address',
-])
+const EU_COVERED_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([...CIVIL_STATUS_KINDS, 'proof_of_address'])
 
 /** CIEC 16 (Vienna 1976) multilingual extracts exist for birth, marriage and death records only. */
 const MULTILINGUAL_EXTRACT_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([
