@@ -5,10 +5,14 @@ import * as foundation from './2026_11_28_0001_foundation.js'
 import * as tenancy from './2026_11_28_0002_tenancy.js'
 import * as cases from './2026_11_28_0003_cases.js'
 import * as documents from './2026_11_28_0004_documents.js'
+import * as legalCourse from './2026_12_01_0005_legal_course.js'
+import * as performance from './2026_12_01_0010_performance.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
   '2026_11_28_0002_tenancy': tenancy,
   '2026_11_28_0003_cases': cases,
   '2026_11_28_0004_documents': documents,
+  '2026_12_01_0005_legal_course': legalCourse,
+  '2026_12_01_0010_performance': performance,
 }

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /**
+         * The process is up
+         * @description Liveness: answers 200 as long as the API process runs. Checks nothing else; use `/readyz` for the dependencies. No key needed.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready only when PostgreSQL and Redis answer */
+        /**
+         * Ready only when PostgreSQL and Redis answer
+         * @description Readiness: 200 only when PostgreSQL and Redis both answer within 2 s, else 503 `not-ready` naming the one that did not. No key needed.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -45,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (needs tenants:admin here; open on METRICS_PORT) */
+        /**
+         * Prometheus metrics (needs tenants:admin here; open on METRICS_PORT)
+         * @description Prometheus text format (request durations, outbox backlog, queue depths). On the API port it needs a key with `tenants:admin`; the operator can serve it without a key on `METRICS_PORT`.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -55,17 +64,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/regions": {
+    "/regions": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** List regions (platform admin) */
+        /**
+         * List regions (platform admin)
+         * @description Lists the regions, newest first, a page at a time (`limit`, `cursor`). Platform admin only.
+         */
         get: operations["listRegions"];
         put?: never;
-        /** Create a region (platform admin) */
+        /**
+         * Create a region (platform admin)
+         * @description Creates a region: the unit inside which member municipalities delegate cases to one hub. Platform admin only.
+         */
         post: operations["createRegion"];
         delete?: never;
         options?: never;
@@ -73,13 +88,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/regions/{regionId}": {
+    "/regions/{regionId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * One region (platform admin)
+         * @description One region by id. Platform admin only.
+         */
         get: operations["getRegion"];
         put?: never;
         post?: never;
@@ -89,17 +108,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants": {
+    "/tenants": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Platform admin sees all tenants; a tenant's principal sees its own */
+        /**
+         * Platform admin sees all tenants; a tenant's principal sees its own
+         * @description The platform admin sees every tenant (optionally those of one region); any other principal sees only its own tenant.
+         */
         get: operations["listTenants"];
         put?: never;
-        /** Onboard a municipality as hub or member of a region (platform admin) */
+        /**
+         * Onboard a municipality as hub or member of a region (platform admin)
+         * @description Onboards a municipality into a region as its hub (at most one per region) or as a member. The municipality code must be a current CBS gemeentecode (`GM` + 4 digits); the name is taken from the shipped CBS list, never from the request.
+         */
         post: operations["onboardTenant"];
         delete?: never;
         options?: never;
@@ -107,33 +132,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{tenantId}": {
+    "/tenants/{tenantId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * One tenant (platform admin, or the tenant itself)
+         * @description One tenant. The platform admin may read any; a tenant's principal only its own (another tenant is answered 404).
+         */
         get: operations["getTenant"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Suspend or reactivate a tenant (platform admin); a suspended tenant's keys get 403 at once */
+        /**
+         * Suspend or reactivate a tenant (platform admin); a suspended tenant's keys get 403 at once
+         * @description Suspends or reactivates a tenant. A suspended tenant's keys are refused with 403 `tenant-suspended` from the next request on. Platform admin only.
+         */
         patch: operations["updateTenant"];
         trace?: never;
     };
-    "/v1/tenants/{tenantId}/api-keys": {
+    "/tenants/{tenantId}/api-keys": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * A tenant's keys, never their secrets (platform admin)
+         * @description A tenant's keys with their scopes, prefix and `lastUsedAt`; never the secrets. Platform admin only.
+         */
         get: operations["listApiKeys"];
         put?: never;
-        /** Create a client key for a tenant (platform admin); the secret is shown this once */
+        /**
+         * Create a client key for a tenant (platform admin); the secret is shown this once
+         * @description Creates a client key for a tenant. The secret is in the response this once and stored only as a hash. Without `scopes` the key gets the defaults of its principal kind (API.md, Scopes).
+         */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -141,7 +180,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{tenantId}/api-keys/{keyId}": {
+    "/tenants/{tenantId}/api-keys/{keyId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -151,14 +190,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a key; it is refused (401) from the next request on */
+        /**
+         * Revoke a key; it is refused (401) from the next request on
+         * @description Revokes a key; requests with it are refused with 401 from the next request on. Platform admin only.
+         */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{memberTenantId}/agreements/{caseType}": {
+    "/tenants/{memberTenantId}/agreements/{caseType}": {
         parameters: {
             query?: never;
             header?: never;
@@ -166,7 +208,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set the agreement under which a member delegates a case type to its hub */
+        /**
+         * Set the agreement under which a member delegates a case type to its hub
+         * @description Sets (creates or replaces) the agreement under which a member delegates one case type to the hub of its region, with the tariff per case in euro cents and its validity. Platform admin, or a lead of the region's hub.
+         */
         put: operations["putAgreement"];
         post?: never;
         delete?: never;
@@ -175,14 +220,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{tenantId}/agreements": {
+    "/tenants/{tenantId}/agreements": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A member's agreements (admin, the member, its hub) */
+        /**
+         * A member's agreements (admin, the member, its hub)
+         * @description A member's agreements. Readable by the platform admin, the member itself and the hub of its region.
+         */
         get: operations["listAgreements"];
         put?: never;
         post?: never;
@@ -192,16 +240,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{hubTenantId}/staff": {
+    "/tenants/{hubTenantId}/staff": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * A hub's staff (platform admin, the hub's lead)
+         * @description A hub's specialists and leads. Platform admin, or that hub's lead.
+         */
         get: operations["listStaff"];
         put?: never;
-        /** Add a specialist or lead to a hub, with a personal key shown once */
+        /**
+         * Add a specialist or lead to a hub, with a personal key shown once
+         * @description Adds a specialist or lead to a hub, with the case types they may work (`skills`). The personal key is in the response this once. Platform admin, or a lead of that hub.
+         */
         post: operations["createStaff"];
         delete?: never;
         options?: never;
@@ -209,7 +264,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/staff/{staffId}": {
+    "/staff/{staffId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -222,17 +277,24 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Change a staff member's name, role, skills or status
+         * @description Changes a staff member's name, role, skills or status (an inactive member's key is refused). Platform admin, or that hub's lead.
+         */
         patch: operations["updateStaff"];
         trace?: never;
     };
-    "/v1/case-types": {
+    "/case-types": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The case-type catalogue valid today (versioned data shipped with the platform) */
+        /**
+         * The case-type catalogue valid today (versioned data shipped with the platform)
+         * @description The case-type catalogue valid today: per case type the documents a complete dossier needs, the appointment kinds, the handling term in working days and the statutory clocks with their sources. Versioned data shipped with the platform.
+         */
         get: operations["listCaseTypes"];
         put?: never;
         post?: never;
@@ -242,17 +304,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases": {
+    "/cases": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A member's own cases, or the cases routed to a hub; newest first. Items carry no personal data. */
+        /**
+         * A member's own cases, or the cases routed to a hub; newest first. Items carry no personal data.
+         * @description A member sees its own cases, hub staff the cases routed to their hub; newest first, a page at a time. Filters: `status`, `caseType`, `assignedTo` (`me` or a staff id), `memberTenantId` (hub only). Items carry no personal data.
+         */
         get: operations["listCases"];
         put?: never;
-        /** Submit a case (a member's client); routed to the hub of the agreement valid today */
+        /**
+         * Submit a case (a member's client); routed to the hub of the agreement valid today
+         * @description A member's client submits a case for one person. It is routed to the hub of the member's agreement for that case type valid today and answered 201 with status `submitted`; the intake worker moves it on. `bsn` is optional (a first registration has none yet) and must pass the 11-proef when given; countries are ISO 3166-1 alpha-2. A hub's key is refused with 403.
+         */
         post: operations["submitCase"];
         delete?: never;
         options?: never;
@@ -260,14 +328,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}": {
+    "/cases/{caseId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The case with the subject's personal data; the read is recorded in the access log */
+        /**
+         * The case with the subject's personal data; the read is recorded in the access log
+         * @description The case with the subject's personal data and `ETag: "<version>"`. Every read is recorded in the access log. Another tenant's case is answered 404.
+         */
         get: operations["getCase"];
         put?: never;
         post?: never;
@@ -277,14 +348,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/events": {
+    "/cases/{caseId}/events": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The timeline: every transition with actor, from, to, reason and time */
+        /**
+         * The timeline: every transition with actor, from, to, reason and time
+         * @description The timeline of the case, oldest first: every transition with its actor, from and to status, reason and time.
+         */
         get: operations["listCaseEvents"];
         put?: never;
         post?: never;
@@ -294,7 +368,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/withdraw": {
+    "/cases/{caseId}/withdraw": {
         parameters: {
             query?: never;
             header?: never;
@@ -303,7 +377,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The member withdraws its case */
+        /**
+         * The member withdraws its case
+         * @description The member withdraws its case with a reason. Refused with 409 `case-closed` once the case is closed. Send `If-Match` with the ETag you read to avoid overwriting a newer change (412 `version-mismatch`).
+         */
         post: operations["withdrawCase"];
         delete?: never;
         options?: never;
@@ -311,7 +388,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/assign": {
+    "/cases/{caseId}/assign": {
         parameters: {
             query?: never;
             header?: never;
@@ -320,7 +397,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A hub lead assigns a specialist; a specialist may assign himself */
+        /**
+         * A hub lead assigns a specialist; a specialist may assign himself
+         * @description A hub lead assigns the case to a specialist of the hub who has the case type among his skills (else 422 `staff-lacks-skill`); a specialist may assign himself.
+         */
         post: operations["assignCase"];
         delete?: never;
         options?: never;
@@ -328,7 +408,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/request-information": {
+    "/cases/{caseId}/request-information": {
         parameters: {
             query?: never;
             header?: never;
@@ -337,7 +417,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The assigned specialist asks the member for documents; the case awaits information */
+        /**
+         * The assigned specialist asks the member for documents; the case awaits information
+         * @description The assigned specialist asks the member for more documents; the case moves to `awaiting_information` until the member uploads one of the requested kinds.
+         */
         post: operations["requestInformation"];
         delete?: never;
         options?: never;
@@ -345,7 +428,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/decide": {
+    "/cases/{caseId}/decide": {
         parameters: {
             query?: never;
             header?: never;
@@ -354,7 +437,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The assigned specialist decides; only when every checklist item is accepted */
+        /**
+         * The assigned specialist decides; only when every checklist item is accepted
+         * @description The assigned specialist records the outcome with a note. Refused with 409 `checklist-incomplete` while any required document is not accepted.
+         */
         post: operations["decideCase"];
         delete?: never;
         options?: never;
@@ -362,7 +448,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/close": {
+    "/cases/{caseId}/close": {
         parameters: {
             query?: never;
             header?: never;
@@ -371,7 +457,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The hub closes a decided, withdrawn or rejected case */
+        /**
+         * The hub closes a decided, withdrawn or rejected case
+         * @description The hub closes a decided, withdrawn or rejected case. Any other status is refused with 409.
+         */
         post: operations["closeCase"];
         delete?: never;
         options?: never;
@@ -379,13 +468,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{caseId}/documents": {
+    "/cases/{caseId}/royal-decree": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        get?: never;
+        put?: never;
+        /**
+         * Records the Royal Decree (KB) on a naturalisation the hub advised to grant
+         * @description For a naturalisation case that is `decided` with the outcome `advise_grant` and has no decree yet: `granted` moves the case to `awaiting_ceremony` and starts the ceremony clocks (`ceremony_invitation`, `royal_decree_lapse`) from `decreeDate`; `refused` leaves it `decided` for the hub to close. Either way `ind_decision` stops. The assigned specialist or a lead of the hub records it. `decreeDate` may not lie in the future nor before the day of the advice.
+         */
+        post: operations["recordRoyalDecree"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{caseId}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The case's documents with review and verdict
+         * @description The case's documents, newest first, with the automated review and the human verdict.
+         */
         get: operations["listDocuments"];
         put?: never;
         /**
@@ -404,13 +517,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/documents/{documentId}": {
+    "/documents/{documentId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /**
+         * A document's metadata, automated review and human verdict
+         * @description A document's metadata: kind, issuing country, language, dates, the sniffed content type, size and SHA-256, the automated review (`review.status` and `findings`) and the human `verdict`.
+         */
         get: operations["getDocument"];
         put?: never;
         post?: never;
@@ -420,14 +537,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/documents/{documentId}/content": {
+    "/documents/{documentId}/content": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The decrypted bytes, as an attachment; the read is recorded in the access log */
+        /**
+         * The decrypted bytes, as an attachment; the read is recorded in the access log
+         * @description The decrypted bytes with the sniffed content type, as an attachment (`Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`). Every download is recorded in the access log. A crypto-shredded document is answered 410.
+         */
         get: operations["getDocumentContent"];
         put?: never;
         post?: never;
@@ -437,7 +557,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/documents/{documentId}/verdict": {
+    "/documents/{documentId}/verdict": {
         parameters: {
             query?: never;
             header?: never;
@@ -446,7 +566,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hub staff record the human decision on a document; automated findings never replace it */
+        /**
+         * Hub staff record the human decision on a document; automated findings never replace it
+         * @description Hub staff record the human decision on a document (`accepted` or `rejected`, with a reason). Automated findings never replace it; the case checklist follows the verdict.
+         */
         post: operations["recordVerdict"];
         delete?: never;
         options?: never;
@@ -454,7 +577,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/access-log/search": {
+    "/access-log/search": {
         parameters: {
             query?: never;
             header?: never;
@@ -463,7 +586,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Who read this person's or this case's data (Wet BRP protocol right); a BSN goes in the body, never in a URL */
+        /**
+         * Who read this person's or this case's data (Wet BRP protocol right); a BSN goes in the body, never in a URL
+         * @description Who read this person's or this case's data, newest first (the Wet BRP protocol right). Exactly one of `caseId` and `bsn`; a BSN goes in the body, never in a URL. A member sees the reads of its own cases, a hub those of the cases routed to it.
+         */
         post: operations["searchAccessLog"];
         delete?: never;
         options?: never;
@@ -658,7 +784,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "closed" | "withdrawn" | "rejected_at_intake";
+        CaseStatus: "submitted" | "intake" | "in_review" | "awaiting_information" | "scheduled" | "decided" | "awaiting_ceremony" | "closed" | "withdrawn" | "rejected_at_intake";
         /** @enum {string} */
         IprMatter: "birth" | "marriage" | "divorce" | "registered_partnership" | "name" | "parentage" | "nationality";
         /** @enum {string} */
@@ -677,6 +803,63 @@ export interface components {
             };
             startsAt: string;
             source: string;
+            /** @description whether the Algemene termijnenwet moves a last day off a Saturday, Sunday or holiday, and why */
+            atw?: {
+                extends: boolean;
+                basis: string;
+            };
+        };
+        /**
+         * @example {
+         *       "code": "fee_payment",
+         *       "startedOn": "2026-02-20",
+         *       "dueOn": "2026-04-07",
+         *       "stoppedOn": null,
+         *       "status": "running",
+         *       "source": "BOEN 2002 art. 5-6; BVVN art. 4(2) [S13][S15]; Atw applied by analogy: …"
+         *     }
+         */
+        CaseClock: {
+            code: string;
+            /** Format: date */
+            startedOn: string | null;
+            /**
+             * Format: date
+             * @description the last day of the term (after the Atw where it applies)
+             */
+            dueOn: string | null;
+            /**
+             * Format: date
+             * @description the day its event happened or the case ended
+             */
+            stoppedOn: string | null;
+            /** @enum {string} */
+            status: "running" | "met" | "overdue" | "not_started";
+            /** @description the legal source and the Atw choice for this clock */
+            source: string;
+        };
+        RoyalDecree: {
+            /** @enum {string} */
+            decision: "granted" | "refused";
+            /** Format: date */
+            decreeDate: string;
+            decreeNumber: string | null;
+            /** Format: date-time */
+            recordedAt: string | null;
+        } | null;
+        /**
+         * @example {
+         *       "decision": "granted",
+         *       "decreeDate": "2026-11-20",
+         *       "decreeNumber": "KB 2026/1234"
+         *     }
+         */
+        RoyalDecreeBody: {
+            /** @enum {string} */
+            decision: "granted" | "refused";
+            /** Format: date */
+            decreeDate: string;
+            decreeNumber?: string;
         };
         CaseType: {
             code: components["schemas"]["CaseTypeCode"];
@@ -690,6 +873,8 @@ export interface components {
             };
             expectedDocuments: components["schemas"]["DocumentKind"][];
             appointmentKinds: string[];
+            /** @description the values `decide` accepts for this case type */
+            outcomes?: components["schemas"]["Outcome"][];
             handlingTermWorkingDays: number;
             statutoryClocks: components["schemas"]["StatutoryClock"][];
             retentionYears?: number | null;
@@ -719,12 +904,18 @@ export interface components {
             /** @enum {string} */
             status: "missing" | "received" | "accepted" | "rejected";
         };
+        /**
+         * @description What the hub decides, per case type (`GET /v1/case-types` lists each type's `outcomes`): naturalisation `advise_grant | advise_refuse` (the burgemeester's advice to the IND), option `grant | refuse`, first_registration `registered | refused`, ipr_assessment `recognised | not_recognised`. Another type's outcome is refused with 400 naming `outcome`.
+         * @enum {string}
+         */
+        Outcome: "advise_grant" | "advise_refuse" | "grant" | "refuse" | "registered" | "refused" | "recognised" | "not_recognised";
         Decision: {
-            /** @enum {string} */
-            outcome: "granted" | "refused";
+            outcome: components["schemas"]["Outcome"];
             note: string | null;
             /** Format: date-time */
             decidedAt: string | null;
+            /** @description the staff id of the specialist who decided */
+            decidedBy: string | null;
         } | null;
         CaseSummary: {
             /** Format: uuid */
@@ -749,6 +940,9 @@ export interface components {
             dueDate: string;
             checklist: components["schemas"]["ChecklistItem"][];
             decision: components["schemas"]["Decision"];
+            royalDecree: components["schemas"]["RoyalDecree"];
+            /** @description one per statutory clock of the case type, computed from the case's events */
+            clocks: components["schemas"]["CaseClock"][];
             /** Format: date-time */
             submittedAt: string;
             /** Format: date-time */
@@ -802,8 +996,7 @@ export interface components {
             documentKinds: components["schemas"]["DocumentKind"][];
         };
         DecideBody: {
-            /** @enum {string} */
-            outcome: "granted" | "refused";
+            outcome: components["schemas"]["Outcome"];
             note: string;
         };
         /** @description exactly one of `caseId` and `bsn` (else 400 `exactly-one-of`, naming both) */
@@ -847,6 +1040,11 @@ export interface components {
             issuedOn?: string;
             /** Format: date */
             expiresOn?: string;
+            /**
+             * @description optional: the form of a civil-status document — a CIEC 16 multilingual extract, a public document with the EU multilingual standard form (Reg. 2016/1191), or neither. It decides the narrow treaty exemptions (Türkiye, Bosnia and Herzegovina, North Macedonia, the CIEC 16 states); without it their finding says the exemption holds only for a multilingual extract (severity warning).
+             * @enum {string}
+             */
+            documentForm?: "standard" | "multilingual_extract" | "eu_multilingual_form";
             /** @description PDF, JPEG or PNG */
             file: string;
         };
@@ -872,6 +1070,8 @@ export interface components {
             issuedOn: string | null;
             /** Format: date */
             expiresOn: string | null;
+            /** @enum {string|null} */
+            documentForm: "standard" | "multilingual_extract" | "eu_multilingual_form" | null;
             /** @description sanitised */
             filename: string;
             /**
@@ -914,24 +1114,25 @@ export interface components {
         CaseOk: {
             headers: {
                 ETag: components["headers"]["ETag"];
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/json": components["schemas"]["CaseSummary"];
             };
         };
-        /** @description `version-mismatch`: If-Match names a version that is not the current one */
-        PreconditionFailed: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description Malformed request or invalid field; `invalidParams` says which */
+        /** @description Malformed request or an invalid field (schema, BSN 11-proef, dates); `invalidParams` says which */
         BadRequest: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
@@ -941,42 +1142,146 @@ export interface components {
         /** @description Missing, unknown or revoked API key */
         Unauthorized: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `insufficient-scope`, `tenant-suspended` or `forbidden` */
+        /** @description `insufficient-scope` (the key lacks the scope), `tenant-suspended`, or `forbidden` (this principal may not do this) */
         Forbidden: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Missing, or another tenant's */
+        /** @description Missing, or another tenant's (answered exactly alike) */
         NotFound: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflicts with the current state */
+        /** @description Conflicts with the current state of the object (e.g. `case-closed`, `invalid-transition`, `idempotency-key-in-flight`) */
         Conflict: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Refused by a business rule */
+        /** @description `document-shredded`: the retention period has passed and the bytes were crypto-shredded */
+        Gone: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `version-mismatch`: If-Match names a version that is not the current one */
+        PreconditionFailed: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `file-too-large`: the file exceeds the upload limit (20 MiB by default) */
+        PayloadTooLarge: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unsupported-media-type`: the bytes are not PDF, JPEG or PNG (or the request is not JSON) */
+        UnsupportedMediaType: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Well-formed but refused by a business rule (e.g. `case-type-not-delegated`, `staff-lacks-skill`, `idempotency-key-reused`) */
         Unprocessable: {
             headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: this key used up its requests for the minute; wait `Retry-After` seconds */
+        TooManyRequests: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `not-ready`: PostgreSQL or Redis does not answer */
+        ServiceUnavailable: {
+            headers: {
+                "API-Version": components["headers"]["API-Version"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -1000,10 +1305,46 @@ export interface components {
     };
     requestBodies: never;
     headers: {
-        /** @description The URL of the created resource */
+        /**
+         * @description The URL of the created resource
+         * @example /v1/cases/3f0c8a52-6d1e-4b7a-9c2d-5e8f1a2b3c4d
+         */
         Location: string;
-        /** @description The case version, quoted: `"3"`; send it back in If-Match */
+        /**
+         * @description The case version, quoted: `"3"`; send it back in If-Match
+         * @example "1"
+         */
         ETag: string;
+        /**
+         * @description The full version of this API (`info.version`), on every response
+         * @example 1.0.0
+         */
+        "API-Version": string;
+        /**
+         * @description The request id, echoed when the client sent a valid one; quote it when reporting a problem
+         * @example 9b2e7c1a-0f4d-4e8b-a6c3-2d5f7e9a1b3c
+         */
+        "X-Request-Id": string;
+        /**
+         * @description Requests allowed per API key per minute (`RATE_LIMIT_PER_MINUTE`)
+         * @example 1200
+         */
+        "RateLimit-Limit": number;
+        /**
+         * @description Requests left for this key in the current minute
+         * @example 1187
+         */
+        "RateLimit-Remaining": number;
+        /**
+         * @description Seconds until the current minute's budget is renewed
+         * @example 42
+         */
+        "RateLimit-Reset": number;
+        /**
+         * @description Seconds to wait before trying again
+         * @example 42
+         */
+        "Retry-After": number;
     };
     pathItems: never;
 }
@@ -1021,12 +1362,15 @@ export interface operations {
             /** @description Up */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            400: components["responses"]["BadRequest"];
         };
     };
     getReadiness: {
@@ -1041,21 +1385,16 @@ export interface operations {
             /** @description Ready */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description PostgreSQL or Redis does not answer */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMetrics: {
@@ -1070,14 +1409,21 @@ export interface operations {
             /** @description Prometheus text format */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "text/plain": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listRegions: {
@@ -1096,6 +1442,11 @@ export interface operations {
             /** @description A page of regions */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1105,6 +1456,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     createRegion: {
@@ -1126,6 +1478,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1135,6 +1492,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getRegion: {
@@ -1151,15 +1509,22 @@ export interface operations {
             /** @description The region */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Region"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listTenants: {
@@ -1179,6 +1544,11 @@ export interface operations {
             /** @description A page of tenants */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1187,6 +1557,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     onboardTenant: {
@@ -1208,6 +1580,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1220,6 +1597,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getTenant: {
@@ -1236,14 +1614,22 @@ export interface operations {
             /** @description The tenant */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     updateTenant: {
@@ -1264,6 +1650,11 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1274,6 +1665,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listApiKeys: {
@@ -1294,6 +1686,11 @@ export interface operations {
             /** @description The tenant's keys, never their secrets */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1304,6 +1701,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     createApiKey: {
@@ -1327,6 +1725,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1338,6 +1741,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     revokeApiKey: {
@@ -1355,13 +1759,20 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     putAgreement: {
@@ -1383,6 +1794,11 @@ export interface operations {
             /** @description The agreement as stored */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1394,6 +1810,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listAgreements: {
@@ -1410,14 +1827,22 @@ export interface operations {
             /** @description The agreements */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AgreementList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listStaff: {
@@ -1438,6 +1863,11 @@ export interface operations {
             /** @description The hub's staff */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1448,6 +1878,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     createStaff: {
@@ -1471,6 +1902,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1483,6 +1919,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     updateStaff: {
@@ -1503,6 +1940,11 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1513,6 +1955,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listCaseTypes: {
@@ -1527,13 +1970,21 @@ export interface operations {
             /** @description The catalogue */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CaseTypeList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listCases: {
@@ -1548,6 +1999,8 @@ export interface operations {
                 assignedTo?: string;
                 /** @description hub only */
                 memberTenantId?: string;
+                /** @description `overdue`: a running statutory clock whose last day has passed; `due_within_10_working_days`: the earliest running clock's last day is today or within the next 10 working days. */
+                clock?: "overdue" | "due_within_10_working_days";
             };
             header?: never;
             path?: never;
@@ -1558,6 +2011,11 @@ export interface operations {
             /** @description A page of cases */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1567,6 +2025,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     submitCase: {
@@ -1589,6 +2048,11 @@ export interface operations {
                 headers: {
                     Location: components["headers"]["Location"];
                     ETag: components["headers"]["ETag"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1600,6 +2064,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getCase: {
@@ -1617,15 +2082,22 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Case"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listCaseEvents: {
@@ -1642,14 +2114,22 @@ export interface operations {
             /** @description The events, oldest first */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CaseEventList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     withdrawCase: {
@@ -1678,6 +2158,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     assignCase: {
@@ -1707,6 +2188,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     requestInformation: {
@@ -1735,6 +2217,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     decideCase: {
@@ -1763,6 +2246,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     closeCase: {
@@ -1781,11 +2265,42 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recordRoyalDecree: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoyalDecreeBody"];
+            };
+        };
+        responses: {
+            200: components["responses"]["CaseOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listDocuments: {
@@ -1802,14 +2317,22 @@ export interface operations {
             /** @description The case's documents, newest first */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     uploadDocument: {
@@ -1833,6 +2356,11 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1844,24 +2372,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            /** @description `file-too-large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: the bytes are not PDF, JPEG or PNG */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getDocument: {
@@ -1878,14 +2391,22 @@ export interface operations {
             /** @description Metadata, the automated review and the human verdict */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Document"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getDocumentContent: {
@@ -1902,6 +2423,11 @@ export interface operations {
             /** @description The file, with its sniffed type */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1910,17 +2436,12 @@ export interface operations {
                     "image/png": unknown;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description `document-shredded` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     recordVerdict: {
@@ -1943,6 +2464,11 @@ export interface operations {
             /** @description The document with its verdict; the case checklist follows it */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1954,6 +2480,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     searchAccessLog: {
@@ -1972,6 +2499,11 @@ export interface operations {
             /** @description Entries for the caller's own cases (member) or the cases routed to it (hub), newest first */
             200: {
                 headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1981,6 +2513,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
 }

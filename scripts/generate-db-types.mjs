@@ -120,7 +120,7 @@ async function main() {
     const { migrations } = await import(pathToFileURL(compiledMigrations()).href)
     const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: urlOf(scratch), max: 1 }) }) })
     try {
-      const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest()
+      const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true }).migrateToLatest()
       if (error) throw error
     } finally {
       await db.destroy()

@@ -27,7 +27,9 @@ export async function ensureDatabase(ownerUrl: string): Promise<void> {
 }
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } })
+  // Feature branches land their migrations in any order (each has its own name), so a database that
+  // already ran a later-named one must still take an earlier-named one that lands after it.
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) }, allowUnorderedMigrations: true })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error('migration failed')
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)

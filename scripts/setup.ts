@@ -9,10 +9,13 @@ import { createDb } from '../api/db/database.js'
 import { ensureAdminKey } from '../api/tenancy/tenancy.service.js'
 import { dutchDate } from '../api/time.js'
 import { migrate } from './migrate.js'
+import { SAMPLE_DOCUMENTS, samplePdf } from './demo/sample-pdf.js'
 import { checkPostgres, checkRedis } from './preflight.js'
 import { isEmpty, seedDemo, type DemoRegion } from './seed.js'
 
 const DEMO_FILE = join(process.cwd(), '.data', 'demo-keys.json')
+/** The sample documents of the README walk (demo PDFs, no real person's data). */
+const SAMPLE_DIR = join(process.cwd(), '.data', 'demo')
 
 export function printDemo(demo: DemoRegion, config: Config): void {
   const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
@@ -22,12 +25,19 @@ Regiobalie demo region (keys also in ${DEMO_FILE}; keep them private)
   platform admin        ${demo.adminKey}
   hub ${demo.hub.name.padEnd(17)} ${demo.hub.key}   (tenant ${demo.hub.id})
 ${demo.members.map((m) => `  member ${m.name.padEnd(14)} ${m.key}   (tenant ${m.id})`).join('\n')}
-  hub lead              ${demo.lead.key}
-  hub specialist        ${demo.specialist.key}
+  hub lead              ${demo.lead.key}   (staff ${demo.lead.id})
+  hub specialist        ${demo.specialist.key}   (staff ${demo.specialist.id})
+  sample documents      ${Object.keys(SAMPLE_DOCUMENTS).map((name) => join(SAMPLE_DIR, name)).join(', ')}
 
 Try:  curl -s -H "Authorization: Bearer ${member.key}" ${base}/v1/tenants/${member.id}/agreements
+Walk: README.md "A walk through the roles" (member, lead, specialist, admin)
 Docs: ${base}/docs
 `)
+}
+
+function writeSamplePdfs(): void {
+  mkdirSync(SAMPLE_DIR, { recursive: true })
+  for (const [name, lines] of Object.entries(SAMPLE_DOCUMENTS)) writeFileSync(join(SAMPLE_DIR, name), samplePdf(lines))
 }
 
 /** Prepares the deployment; returns the demo region to show, if there is one. */
@@ -49,8 +59,10 @@ export async function prepare(config: Config): Promise<DemoRegion | null> {
       mkdirSync(dirname(DEMO_FILE), { recursive: true })
       writeFileSync(DEMO_FILE, JSON.stringify(demo, null, 2), { mode: 0o600 })
       chmodSync(DEMO_FILE, 0o600)
+      writeSamplePdfs()
       return demo
     } else if (existsSync(DEMO_FILE)) {
+      writeSamplePdfs()
       return JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as DemoRegion
     } else {
       console.log('regiobalie: the database has tenants already; no demo seeded')

@@ -53,6 +53,7 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
     issuingCountry: d.issuing_country,
     language: d.language,
     expiresOn: d.expires_on,
+    documentForm: (d.document_form) ?? null,
     presentedOn: dutchDate(d.created_at),
     today: dutchDate(),
     caseType: findCaseType(c.case_type, c.case_type_version),

@@ -5,6 +5,7 @@ import type { Db } from '../api/db/database.js'
 import type { BlobStore } from '../api/documents/blob-store.js'
 import type { JobName, JobPayload, QueueName } from '../api/jobs/registry.js'
 import { runIntakeChecks } from './case-intake.js'
+import { lapseExpiredDecrees } from './lapse.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
 import { publishCaseEvent } from './notifications.js'
@@ -36,5 +37,6 @@ export const handlers = {
     'purge-dispatched-outbox': (_payload, ctx) => purgeDispatchedOutbox(ctx.db),
     'purge-idempotency-keys': (_payload, ctx) => purgeIdempotencyKeys(ctx.db),
     'shred-expired-documents': (_payload, ctx) => shredExpiredDocuments(ctx.db, ctx.store),
+    'lapse-expired-decrees': (_payload, ctx) => lapseExpiredDecrees(ctx.db),
   },
 } satisfies Handlers

@@ -12,7 +12,7 @@ import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { blobStoreFrom } from '../api/documents/blob-store.js'
-import { DEFAULT_RELAY_OPTIONS, markFinished, startRelay, type RelayHandle } from './relay.js'
+import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
 
 export interface WorkersHandle {
   close(): Promise<void>
@@ -30,12 +30,26 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
         'Fix: redis-cli CONFIG SET maxmemory-policy noeviction (and set it in redis.conf).',
     )
   }
-  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers' })
+  // Enough connections for every queue's concurrency at once (intake alone runs 16).
+  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers', max: 24 })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
   const store = blobStoreFrom(config)
   const queues: Queues = createQueues(redis, prefix)
-  const relay: RelayHandle = startRelay(db, queues, logger, { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant })
+  const relay: RelayHandle = startRelay(
+    db,
+    queues,
+    logger,
+    { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant },
+    config.appDatabaseUrl,
+  )
+  // A finished job frees its tenant's place in the relay's in-flight window: marked in batches,
+  // and the relay is woken to fill the freed places.
+  const finishedJobs = new FinishedJobs(
+    db,
+    () => relay.wake(),
+    (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not mark jobs finished'),
+  )
 
   const consumed = options.queues ?? QUEUE_NAMES
   const workers = consumed.map((queue) => {
@@ -49,13 +63,11 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       },
       { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
-    // A finished job frees its tenant's place in the relay's in-flight window.
-    const finished = (jobId: string | undefined) =>
-      markFinished(db, jobId).catch((err: unknown) => logger.warn({ queue, jobId, err: err instanceof Error ? err.message : String(err) }, 'could not mark job finished'))
-    worker.on('completed', (job) => void finished(job.id))
+    const finished = (jobId: string | undefined) => finishedJobs.add(jobId)
+    worker.on('completed', (job) => finished(job.id))
     worker.on('failed', (job, err) => {
       logger.warn({ queue, jobId: job?.id, err: err.message }, 'job failed')
-      if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) void finished(job.id)
+      if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) finished(job.id)
     })
     worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'))
     return worker
@@ -65,12 +77,19 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
   await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
   await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
+  // A lapse is a matter of the Dutch date: shortly after midnight in Amsterdam, daily.
+  await queues.maintenance.upsertJobScheduler(
+    'lapse-expired-decrees',
+    { pattern: '10 0 * * *', tz: 'Europe/Amsterdam' },
+    { name: 'lapse-expired-decrees', data: {} },
+  )
   logger.info({ queues: consumed }, 'workers started')
 
   return {
     async close() {
       await relay.stop()
       await Promise.all(workers.map((w) => w.close()))
+      await finishedJobs.close()
       await closeQueues(queues)
       await db.destroy()
       await redis.quit()

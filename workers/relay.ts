@@ -1,6 +1,7 @@
 // The outbox relay: moves committed outbox rows into BullMQ. The job id is the row's own key, so a
 // row enqueued twice (a crash between enqueue and marking it dispatched) is still one job.
 import { sql } from 'kysely'
+import pg from 'pg'
 import type { Logger } from 'pino'
 import { withAdmin, type Db, type Trx } from '../api/db/database.js'
 import type { Queues } from '../api/jobs/queues.js'
@@ -36,38 +37,113 @@ const RELAY_LOCK = 72_616_001
 
 const isQueueName = (name: string): name is QueueName => (QUEUE_NAMES as readonly string[]).includes(name)
 
+const NO_TENANT = '00000000-0000-0000-0000-000000000000'
+
 /**
  * Pending rows, fair across tenants: per queue, the n-th row of every tenant comes before any
- * (n+1)-th, and no tenant gets more than its cap of jobs in flight.
+ * (n+1)-th, and no tenant gets more than its cap of jobs in flight. The cost grows with the batch
+ * and the number of (tenant, queue) pairs with work, never with the backlog (issue 13): a loose
+ * index scan walks the distinct pairs of `outbox_pending_pairs`, and each pair gives at most its
+ * free places from the head of its own queue.
  */
 export async function pendingRows(trx: Trx, options: RelayOptions): Promise<OutboxRow[]> {
   const { rows } = await sql<OutboxRow>`
-    with in_flight as (
-      select tenant_id, queue, count(*) as n from outbox
+    with recursive pairs (t, queue) as (
+      (select coalesce(tenant_id, ${NO_TENANT}::uuid), queue from outbox
+       where dispatched_at is null
+       order by coalesce(tenant_id, ${NO_TENANT}::uuid), queue limit 1)
+      union all
+      select n.t, n.queue from pairs p cross join lateral (
+        select coalesce(o.tenant_id, ${NO_TENANT}::uuid) as t, o.queue from outbox o
+        where o.dispatched_at is null
+          and (coalesce(o.tenant_id, ${NO_TENANT}::uuid), o.queue) > (p.t, p.queue)
+        order by coalesce(o.tenant_id, ${NO_TENANT}::uuid), o.queue limit 1) n
+    ),
+    in_flight as (
+      select coalesce(tenant_id, ${NO_TENANT}::uuid) as t, queue, count(*) as n from outbox
       where dispatched_at is not null and finished_at is null
         and dispatched_at > now() - make_interval(secs => ${options.inFlightExpirySeconds})
-      group by tenant_id, queue
+      group by 1, 2
+    ),
+    picked as (
+      select r.id, r.job_key, r.tenant_id, r.queue, r.job_name, r.payload,
+             row_number() over (partition by p.t, p.queue order by r.id) as turn
+      from pairs p
+      left join in_flight f on f.t = p.t and f.queue = p.queue
+      cross join lateral (
+        select o.id, o.job_key, o.tenant_id, o.queue, o.job_name, o.payload from outbox o
+        where coalesce(o.tenant_id, ${NO_TENANT}::uuid) = p.t and o.queue = p.queue and o.dispatched_at is null
+        order by o.id
+        limit greatest(0, least(${options.batchSize}::bigint, ${options.maxInFlightPerTenant}::bigint - coalesce(f.n, 0)))
+      ) r
     )
-    select p.id, p.job_key, p.tenant_id, p.queue, p.job_name, p.payload from (
-      select o.id, o.job_key, o.tenant_id, o.queue, o.job_name, o.payload,
-             row_number() over (partition by o.tenant_id, o.queue order by o.id) as turn
-      from outbox o
-      where o.dispatched_at is null
-    ) p
-    left join in_flight f on f.tenant_id is not distinct from p.tenant_id and f.queue = p.queue
-    where p.turn + coalesce(f.n, 0) <= ${options.maxInFlightPerTenant}
-    order by p.turn, p.id
+    select id, job_key, tenant_id, queue, job_name, payload from picked
+    order by turn, id
     limit ${options.batchSize}`.execute(trx)
   return rows
 }
 
 /** The worker's side: the job of this outbox row is finished for good. */
 export async function markFinished(db: Db, jobId: string | undefined): Promise<void> {
-  if (!jobId?.startsWith('outbox-')) return
-  const jobKey = jobId.slice('outbox-'.length)
+  await markAllFinished(db, jobId === undefined ? [] : [jobId])
+}
+
+/** One statement for many finished jobs (ids of other jobs than outbox rows are ignored). */
+export async function markAllFinished(db: Db, jobIds: readonly string[]): Promise<void> {
+  const keys = jobIds.filter((id) => id.startsWith('outbox-')).map((id) => id.slice('outbox-'.length))
+  if (keys.length === 0) return
   await withAdmin(db, (trx) =>
-    trx.updateTable('outbox').set({ finished_at: sql`now()` }).where('job_key', '=', jobKey).where('finished_at', 'is', null).execute(),
+    trx.updateTable('outbox').set({ finished_at: sql`now()` }).where('job_key', 'in', keys).where('finished_at', 'is', null).execute(),
   )
+}
+
+/**
+ * Collects finished jobs and marks them in one statement every `intervalMs` (or at `maxBatch`), so
+ * a busy queue costs one UPDATE per batch instead of one transaction per job. A failed write keeps
+ * the ids for the next flush; a crash loses only the marks, which the in-flight expiry recovers.
+ */
+export class FinishedJobs {
+  private pending: string[] = []
+  private timer: NodeJS.Timeout | null = null
+  private flushing: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly db: Db,
+    private readonly onFlushed: () => void,
+    private readonly onError: (err: unknown) => void,
+    private readonly intervalMs = 20,
+    private readonly maxBatch = 500,
+  ) {}
+
+  add(jobId: string | undefined): void {
+    if (!jobId?.startsWith('outbox-')) return
+    this.pending.push(jobId)
+    if (this.pending.length >= this.maxBatch) void this.flush()
+    else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs)
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    const ids = this.pending
+    this.pending = []
+    this.flushing = this.flushing.then(async () => {
+      if (ids.length === 0) return
+      try {
+        await markAllFinished(this.db, ids)
+        this.onFlushed()
+      } catch (err) {
+        this.pending.push(...ids)
+        this.onError(err)
+        this.timer ??= setTimeout(() => void this.flush(), 1_000)
+      }
+    })
+    return this.flushing
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+  }
 }
 
 /** Adds the rows to their queues; adding the same row again is a no-op in BullMQ (same job id). */
@@ -114,25 +190,80 @@ export async function relayOnce(db: Db, queues: Queues, options: RelayOptions = 
 }
 
 export interface RelayHandle {
+  /** Starts a round now (rows were committed, or jobs finished and freed places). */
+  wake(): void
   stop(): Promise<void>
 }
 
-/** Runs rounds until stopped; errors (Redis or PostgreSQL away) are logged and retried. */
-export function startRelay(db: Db, queues: Queues, logger: Logger, options: RelayOptions = DEFAULT_RELAY_OPTIONS): RelayHandle {
+/**
+ * Listens for the outbox trigger's NOTIFY on a connection of its own and calls `onNotify` for each;
+ * reconnects after an error. The poll in startRelay stays as the fallback.
+ */
+function listenForCommits(url: string, logger: Logger, onNotify: () => void): { close(): Promise<void> } {
+  let client: pg.Client | null = null
+  let closed = false
+  let retry: NodeJS.Timeout | null = null
+  const connect = () => {
+    if (closed) return
+    const c = new pg.Client({ connectionString: url, application_name: 'regiobalie-relay-listen' })
+    client = c
+    c.on('notification', onNotify)
+    c.on('error', (err) => {
+      logger.warn({ err: err.message }, 'relay listen connection lost; polling until it is back')
+      void c.end().catch(() => undefined)
+      if (!closed) retry = setTimeout(connect, 1_000)
+    })
+    c.connect()
+      .then(() => c.query('listen regiobalie_outbox'))
+      .then(() => onNotify())
+      .catch((err: unknown) => c.emit('error', err instanceof Error ? err : new Error(String(err))))
+  }
+  connect()
+  return {
+    async close() {
+      closed = true
+      if (retry) clearTimeout(retry)
+      await client?.end().catch(() => undefined)
+    },
+  }
+}
+
+/**
+ * Runs rounds until stopped; errors (Redis or PostgreSQL away) are logged and retried. A round runs
+ * at once when rows are committed (NOTIFY, with `listenUrl`) or jobs finish (wake), otherwise after
+ * `idleMs`; a full batch goes straight on to the next round.
+ */
+export function startRelay(
+  db: Db,
+  queues: Queues,
+  logger: Logger,
+  options: RelayOptions = DEFAULT_RELAY_OPTIONS,
+  listenUrl: string | null = null,
+): RelayHandle {
   let running = true
-  let wake: (() => void) | null = null
+  let woken = false
+  let wakeSleep: (() => void) | null = null
+  const wake = () => {
+    woken = true
+    wakeSleep?.()
+  }
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms)
-      wake = () => {
+      if (woken) return resolve()
+      const timer = setTimeout(done, ms)
+      function done() {
         clearTimeout(timer)
+        wakeSleep = null
         resolve()
       }
+      wakeSleep = done
     })
+  const listener = listenUrl ? listenForCommits(listenUrl, logger, wake) : null
 
   const loop = (async () => {
     let failures = 0
     while (running) {
+      woken = false
       try {
         const moved = await relayOnce(db, queues, options)
         failures = 0
@@ -141,16 +272,19 @@ export function startRelay(db: Db, queues: Queues, logger: Logger, options: Rela
       } catch (err) {
         failures += 1
         logger.error({ err }, 'outbox relay round failed; rows stay pending')
+        woken = false
         await sleep(Math.min(options.idleMs * 2 ** failures, 10_000))
       }
     }
   })()
 
   return {
+    wake,
     async stop() {
       running = false
-      wake?.()
+      wake()
       await loop
+      await listener?.close()
     },
   }
 }

@@ -24,17 +24,6 @@ export const agreementOn = (trx: Trx, memberTenantId: string, caseType: CaseType
     .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>=', day)]))
     .executeTakeFirst()
 
-/** The next reference number of a hub in a year; the row lock serialises concurrent submissions. */
-export async function nextReferenceNumber(trx: Trx, hubTenantId: string, year: number): Promise<number> {
-  const row = await trx
-    .insertInto('case_reference_counters')
-    .values({ hub_tenant_id: hubTenantId, year, last_value: 1 })
-    .onConflict((oc) => oc.columns(['hub_tenant_id', 'year']).doUpdateSet({ last_value: sql`case_reference_counters.last_value + 1` }))
-    .returning('last_value')
-    .executeTakeFirstOrThrow()
-  return row.last_value
-}
-
 export const insertCase = (
   trx: Trx,
   values: Omit<Insertable<CasesTable>, 'subject'> & { subject: CaseSubjectJson },
@@ -52,10 +41,24 @@ export const findCase = (trx: Trx, caseId: string): Promise<CaseRow | undefined>
 export const lockCase = (trx: Trx, caseId: string): Promise<CaseRow | undefined> =>
   trx.selectFrom('cases').selectAll().where('id', '=', caseId).forUpdate().executeTakeFirst()
 
+/** The columns a transition may change besides status and version. */
+export type TransitionColumn =
+  | 'assigned_staff_id'
+  | 'decision_outcome'
+  | 'decision_note'
+  | 'decided_at'
+  | 'decided_by'
+  | 'royal_decree_decision'
+  | 'royal_decree_date'
+  | 'royal_decree_number'
+  | 'royal_decree_recorded_at'
+  | 'ceremony_invited_on'
+  | 'clock_due_on'
+
 export const updateCase = (
   trx: Trx,
   caseId: string,
-  changes: Partial<Pick<CaseRow, 'status' | 'assigned_staff_id' | 'decision_outcome' | 'decision_note' | 'decided_at'>> & { version: number },
+  changes: Partial<Pick<CaseRow, 'status' | TransitionColumn>> & { version: number },
 ): Promise<CaseRow> =>
   trx
     .updateTable('cases')
@@ -71,6 +74,8 @@ export interface CaseFilter {
   caseType?: CaseTypeCode
   assignedStaffId?: string
   memberTenantId?: string
+  /** The earliest running clock's last day: before a day (overdue), or within a range. */
+  clockDue?: { before?: string; from?: string; until?: string }
 }
 
 export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<CaseRow[]> {
@@ -80,6 +85,13 @@ export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<Cas
   if (filter.caseType) q = q.where('case_type', '=', filter.caseType)
   if (filter.assignedStaffId) q = q.where('assigned_staff_id', '=', filter.assignedStaffId)
   if (filter.memberTenantId) q = q.where('member_tenant_id', '=', filter.memberTenantId)
+  // cases_hub_clock / cases_member_clock: a range on (tenant, clock_due_on) where it is set.
+  if (filter.clockDue) {
+    q = q.where('clock_due_on', 'is not', null)
+    if (filter.clockDue.before) q = q.where('clock_due_on', '<', filter.clockDue.before)
+    if (filter.clockDue.from) q = q.where('clock_due_on', '>=', filter.clockDue.from)
+    if (filter.clockDue.until) q = q.where('clock_due_on', '<=', filter.clockDue.until)
+  }
   return q.$call(newestFirstPage(page)).execute()
 }
 
@@ -121,3 +133,29 @@ export const insertEvent = (
 
 export const eventsOf = (trx: Trx, caseId: string): Promise<EventRow[]> =>
   trx.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('version').execute()
+
+/** The events the statutory clocks need (api/cases/clocks.ts), for one or more cases. */
+export const clockEventsOf = (trx: Trx, caseIds: string[]): Promise<Array<Pick<EventRow, 'case_id' | 'action' | 'created_at'>>> =>
+  caseIds.length === 0
+    ? Promise.resolve([])
+    : trx
+        .selectFrom('case_events')
+        .select(['case_id', 'action', 'created_at'])
+        .where('case_id', 'in', caseIds)
+        .where('action', 'in', ['ceremony_attended', 'decree_lapsed', 'withdraw', 'reject_at_intake', 'close'])
+        .orderBy('case_id')
+        .orderBy('version')
+        .execute()
+
+/** Facts the clocks count from that are not transitions (fee paid, invitation sent), and the clock column. */
+export const setClockFacts = (
+  trx: Trx,
+  caseId: string,
+  changes: Partial<Pick<CaseRow, 'fee_paid_on' | 'ceremony_invited_on' | 'clock_due_on'>>,
+): Promise<CaseRow> =>
+  trx
+    .updateTable('cases')
+    .set({ ...changes, updated_at: sql`date_trunc('milliseconds', now())` })
+    .where('id', '=', caseId)
+    .returningAll()
+    .executeTakeFirstOrThrow()

@@ -3,21 +3,24 @@
 import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
 import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
 import { findStaff } from '../tenancy/tenancy.repository.js'
-import { withTenant, type Db } from '../db/database.js'
+import { withTenant, type Db, type Trx } from '../db/database.js'
 import type { CaseSubjectJson } from '../db/schema.js'
 import { bsnHash } from '../domain/bsn-hash.js'
 import { bsnInvalidReason } from '../domain/bsn.js'
 import { isValidIsoDate, workingDaysAfter } from '../domain/calendar.js'
-import type { CaseStatus } from '../domain/case-state.js'
+import { allowedActions, type CaseStatus } from '../domain/case-state.js'
 import { findCaseType, requiredDocumentsFor, type CaseTypeCode, type IprMatter } from '../domain/case-types.js'
+import { CLOCK_FILTERS, clockFilterRange, type ClockFilter } from '../domain/clocks.js'
 import type { DocumentKind } from '../domain/document-kinds.js'
 import { isCountryCode } from '../domain/countries.js'
 import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import { parsePage, toPage, type PageQuery } from '../pagination.js'
+import { nextReferenceNumber } from './reference-numbers.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
-import { announce, applyTransition, type Actor } from './lifecycle.js'
+import { announce, applyTransition, transitionContext, type Actor } from './lifecycle.js'
+import { clocksOf, refreshClockDue } from './clocks.js'
 import { caseSummaryView, caseView, eventView } from './cases.view.js'
 
 export interface CaseDeps {
@@ -62,6 +65,15 @@ function validateSubmission(input: SubmitInput, today: string): void {
   if (problems.length > 0) throw invalidFields(problems)
 }
 
+const todayOf = (deps: CaseDeps): string => dutchDate(deps.now?.() ?? new Date())
+
+/** The clocks of each case, by id, as of today: one query for the events of all of them. */
+async function clocksFor(deps: CaseDeps, trx: Trx, rows: repo.CaseRow[]): Promise<Map<string, ReturnType<typeof clocksOf>>> {
+  const events = await repo.clockEventsOf(trx, rows.map((r) => r.id))
+  const today = todayOf(deps)
+  return new Map(rows.map((r) => [r.id, clocksOf(r, events.filter((e) => e.case_id === r.id), today)]))
+}
+
 /** The actor of a case event: the hub (staff or its client) or the member. */
 const eventActorOf = (p: TenantPrincipal): Actor =>
   p.kind === 'staff' ? { kind: 'hub', id: p.staffId } : { kind: p.tenantRole === 'hub' ? 'hub' : 'member', id: p.keyId }
@@ -79,12 +91,15 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   const definition = findCaseType(input.caseType, today)
   if (!definition) throw new DomainError('refused', 'case-type-not-available', `${input.caseType} is not in the catalogue on ${today}`)
   const iprMatter = input.iprMatter ?? null
+  const year = Number(today.slice(0, 4))
+  const reserved = await nextReferenceNumber(deps.db, tenantScope(p), year)
   return withCaseScope(deps, p, async (trx) => {
     const agreement = await repo.agreementOn(trx, p.tenantId, input.caseType, today)
     if (!agreement) throw new DomainError('refused', 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
-    const year = Number(today.slice(0, 4))
-    const number = await repo.nextReferenceNumber(trx, agreement.hub_tenant_id, year)
-    const created = await repo.insertCase(trx, {
+    // Agreements route to the region's hub only (putAgreement), whose number was reserved above.
+    if (reserved?.hubTenantId !== agreement.hub_tenant_id) throw new Error('the agreement routes to a hub outside the member’s region')
+    const number = reserved.number
+    const inserted = await repo.insertCase(trx, {
       hub_tenant_id: agreement.hub_tenant_id,
       member_tenant_id: p.tenantId,
       reference: `RB-${year}-${String(number).padStart(6, '0')}`,
@@ -98,6 +113,8 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
       note: input.note ?? null,
       due_date: workingDaysAfter(today, definition.handlingTermWorkingDays),
     })
+    // fee_payment (and option_decision) run from the submission.
+    const created = await refreshClockDue(trx, inserted)
     await repo.insertChecklist(trx, created, requiredDocumentsFor(definition, iprMatter))
     const event = await repo.insertEvent(trx, {
       case_id: created.id,
@@ -113,7 +130,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
     })
     await announce(trx, created, event.id)
     await enqueueInTransaction(trx, 'case-intake', 'intake-checks', { tenantId: created.hub_tenant_id, caseId: created.id })
-    return caseView(created, await repo.checklistOf(trx, [created.id]))
+    return caseView(created, await repo.checklistOf(trx, [created.id]), (await clocksFor(deps, trx, [created])).get(created.id)!)
   })
 }
 
@@ -122,6 +139,7 @@ export interface ListQuery extends PageQuery {
   caseType?: CaseTypeCode
   assignedTo?: string
   memberTenantId?: string
+  clock?: string
 }
 
 export async function listCases(deps: CaseDeps, principal: Principal, query: ListQuery) {
@@ -137,6 +155,10 @@ export async function listCases(deps: CaseDeps, principal: Principal, query: Lis
   } else if (query.assignedTo) {
     assignedStaffId = query.assignedTo
   }
+  const clock = query.clock as ClockFilter | undefined
+  if (clock !== undefined && !CLOCK_FILTERS.includes(clock)) {
+    throw invalidFields([{ name: 'query.clock', code: 'not-allowed', reason: `must be one of ${CLOCK_FILTERS.join(', ')}` }])
+  }
   return withCaseScope(deps, p, async (trx) => {
     const rows = await repo.listCases(
       trx,
@@ -147,17 +169,21 @@ export async function listCases(deps: CaseDeps, principal: Principal, query: Lis
         ...(query.caseType ? { caseType: query.caseType } : {}),
         ...(assignedStaffId ? { assignedStaffId } : {}),
         ...(query.memberTenantId ? { memberTenantId: query.memberTenantId } : {}),
+        ...(clock ? { clockDue: clockFilterRange(clock, todayOf(deps)) } : {}),
       },
       page,
     )
+    const shown = rows.slice(0, page.limit)
     const checklist = await repo.checklistOf(
       trx,
-      rows.slice(0, page.limit).map((r) => r.id),
+      shown.map((r) => r.id),
     )
+    const clocks = await clocksFor(deps, trx, shown)
     return toPage(rows, page, (r) =>
       caseSummaryView(
         r,
         checklist.filter((i) => i.case_id === r.id),
+        clocks.get(r.id) ?? [],
       ),
     )
   })
@@ -169,7 +195,7 @@ export async function getCase(deps: CaseDeps, principal: Principal, caseId: stri
     const c = await repo.findCase(trx, caseId)
     if (!c) throw notFound('case')
     await recordRead(trx, p, c, 'case.read')
-    return caseView(c, await repo.checklistOf(trx, [c.id]))
+    return caseView(c, await repo.checklistOf(trx, [c.id]), (await clocksFor(deps, trx, [c])).get(c.id)!)
   })
 }
 
@@ -196,7 +222,7 @@ async function act(
     const transition = await decide(c, p, trx)
     const updated = await applyTransition(trx, c, { ...transition, actor: eventActorOf(p), expectedVersion })
     // The answer to an action carries no personal data: reading the subject is GET /cases/{id}, logged.
-    return caseSummaryView(updated, await repo.checklistOf(trx, [updated.id]))
+    return caseSummaryView(updated, await repo.checklistOf(trx, [updated.id]), (await clocksFor(deps, trx, [updated])).get(updated.id)!)
   })
 }
 
@@ -239,7 +265,7 @@ export const decideCase = (
   deps: CaseDeps,
   principal: Principal,
   caseId: string,
-  input: { outcome: 'granted' | 'refused'; note: string },
+  input: { outcome: NonNullable<repo.CaseRow['decision_outcome']>; note: string },
   expectedVersion: number | null,
 ) =>
   act(deps, principal, caseId, expectedVersion, async (c, p, trx) => {
@@ -250,11 +276,58 @@ export const decideCase = (
         throw new DomainError('conflict', 'checklist-incomplete', `not yet accepted: ${open.map((i) => i.document_kind).join(', ')}`)
       }
     }
-    return { action: 'decide', reason: input.note, changes: { decision_outcome: input.outcome, decision_note: input.note, decided_at: new Date() } }
+    // The state machine refuses an outcome the case type does not know (400 naming `outcome`).
+    return {
+      action: 'decide',
+      reason: `${input.outcome}: ${input.note}`,
+      changes: { decision_outcome: input.outcome, decision_note: input.note, decided_at: deps.now?.() ?? new Date(), decided_by: eventActorOf(p).id },
+    }
   })
 
 export const closeCase = (deps: CaseDeps, principal: Principal, caseId: string, expectedVersion: number | null) =>
   act(deps, principal, caseId, expectedVersion, async (c, p) => {
     if (p.tenantId !== c.hub_tenant_id) throw new DomainError('forbidden', 'forbidden-action', 'a case is closed by its hub')
     return { action: 'close' }
+  })
+
+export interface RoyalDecreeInput {
+  decision: 'granted' | 'refused'
+  decreeDate: string
+  decreeNumber?: string
+}
+
+/**
+ * POST /cases/{id}/royal-decree: the King's decree (or the IND's refusal) on a naturalisation the
+ * hub advised to grant. Recorded by the assigned specialist or a lead of the hub.
+ */
+export const recordRoyalDecree = (deps: CaseDeps, principal: Principal, caseId: string, input: RoyalDecreeInput, expectedVersion: number | null) =>
+  act(deps, principal, caseId, expectedVersion, async (c, p) => {
+    if (p.kind !== 'staff' || p.tenantId !== c.hub_tenant_id) throw new DomainError('forbidden', 'forbidden', 'a Royal Decree is recorded by the hub’s staff')
+    if (p.staffRole !== 'lead' && c.assigned_staff_id !== p.staffId) {
+      throw new DomainError('forbidden', 'not-assigned', 'only the assigned specialist or a lead may record the Royal Decree')
+    }
+    const action = input.decision === 'granted' ? 'royal_decree_granted' : 'royal_decree_refused'
+    // API.md: 409 invalid-transition unless a naturalisation decided with advise_grant (and no decree yet).
+    if (!allowedActions(c.status, 'hub', transitionContext(c)).includes(action)) {
+      throw new DomainError('conflict', 'invalid-transition', 'a Royal Decree is recorded on a naturalisation case decided with advise_grant, once')
+    }
+    const problems: InvalidField[] = []
+    if (!isValidIsoDate(input.decreeDate)) {
+      problems.push({ name: 'decreeDate', code: 'invalid-date', reason: 'is not a calendar date' })
+    } else if (input.decreeDate > todayOf(deps)) {
+      problems.push({ name: 'decreeDate', code: 'date-in-future', reason: 'lies in the future' })
+    } else if (c.decided_at && input.decreeDate < dutchDate(c.decided_at)) {
+      problems.push({ name: 'decreeDate', code: 'before-advice', reason: `lies before the advice of ${dutchDate(c.decided_at)}` })
+    }
+    if (problems.length > 0) throw invalidFields(problems)
+    return {
+      action,
+      reason: `Royal Decree ${input.decision}${input.decreeNumber ? ` (${input.decreeNumber})` : ''} of ${input.decreeDate}`,
+      changes: {
+        royal_decree_decision: input.decision,
+        royal_decree_date: input.decreeDate,
+        royal_decree_number: input.decreeNumber ?? null,
+        royal_decree_recorded_at: deps.now?.() ?? new Date(),
+      },
+    }
   })

@@ -3,13 +3,14 @@
 // Each view returns the contract's component type, so a view that drifts from openapi.yaml fails
 // to compile.
 import type { components } from '../../openapi/types.gen.js'
+import type { CaseClock } from '../domain/clocks.js'
 import type { CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
 
 type Schemas = components['schemas']
 
 const checklistView = (items: ChecklistRow[]): Schemas['ChecklistItem'][] => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
 
-export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]): Schemas['CaseSummary'] => ({
+export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]): Schemas['CaseSummary'] => ({
   id: c.id,
   reference: c.reference,
   caseType: c.case_type,
@@ -21,14 +22,26 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[]): Schemas[
   assignedStaffId: c.assigned_staff_id,
   dueDate: c.due_date,
   checklist: checklistView(checklist),
-  decision: c.decision_outcome ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null } : null,
+  decision: c.decision_outcome
+    ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null, decidedBy: c.decided_by }
+    : null,
+  royalDecree:
+    c.royal_decree_decision && c.royal_decree_date
+      ? {
+          decision: c.royal_decree_decision,
+          decreeDate: c.royal_decree_date,
+          decreeNumber: c.royal_decree_number,
+          recordedAt: c.royal_decree_recorded_at?.toISOString() ?? null,
+        }
+      : null,
+  clocks,
   submittedAt: c.created_at.toISOString(),
   updatedAt: c.updated_at.toISOString(),
   version: c.version,
 })
 
-export const caseView = (c: CaseRow, checklist: ChecklistRow[]): Schemas['Case'] => ({
-  ...caseSummaryView(c, checklist),
+export const caseView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]): Schemas['Case'] => ({
+  ...caseSummaryView(c, checklist, clocks),
   subject: c.subject,
   note: c.note,
 })

@@ -2,10 +2,11 @@
 // the version the client saw, appends the case_events row, bumps the version and announces the
 // event through the outbox — all in the caller's transaction.
 import type { Trx } from '../db/database.js'
-import { nextStatus, type ActorKind, type CaseAction } from '../domain/case-state.js'
+import { nextStatus, type ActorKind, type CaseAction, type TransitionContext } from '../domain/case-state.js'
 import { DomainError } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import * as repo from './cases.repository.js'
+import { refreshClockDue } from './clocks.js'
 
 export interface Actor {
   kind: ActorKind
@@ -19,16 +20,24 @@ export interface TransitionInput {
   reason?: string | null
   /** The version from If-Match, when the client sent one. */
   expectedVersion?: number | null
-  changes?: Partial<Pick<repo.CaseRow, 'assigned_staff_id' | 'decision_outcome' | 'decision_note' | 'decided_at'>>
+  changes?: Partial<Pick<repo.CaseRow, repo.TransitionColumn>>
 }
+
+/** The facts of the case the state machine's context-dependent transitions need (case-state.ts). */
+export const transitionContext = (c: repo.CaseRow, changes: TransitionInput['changes'] = {}): TransitionContext => ({
+  caseType: c.case_type,
+  outcome: changes.decision_outcome ?? c.decision_outcome,
+  assigned: (changes.assigned_staff_id ?? c.assigned_staff_id) !== null,
+  royalDecreeRecorded: c.royal_decree_decision !== null,
+})
 
 export async function applyTransition(trx: Trx, current: repo.CaseRow, input: TransitionInput): Promise<repo.CaseRow> {
   if (input.expectedVersion !== undefined && input.expectedVersion !== null && input.expectedVersion !== current.version) {
     throw new DomainError('stale', 'version-mismatch', `the case is at version ${current.version}, not ${input.expectedVersion}; read it again`)
   }
-  const to = nextStatus(current.status, input.action, input.actor.kind)
+  const to = nextStatus(current.status, input.action, input.actor.kind, transitionContext(current, input.changes))
   const version = current.version + 1
-  const updated = await repo.updateCase(trx, current.id, { ...input.changes, status: to, version })
+  const changed = await repo.updateCase(trx, current.id, { ...input.changes, status: to, version })
   const event = await repo.insertEvent(trx, {
     case_id: current.id,
     hub_tenant_id: current.hub_tenant_id,
@@ -41,6 +50,8 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
     reason: input.reason ?? null,
     version,
   })
+  // The transition may start or stop statutory clocks: keep the searchable earliest due date in step.
+  const updated = await refreshClockDue(trx, changed)
   await announce(trx, updated, event.id)
   return updated
 }

@@ -78,29 +78,47 @@ export function unwrapDataKey(wrapped: string, masterKey: Buffer): Buffer {
   }
 }
 
+/** The blob format's encryption step by step: the header first, then ciphertext, then rest and tag. */
+export interface BlobEncryptor {
+  readonly header: Buffer
+  update(plaintext: Buffer): Buffer
+  /** The last ciphertext bytes and the authentication tag. */
+  final(): Buffer
+}
+
 /**
- * Encrypts a plaintext stream into the blob format. The header is the first chunk out, the tag
- * the last (on flush), so the output can be piped straight into `BlobStore.write`.
- *
  * One data key is used with exactly one random IV per document; GCM's 64 GiB per-IV limit is far
  * above the upload cap.
  */
-export function createEncryptStream(dataKey: Buffer): Transform {
+export function blobEncryptor(dataKey: Buffer): BlobEncryptor {
   assertKey(dataKey, 'data key')
   const iv = randomBytes(IV_BYTES)
   const cipher = createCipheriv(ALGORITHM, dataKey, iv)
   cipher.setAAD(BLOB_MAGIC)
+  return {
+    header: Buffer.concat([BLOB_MAGIC, iv]),
+    update: (plaintext) => cipher.update(plaintext),
+    final: () => Buffer.concat([cipher.final(), cipher.getAuthTag()]),
+  }
+}
+
+/**
+ * Encrypts a plaintext stream into the blob format. The header is the first chunk out, the tag
+ * the last (on flush), so the output can be piped straight into `BlobStore.write`.
+ */
+export function createEncryptStream(dataKey: Buffer): Transform {
+  const encryptor = blobEncryptor(dataKey)
   let headerSent = false
   const sendHeader = (stream: Transform): void => {
     if (headerSent) return
     headerSent = true
-    stream.push(Buffer.concat([BLOB_MAGIC, iv]))
+    stream.push(encryptor.header)
   }
   return new Transform({
     transform(this: Transform, chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       try {
         sendHeader(this)
-        const out = cipher.update(chunk)
+        const out = encryptor.update(chunk)
         callback(null, out.length > 0 ? out : undefined)
       } catch (error) {
         callback(error as Error)
@@ -109,9 +127,7 @@ export function createEncryptStream(dataKey: Buffer): Transform {
     flush(this: Transform, callback: TransformCallback) {
       try {
         sendHeader(this)
-        const rest = cipher.final()
-        if (rest.length > 0) this.push(rest)
-        callback(null, cipher.getAuthTag())
+        callback(null, encryptor.final())
       } catch (error) {
         callback(error as Error)
       }

@@ -12,6 +12,7 @@ import { satisfiesRequirement } from '../domain/case-types.js'
 import { isCountryCode } from '../domain/countries.js'
 import { isDocumentKind, type DocumentKind } from '../domain/document-kinds.js'
 import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
+import { DOCUMENT_FORMS, isDocumentForm, type DocumentForm } from '../domain/legalisation.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
 import { dutchDate } from '../time.js'
 import { createDecryptStream, unwrapDataKey } from './blob-crypto.js'
@@ -32,7 +33,7 @@ export type UploadPart =
   | { type: 'field'; fieldname: string; value: unknown; valueTruncated: boolean; fieldnameTruncated: boolean }
   | { type: 'file'; fieldname: string; filename: string; file: Readable & { truncated?: boolean } }
 
-const FIELDS = ['kind', 'issuingCountry', 'language', 'issuedOn', 'expiresOn'] as const
+const FIELDS = ['kind', 'issuingCountry', 'language', 'issuedOn', 'expiresOn', 'documentForm'] as const
 type Field = (typeof FIELDS)[number]
 
 interface UploadFields {
@@ -41,11 +42,12 @@ interface UploadFields {
   language: string
   issuedOn: string | null
   expiresOn: string | null
+  documentForm: DocumentForm | null
 }
 
 function validateFields(fields: Partial<Record<Field, string>>, today: string, where?: string): UploadFields {
   const problems: InvalidField[] = []
-  const { kind, issuingCountry, language, issuedOn, expiresOn } = fields
+  const { kind, issuingCountry, language, issuedOn, expiresOn, documentForm } = fields
   const required = where ? `is required, ${where}` : 'is required'
   if (!kind) problems.push({ name: 'kind', code: 'required', reason: required })
   else if (!isDocumentKind(kind)) problems.push({ name: 'kind', code: 'not-allowed', reason: 'is not a known document kind' })
@@ -57,8 +59,18 @@ function validateFields(fields: Partial<Record<Field, string>>, today: string, w
     if (value !== undefined && !isValidIsoDate(value)) problems.push({ name, code: 'invalid-date', reason: 'is not a calendar date YYYY-MM-DD' })
   }
   if (issuedOn && isValidIsoDate(issuedOn) && issuedOn > today) problems.push({ name: 'issuedOn', code: 'date-in-future', reason: 'lies in the future' })
+  if (documentForm !== undefined && !isDocumentForm(documentForm)) {
+    problems.push({ name: 'documentForm', code: 'not-allowed', reason: `must be one of ${DOCUMENT_FORMS.join(', ')}` })
+  }
   if (problems.length > 0) throw invalidFields(problems)
-  return { kind: kind as DocumentKind, issuingCountry: issuingCountry!, language: language!, issuedOn: issuedOn ?? null, expiresOn: expiresOn ?? null }
+  return {
+    kind: kind as DocumentKind,
+    issuingCountry: issuingCountry!,
+    language: language!,
+    issuedOn: issuedOn ?? null,
+    expiresOn: expiresOn ?? null,
+    documentForm: (documentForm as DocumentForm | undefined) ?? null,
+  }
 }
 
 const isField = (name: string): name is Field => (FIELDS as readonly string[]).includes(name)
@@ -157,6 +169,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
         language: m.language,
         issued_on: m.issuedOn,
         expires_on: m.expiresOn,
+        document_form: m.documentForm,
         filename,
         content_type: blob.contentType,
         size_bytes: blob.sizeBytes,

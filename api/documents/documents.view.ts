@@ -10,6 +10,7 @@ export const documentView = (d: DocumentRow, review: ReviewRow | undefined): com
   language: d.language,
   issuedOn: d.issued_on,
   expiresOn: d.expires_on,
+  documentForm: d.document_form,
   filename: d.filename,
   contentType: d.content_type,
   sizeBytes: d.size_bytes,

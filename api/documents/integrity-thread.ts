@@ -1,10 +1,13 @@
-// Entry point of the worker thread that checks one document (see integrity-isolated.ts).
-import { parentPort, workerData } from 'node:worker_threads'
+// Entry point of a long-lived worker thread that checks documents one at a time for the pool in
+// integrity-isolated.ts: one message in ({id, contentType, bytes}), one message out ({id, result}).
+import { parentPort } from 'node:worker_threads'
 import type { AllowedContentType } from './sniff.js'
 import { checkIntegrity } from './integrity.js'
 
-const { contentType, bytes } = workerData as { contentType: AllowedContentType; bytes: Uint8Array }
-checkIntegrity(contentType, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).then(
-  (result) => parentPort?.postMessage(result),
-  () => parentPort?.postMessage({ status: 'unreadable', reason: 'the integrity check failed' }),
-)
+parentPort?.on('message', (task: { id: number; contentType: AllowedContentType; bytes: Uint8Array }) => {
+  const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength)
+  checkIntegrity(task.contentType, bytes).then(
+    (result) => parentPort?.postMessage({ id: task.id, result }),
+    () => parentPort?.postMessage({ id: task.id, result: { status: 'unreadable', reason: 'the integrity check failed' } }),
+  )
+})

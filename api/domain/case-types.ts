@@ -17,6 +17,7 @@
 
 import { addDays, addWeeks, addYears, isValidIsoDate, workingDaysAfter } from './calendar.js'
 import { CIVIL_STATUS_KINDS, type DocumentKind } from './document-kinds.js'
+import { outcomeCodesFor, type OutcomeCode } from './outcomes.js'
 
 export const CASE_TYPE_CODES = ['naturalisation', 'option', 'first_registration', 'ipr_assessment'] as const
 export type CaseTypeCode = (typeof CASE_TYPE_CODES)[number]
@@ -50,6 +51,33 @@ export interface StatutoryClock {
   startsAt: string
   /** Article and DOMAIN.md source key. */
   source: string
+  /** Whether the Algemene termijnenwet moves a last day off a weekend or holiday, and why (atw.ts). */
+  atw: AtwChoice
+}
+
+/** The Atw decision for one clock: `extends` true moves a last day that is a day off to the next day. */
+export interface AtwChoice {
+  extends: boolean
+  basis: string
+}
+
+// The Atw per clock (atw.ts has the articles). Terms of more than 12 weeks or in years are outside
+// it (art. 4(a)). For the rest the question is the kind of act that sets the term: the Atw covers a
+// wet (art. 1) and an AMvB (art. 5), but the BVVN and the BOEN 2002 are algemene maatregelen van
+// rijksbestuur, which it does not name. Where that leaves doubt the platform takes the reading that
+// never prejudices the applicant: a term the hub must meet is not extended (the hub plans to the
+// earlier day), a term the applicant must meet is.
+const ATW_LONG_TERM: AtwChoice = { extends: false, basis: 'Atw not applied: a term of more than 12 weeks or in years (Atw art. 4(a))' }
+const ATW_WET: AtwChoice = { extends: true, basis: 'Atw applies: a term set in a wet (Atw art. 1(1)); a last day on a Saturday, Sunday or holiday moves to the next working day' }
+const ATW_HUB_AMVRB: AtwChoice = {
+  extends: false,
+  basis:
+    'Atw not applied: the term is set in an algemene maatregel van rijksbestuur, which Atw art. 1 and 5 do not name; the hub must meet it, so the unextended last day counts',
+}
+const ATW_APPLICANT_AMVRB: AtwChoice = {
+  extends: true,
+  basis:
+    'Atw applied by analogy: the term is set in an algemene maatregel van rijksbestuur, which Atw art. 1 and 5 do not name; it binds the applicant, so a last day on a Saturday, Sunday or holiday moves to the next working day',
 }
 
 export interface CaseTypeDefinition {
@@ -65,6 +93,8 @@ export interface CaseTypeDefinition {
   /** Kinds that belong in such a dossier at all; anything else gets `kind-not-expected-for-case-type`. */
   expectedDocuments: DocumentKind[]
   appointmentKinds: string[]
+  /** The values `decide` accepts (outcomes.ts says what each means and where the case goes next). */
+  outcomes: OutcomeCode[]
   handlingTermWorkingDays: number
   statutoryClocks: StatutoryClock[]
   /** Years the dossier is kept, or null when DOMAIN.md gives no single binding period (see comment). */
@@ -80,6 +110,7 @@ const FEE_PAYMENT_CLOCK: StatutoryClock = {
   term: { weeks: 6 },
   startsAt: 'request_received',
   source: 'BOEN 2002 art. 5-6; BVVN art. 4(2) [S13][S15]',
+  atw: ATW_APPLICANT_AMVRB,
 }
 
 /** Every version of every case type. Append a new version; never edit one that is in use. */
@@ -107,6 +138,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
     ],
     // Filing is in person (BVVN art. 3); the decree takes effect at the ceremony (art. 60b).
     appointmentKinds: ['intake_interview', 'ceremony'],
+    outcomes: outcomeCodesFor('naturalisation'),
     // No statutory municipal term from filing to the advice to the IND (§9 item 2); 40 working
     // days (≈ 8 weeks) keeps the advice well inside the IND's one-year decision term.
     handlingTermWorkingDays: 40,
@@ -114,11 +146,13 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
       FEE_PAYMENT_CLOCK,
       {
         code: 'ind_decision',
-        descriptionNl: 'Beslissing IND binnen 1 jaar, tweemaal te verlengen met een half jaar',
-        descriptionEn: 'IND decision within 1 year, extendable twice by half a year',
+        descriptionNl: 'Beslissing IND binnen 1 jaar na betaling van de leges, tweemaal te verlengen met een half jaar',
+        descriptionEn: 'IND decision within 1 year of payment of the fee, extendable twice by half a year',
         term: { years: 1 },
-        startsAt: 'request_received',
-        source: 'municipal information page [S8]; statutory article UNCONFIRMED (DOMAIN.md §10)',
+        // RWN art. 9(4): the term runs from the day the fee is paid (issue 15).
+        startsAt: 'fee_paid',
+        source: 'RWN art. 9(4) [S16]; extensions: municipal information page [S8]',
+        atw: ATW_LONG_TERM,
       },
       {
         code: 'ceremony_invitation',
@@ -127,6 +161,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { weeks: 6 },
         startsAt: 'royal_decree_date',
         source: 'BVVN art. 60b(2) [S15]',
+        atw: ATW_HUB_AMVRB,
       },
       {
         code: 'ceremony_handover',
@@ -135,6 +170,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { weeks: 6 },
         startsAt: 'invitation_sent',
         source: 'BVVN art. 60b(1),(4),(7) [S15]',
+        atw: ATW_HUB_AMVRB,
       },
       {
         code: 'royal_decree_lapse',
@@ -143,6 +179,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { years: 1 },
         startsAt: 'royal_decree_date',
         source: 'BVVN art. 60b(11)-(12) [S15]',
+        atw: ATW_LONG_TERM,
       },
     ],
     // §6.1: the decree's retention lies with the State; the municipal dossier's is UNCONFIRMED.
@@ -167,6 +204,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
     ],
     // The declaration is made in person (BVVN art. 3); the confirmation is handed over (art. 60a).
     appointmentKinds: ['intake_interview', 'option_confirmation'],
+    outcomes: outcomeCodesFor('option'),
     // The burgemeester decides within 13 weeks (RWN art. 6(5)). 13 weeks hold 65 weekdays and at most
     // 5 weekday holidays, so 60 working days never ends after the statutory deadline.
     handlingTermWorkingDays: 60,
@@ -179,6 +217,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { weeks: 13 },
         startsAt: 'declaration_received',
         source: 'RWN art. 6(5) [S16]',
+        atw: ATW_LONG_TERM,
       },
       {
         code: 'option_decision_extension',
@@ -187,6 +226,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { weeks: 13 },
         startsAt: 'option_decision_deadline',
         source: 'RWN art. 6(5) [S16]',
+        atw: ATW_LONG_TERM,
       },
       {
         code: 'option_renunciation_advice',
@@ -195,6 +235,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { weeks: 4 },
         startsAt: 'option_decision_deadline',
         source: 'RWN art. 6a(6) [S16]',
+        atw: ATW_LONG_TERM,
       },
       {
         code: 'option_confirmation_handover',
@@ -203,6 +244,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { weeks: 9 },
         startsAt: 'requirements_found_met',
         source: 'BVVN art. 60a [S15]',
+        atw: ATW_HUB_AMVRB,
       },
       {
         code: 'option_confirmation_lapse',
@@ -213,6 +255,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         // by analogy with art. 60b (the KB date).
         startsAt: 'option_confirmed',
         source: 'BVVN art. 60a [S15]',
+        atw: ATW_LONG_TERM,
       },
     ],
     // "at least 12 years after bekendmaking" (BVVN art. 12(2)).
@@ -230,6 +273,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
     expectedDocuments: ['passport', 'id_card', 'residence_permit', 'proof_of_address', ...CIVIL_STATUS_KINDS, 'other'],
     // The aangifte is made in person (Wet BRP art. 2.38(1)).
     appointmentKinds: ['registration_appearance'],
+    outcomes: outcomeCodesFor('first_registration'),
     // The overview is due 4 weeks after registration (art. 2.54(1)); 4 weeks hold 20 weekdays and at
     // most 3 weekday holidays, so 15 working days leaves room to send it.
     handlingTermWorkingDays: 15,
@@ -241,6 +285,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { days: 5 },
         startsAt: 'arrival_in_nl',
         source: 'Wet BRP art. 2.38(1) [S25]',
+        atw: ATW_WET,
       },
       {
         code: 'brp_overview',
@@ -249,6 +294,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
         term: { weeks: 4 },
         startsAt: 'registration_recorded',
         source: 'Wet BRP art. 2.54(1) [S25]',
+        atw: ATW_WET,
       },
     ],
     // Foreign documents used for a first registration that cannot be reproduced from a Dutch
@@ -275,6 +321,7 @@ export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([
     expectedDocuments: ['passport', 'id_card', ...CIVIL_STATUS_KINDS, 'other'],
     // Assessed on the papers; no personal appearance is required by the sources.
     appointmentKinds: [],
+    outcomes: outcomeCodesFor('ipr_assessment'),
     // No statutory term found (DOMAIN.md §3); 40 working days (≈ 8 weeks) is a platform choice.
     handlingTermWorkingDays: 40,
     statutoryClocks: [],

@@ -12,6 +12,13 @@
 // - EU accession day and month are general knowledge, but every member joined before 2019-02-16, so only
 //   the years (confirmed) and the UK's 2020-01-31 (eur-lex) can change an outcome.
 // - The NL date of entry into force (1965, recalled) is not checked: no upload is presented before it.
+// - Narrow treaty exemptions (Türkiye, Bosnia and Herzegovina, North Macedonia, and the CIEC 16-only
+//   states) depend on the FORM of the document: a CIEC 16 multilingual extract is exempt, a deed in
+//   the ordinary form is not. The upload's optional `documentForm` decides it; without it the
+//   exemption is given as conditional (a warning finding), never guessed.
+// - Reg. (EU) 2016/1191 kept covering UK documents presented up to the end of the transition period,
+//   2020-12-31 (Withdrawal Agreement art. 126-127; the notes of the GB row), although the UK left the
+//   EU on 2020-01-31.
 
 import { invalidFields, type InvalidField } from './errors.js'
 import { isValidIsoDate } from './calendar.js'
@@ -25,8 +32,19 @@ export type LegalisationRequirement =
   | 'apostille-required'
   | 'legalisation-required'
 
+/** The form of a civil-status document, as the uploader states it (optional on the upload). */
+export const DOCUMENT_FORMS = ['standard', 'multilingual_extract', 'eu_multilingual_form'] as const
+export type DocumentForm = (typeof DOCUMENT_FORMS)[number]
+export const isDocumentForm = (value: string): value is DocumentForm => (DOCUMENT_FORMS as readonly string[]).includes(value)
+
 export interface LegalisationInput {
   documentKind: DocumentKind
+  /**
+   * `multilingual_extract`: a CIEC 16 (Vienna 1976) multilingual extract; `eu_multilingual_form`: a
+   * public document with the multilingual standard form of Reg. (EU) 2016/1191; `standard`: neither.
+   * Absent (null): not stated — a narrow exemption is then only conditional.
+   */
+  documentForm?: DocumentForm | null
   /** ISO 3166-1 alpha-2, upper case, present in the country table. */
   issuingCountry: string
   /** YYYY-MM-DD, the upload date. */
@@ -43,6 +61,11 @@ export interface LegalisationOutcome {
   unconfirmed: boolean
   /** The CountryRecord fields behind `unconfirmed`. */
   unconfirmedFields: string[]
+  /**
+   * Set when the exemption holds only if the document has this form and the upload did not say
+   * which form it has: the finding is then a warning, not info.
+   */
+  onlyIf: 'multilingual_extract' | null
 }
 
 export interface Finding {
@@ -81,7 +104,54 @@ const outcome = (
   requirement: LegalisationRequirement,
   basis: string,
   unconfirmedFields: string[] = [],
-): LegalisationOutcome => ({ requirement, basis, unconfirmed: unconfirmedFields.length > 0, unconfirmedFields })
+  onlyIf: LegalisationOutcome['onlyIf'] = null,
+): LegalisationOutcome => ({ requirement, basis, unconfirmed: unconfirmedFields.length > 0, unconfirmedFields, onlyIf })
+
+/**
+ * Treaty exemptions narrower than "civil-status deeds", from the notes of their rows in
+ * countries.csv (which cite netherlandsworldwide.nl per country). `multilingualExtractKinds` are
+ * exempt in the CIEC 16 multilingual-extract form only; `alwaysExemptKinds` whatever their form;
+ * every other kind takes the Apostille route. `confirmed` false: the row's note says the scope is
+ * inferred, so a decision on it is flagged as unconfirmed (`notes`).
+ */
+interface NarrowExemption {
+  multilingualExtractKinds: ReadonlySet<DocumentKind>
+  alwaysExemptKinds: ReadonlySet<DocumentKind>
+  confirmed: boolean
+  scope: string
+}
+
+export const NARROW_EXEMPTIONS: Readonly<Record<string, NarrowExemption>> = {
+  // "only CIEC multilingual extracts of civil-status records, nationality certificates, residence
+  // documents and consular documents need no apostille; other civil-status deeds need an apostille"
+  TR: {
+    multilingualExtractKinds: new Set<DocumentKind>(['birth_certificate', 'marriage_certificate']),
+    alwaysExemptKinds: new Set<DocumentKind>(['nationality_certificate', 'proof_of_address']),
+    confirmed: true,
+    scope: 'multilingual extracts of civil-status records, nationality certificates, residence documents and consular documents',
+  },
+  // "only CIEC 16 multilingual extracts of birth, marriage and death records are exempt"
+  BA: {
+    multilingualExtractKinds: new Set<DocumentKind>(['birth_certificate', 'marriage_certificate']),
+    alwaysExemptKinds: new Set<DocumentKind>(),
+    confirmed: true,
+    scope: 'CIEC 16 multilingual extracts of birth, marriage and death records',
+  },
+  // "covers CIEC 16 multilingual extracts only … unconfirmed for North Macedonia"
+  MK: {
+    multilingualExtractKinds: new Set<DocumentKind>(['birth_certificate', 'marriage_certificate']),
+    alwaysExemptKinds: new Set<DocumentKind>(),
+    confirmed: false,
+    scope: 'CIEC 16 multilingual extracts of birth, marriage and death records',
+  },
+}
+
+/** The last day Reg. (EU) 2016/1191 covered a former member's documents (Withdrawal Agreement art. 126-127). */
+export const EU_LAW_APPLIED_UNTIL: Readonly<Record<string, string>> = { GB: '2020-12-31' }
+
+/** Whether Reg. (EU) 2016/1191 covers a document of this country presented on `date`. */
+const euRegulationCovers = (country: CountryRecord, date: string): boolean =>
+  isEuMemberOn(country.alpha2, date) || (EU_LAW_APPLIED_UNTIL[country.alpha2] !== undefined && date <= EU_LAW_APPLIED_UNTIL[country.alpha2]!)
 
 /** The CIEC conventions named in exempt_basis, e.g. ['CIEC16', 'CIEC2', 'CIEC1'] for Türkiye. */
 const ciecTreaties = (country: CountryRecord): string[] =>
@@ -94,6 +164,19 @@ const ciecTreaties = (country: CountryRecord): string[] =>
 
 /** CIEC 16 alone exempts only its multilingual extracts (Serbia, Moldova, Cabo Verde). */
 const onlyMultilingualExtracts = (treaties: string[]): boolean => treaties.length > 0 && treaties.every((t) => t === 'CIEC16')
+
+/** The narrow exemption of a country: from the table above, or CIEC 16 alone (multilingual extracts only). */
+function narrowExemptionOf(country: CountryRecord): NarrowExemption | null {
+  const listed = NARROW_EXEMPTIONS[country.alpha2]
+  if (listed) return listed
+  if (!onlyMultilingualExtracts(ciecTreaties(country))) return null
+  return {
+    multilingualExtractKinds: MULTILINGUAL_EXTRACT_KINDS,
+    alwaysExemptKinds: new Set(),
+    confirmed: true,
+    scope: 'CIEC 16 multilingual extracts of birth and marriage records',
+  }
+}
 
 /** Territories listed as covered by the regulation without own EU dates (French outermost regions). */
 const isEuRegulationTerritory = (country: CountryRecord): boolean =>
@@ -109,6 +192,9 @@ function validate(input: LegalisationInput): CountryRecord {
   }
   if (!isValidIsoDate(input.presentedOn)) {
     problems.push({ name: 'presentedOn', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' })
+  }
+  if (input.documentForm != null && !isDocumentForm(input.documentForm)) {
+    problems.push({ name: 'documentForm', code: 'not-allowed', reason: `must be one of ${DOCUMENT_FORMS.join(', ')}` })
   }
   const country = findCountry(input.issuingCountry)
   if (problems.length > 0 || country === undefined) throw invalidFields(problems)
@@ -190,6 +276,12 @@ export function legalisationRequirement(input: LegalisationInput): LegalisationO
         `Regulation (EU) 2016/1191: public document from ${country.nameEn}, an EU member state on the presentation date, presented on or after ${EU_PUBLIC_DOCUMENTS_FROM}; no apostille or legalisation may be required.`,
       )
     }
+    if (euRegulationCovers(country, presentedOn)) {
+      return outcome(
+        'exempt-eu-public-documents',
+        `Regulation (EU) 2016/1191: ${country.nameEn} left the EU but EU law, including the regulation, applied to it until ${EU_LAW_APPLIED_UNTIL[country.alpha2]} (Withdrawal Agreement art. 126-127); presented on or before that day, no apostille or legalisation may be required.`,
+      )
+    }
     if (isEuRegulationTerritory(country)) {
       return outcome(
         'exempt-eu-public-documents',
@@ -199,14 +291,28 @@ export function legalisationRequirement(input: LegalisationInput): LegalisationO
   }
 
   const treaties = ciecTreaties(country)
-  const multilingualOnly = onlyMultilingualExtracts(treaties)
-  if (treaties.length > 0 && (multilingualOnly ? MULTILINGUAL_EXTRACT_KINDS : CIVIL_STATUS_DEED_KINDS).has(kind)) {
-    return outcome(
-      'exempt-treaty',
-      multilingualOnly
-        ? `Treaty exemption for ${country.nameEn} (CIEC16, Vienna 1976): multilingual extracts of birth and marriage records need no apostille or legalisation; a document in another form does.`
-        : `Treaty exemption for ${country.nameEn} (${treaties.join(', ')}): civil-status deeds and extracts need no apostille or legalisation.`,
-    )
+  const narrow = narrowExemptionOf(country)
+  if (narrow) {
+    const flagged = narrow.confirmed ? [] : ['notes']
+    if (narrow.alwaysExemptKinds.has(kind)) {
+      return outcome('exempt-treaty', `Treaty exemption for ${country.nameEn} (${treaties.join(', ')}), limited to ${narrow.scope}: this kind is exempt in any form.`, flagged)
+    }
+    if (narrow.multilingualExtractKinds.has(kind) && input.documentForm !== 'standard' && input.documentForm !== 'eu_multilingual_form') {
+      return input.documentForm === 'multilingual_extract'
+        ? outcome('exempt-treaty', `Treaty exemption for ${country.nameEn} (${treaties.join(', ')}), limited to ${narrow.scope}: a multilingual extract needs no apostille or legalisation.`, flagged)
+        : outcome(
+            'exempt-treaty',
+            `Treaty exemption for ${country.nameEn} (${treaties.join(', ')}), limited to ${narrow.scope}: exempt only if the document is a multilingual extract (the upload did not say); a deed in another form needs an apostille or legalisation.`,
+            flagged,
+            'multilingual_extract',
+          )
+    }
+    // Outside the narrow scope (another kind, or a deed in the ordinary form): the Apostille route.
+    const route = apostilleOrLegalisation(country, presentedOn)
+    return { ...route, basis: `Outside the narrow treaty exemption of ${country.nameEn} (${narrow.scope}). ${route.basis}` }
+  }
+  if (treaties.length > 0 && CIVIL_STATUS_DEED_KINDS.has(kind)) {
+    return outcome('exempt-treaty', `Treaty exemption for ${country.nameEn} (${treaties.join(', ')}): civil-status deeds and extracts need no apostille or legalisation.`)
   }
 
   return apostilleOrLegalisation(country, presentedOn)
@@ -238,10 +344,27 @@ function mainFinding(country: CountryRecord, output: LegalisationOutcome): Findi
       }
     case 'exempt-treaty': {
       const treaties = ciecTreaties(country)
+      if (output.onlyIf === 'multilingual_extract') {
+        // The exemption holds only for a multilingual extract and the upload did not state the form.
+        return {
+          code: 'exempt-treaty',
+          severity: 'warning',
+          message: {
+            nl: `Document uit ${nl}: alleen vrijgesteld van apostille en legalisatie als het een meertalig uittreksel is (CIEC-verdrag 16, Wenen 1976); een akte in een andere vorm heeft een apostille of legalisatie nodig. Controleer de vorm van het document.`,
+            en: `Document from ${en}: exempt from apostille and legalisation only if it is a multilingual extract (CIEC convention 16, Vienna 1976); a deed in another form needs an apostille or legalisation. Check the form of the document.`,
+          },
+        }
+      }
+      const narrow = narrowExemptionOf(country)
       return {
         code: 'exempt-treaty',
         severity: 'info',
-        message: onlyMultilingualExtracts(treaties)
+        message: narrow
+          ? {
+              nl: `Document uit ${nl}: vrijgesteld van apostille en legalisatie op grond van CIEC-verdragen (${treaties.join(', ')}); de vrijstelling geldt alleen voor deze documentsoort of dit meertalig uittreksel.`,
+              en: `Document from ${en}: exempt from apostille and legalisation under CIEC conventions (${treaties.join(', ')}); the exemption covers this kind or this multilingual extract only.`,
+            }
+          : onlyMultilingualExtracts(treaties)
           ? {
               nl: `Document uit ${nl}: alleen vrijgesteld van apostille en legalisatie als het een meertalig uittreksel is (CIEC-verdrag 16, Wenen 1976); anders is een apostille of legalisatie nodig.`,
               en: `Document from ${en}: exempt from apostille and legalisation only if it is a multilingual extract (CIEC convention 16, Vienna 1976); otherwise an apostille or legalisation is needed.`,
@@ -293,10 +416,24 @@ export function legalisationFindings(input: LegalisationInput, output: Legalisat
   return findings
 }
 
-/** `translation-required` when the language is not Dutch, English, French or German; otherwise null. */
-export function translationFinding(language: string): Finding | null {
+/**
+ * `translation-required` when the language is not Dutch, English, French or German; otherwise null.
+ * With `euMultilingualForm` (an EU public document carrying the multilingual standard form of Reg.
+ * (EU) 2016/1191) the form can serve as the translation, so the finding is information only.
+ */
+export function translationFinding(language: string, options: { euMultilingualForm?: boolean } = {}): Finding | null {
   if (!translationRequired(language)) return null
   const code = language.trim().toLowerCase()
+  if (options.euMultilingualForm) {
+    return {
+      code: 'translation-required',
+      severity: 'info',
+      message: {
+        nl: `Document in taal '${code}' met een meertalig modelformulier (Verordening (EU) 2016/1191): het formulier kan als vertaling dienen als het voor de behandeling volstaat; anders is een vertaling nodig.`,
+        en: `Document in language '${code}' with a multilingual standard form (Regulation (EU) 2016/1191): the form can serve as the translation if it suffices for processing; otherwise a translation is needed.`,
+      },
+    }
+  }
   return {
     code: 'translation-required',
     severity: 'warning',

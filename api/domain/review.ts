@@ -2,7 +2,7 @@
 // about the document and its case to a status and findings. The worker gathers the inputs.
 import { isExpectedDocument, type CaseTypeDefinition } from './case-types.js'
 import type { DocumentKind } from './document-kinds.js'
-import { legalisationFindings, legalisationRequirement, translationFinding, type Finding } from './legalisation.js'
+import { legalisationFindings, legalisationRequirement, translationFinding, type DocumentForm, type Finding } from './legalisation.js'
 
 export type { Finding }
 
@@ -13,6 +13,8 @@ export interface ReviewInput {
   issuingCountry: string
   language: string
   expiresOn: string | null
+  /** The form the uploader stated (optional): decides the narrow treaty exemptions. */
+  documentForm?: DocumentForm | null
   /** The upload date: the day the document is presented for use in the Netherlands. */
   presentedOn: string
   /** Today, for expiry. */
@@ -59,9 +61,12 @@ export function reviewDocument(input: ReviewInput): ReviewOutcome {
       finding('duplicate-document', 'warning', 'Hetzelfde bestand is al eerder bij deze zaak aangeleverd.', 'The same file was already uploaded to this case.'),
     )
   }
-  const legalisation = { documentKind: input.kind, issuingCountry: input.issuingCountry, presentedOn: input.presentedOn }
-  findings.push(...legalisationFindings(legalisation, legalisationRequirement(legalisation)))
-  const translation = translationFinding(input.language)
+  const legalisation = { documentKind: input.kind, issuingCountry: input.issuingCountry, presentedOn: input.presentedOn, documentForm: input.documentForm ?? null }
+  const requirement = legalisationRequirement(legalisation)
+  findings.push(...legalisationFindings(legalisation, requirement))
+  // An EU public document with its multilingual standard form (Reg. 2016/1191) may need no translation.
+  const withEuForm = input.documentForm === 'eu_multilingual_form' && requirement.requirement === 'exempt-eu-public-documents'
+  const translation = translationFinding(input.language, { euMultilingualForm: withEuForm })
   if (translation) findings.push(translation)
   const attention = findings.some((f) => f.severity !== 'info')
   return { status: attention ? 'needs_attention' : 'passed', findings }

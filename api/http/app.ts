@@ -1,9 +1,8 @@
 // The app factory (STYLE.md §1): receives its dependencies, returns a Fastify instance. server.ts
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
+import AjvCompiler from '@fastify/ajv-compiler'
 import helmet from '@fastify/helmet'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
@@ -14,7 +13,8 @@ import type { Config } from '../config.js'
 import type { Db } from '../db/database.js'
 import { DomainError } from '../domain/errors.js'
 import type { Queues } from '../jobs/queues.js'
-import { componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
+import { AJV_CUSTOM_OPTIONS, componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
+import { docsPlugin } from './plugins/docs.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin, sendProblem } from './plugins/errors.js'
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js'
@@ -44,6 +44,19 @@ export interface App {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/**
+ * Two validators: a JSON body is taken as typed — a number where the contract says string (a BSN
+ * sent as 123456782) is a 400, never coerced — while querystring, path and header values, which are
+ * text on the wire, are coerced to the contract's types (`?limit=5` is the integer 5).
+ */
+const validatorFactory = AjvCompiler()
+const buildValidator: typeof validatorFactory = (externalSchemas, options) => {
+  const plugins = options?.plugins ?? []
+  const asTyped = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: false } })
+  const fromText = validatorFactory(externalSchemas, { plugins, customOptions: { ...AJV_CUSTOM_OPTIONS, coerceTypes: 'array' } })
+  return (route) => (route.httpPart === 'body' ? asTyped(route) : fromText(route))
+}
+
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref())])
 
@@ -59,10 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Logged below with the route path: Fastify's own lines carry the URL with its query string.
     disableRequestLogging: true,
     bodyLimit: 1024 * 1024,
-    ajv: {
-      // No mass assignment: unknown properties are refused, never silently dropped.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
+    ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
+    schemaController: { compilersFactory: { buildValidator } },
   })
 
   // JSON only (multipart where a route says so): a text/plain body is refused with 415.
@@ -85,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Security headers on every response (nosniff, frame-ancestors and X-Frame-Options, …). The API
   // serves JSON, no documents: its policy allows nothing and no framing. /docs sets its own policy
-  // (swagger-ui's staticCSP, below), which replaces this one on its pages.
+  // (plugins/docs.ts), which replaces this one on its pages.
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     frameguard: { action: 'deny' },
@@ -106,15 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(idempotencyPlugin, { db: deps.db })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
-  await app.register(swagger, { mode: 'static', specification: { document: spec as never } })
-  await app.register(async (docs) => {
-    // The browsable contract is public, like the contract itself.
-    docs.addHook('onRoute', (route) => {
-      route.config = { ...(route.config ?? {}), scope: 'public' }
-    })
-    await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true })
-  })
-  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => spec)
+  await app.register(docsPlugin, { spec })
 
   const healthy: ReplyOf<'getHealth'> = { status: 'ok' }
   const ready: ReplyOf<'getReadiness'> = { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } }

@@ -11,11 +11,62 @@ import { parse } from 'yaml'
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type JsonObject = { [key: string]: Json }
 
+export interface OpenApiServer {
+  url: string
+  description?: string
+}
+
+/** A path item: its operations by method, and optionally servers of its own (the operational endpoints). */
+export type PathItem = Record<string, JsonObject> & { servers?: OpenApiServer[] }
+
 export interface OpenApiDocument {
   openapi: string
   info: { title: string; version: string }
-  paths: Record<string, Record<string, JsonObject>>
+  /** Relative: `/v1` — the paths are written relative to it (ADR /core/uri-version). */
+  servers?: OpenApiServer[]
+  paths: Record<string, PathItem>
   components: { schemas: Record<string, JsonObject>; parameters: Record<string, JsonObject>; responses: Record<string, JsonObject> }
+}
+
+/**
+ * Options the app's Ajv runs with (on top of Fastify's defaults); the contract's example test uses
+ * the same. No type coercion: a JSON body is taken as typed (a BSN sent as a number is a 400). The
+ * app adds coercion for querystring, path and header values only, which are text on the wire
+ * (app.ts, buildValidator).
+ */
+export const AJV_CUSTOM_OPTIONS = Object.freeze({
+  // No mass assignment: unknown properties are refused, never silently dropped.
+  removeAdditional: false,
+  coerceTypes: false,
+  useDefaults: true,
+  allErrors: true,
+} as const)
+
+const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options'])
+
+/** The URL path prefix a path item is served under: its own server, else the document's (`/v1`). */
+function basePath(spec: OpenApiDocument, item: PathItem): string {
+  const url = item.servers?.[0]?.url ?? spec.servers?.[0]?.url ?? '/'
+  return new URL(url, 'http://host.invalid').pathname.replace(/\/$/, '')
+}
+
+/** The path as a client calls it: `/cases` under the server `/v1` is `/v1/cases`. */
+export const servedPath = (spec: OpenApiDocument, path: string): string => {
+  const item = spec.paths[path]
+  return `${item ? basePath(spec, item) : ''}${path}`
+}
+
+/**
+ * The contract with every path written out in full (`/v1/cases`) under the server `/`, for clients of
+ * `/openapi.json` that read it that way; `/v1/openapi.json` and /docs serve the contract as written.
+ */
+export function withFullPaths(spec: OpenApiDocument): OpenApiDocument {
+  const paths: Record<string, PathItem> = {}
+  for (const [path, item] of Object.entries(spec.paths)) {
+    const { servers: _servers, ...operations } = item
+    paths[servedPath(spec, path)] = operations
+  }
+  return { ...spec, servers: [{ url: '/', description: 'this host' }], paths }
 }
 
 const SCHEMA_ID_PREFIX = 'regiobalie:'
@@ -68,16 +119,18 @@ const resolve = (spec: OpenApiDocument, node: JsonObject, kind: 'parameters' | '
 
 export interface Operation {
   method: string
+  /** The full URL path, server prefix included (`/v1/cases/{caseId}`). */
   path: string
   operation: JsonObject
 }
 
 export function operations(spec: OpenApiDocument): Map<string, Operation> {
   const byId = new Map<string, Operation>()
-  for (const [path, methods] of Object.entries(spec.paths)) {
-    for (const [method, operation] of Object.entries(methods)) {
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!METHODS.has(method) || Array.isArray(operation)) continue
       const id = operation.operationId
-      if (typeof id === 'string') byId.set(id, { method: method.toUpperCase(), path, operation })
+      if (typeof id === 'string') byId.set(id, { method: method.toUpperCase(), path: servedPath(spec, path), operation })
     }
   }
   return byId

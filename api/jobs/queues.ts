@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { DEFAULT_QUEUE_PREFIX, QUEUE_NAMES, QUEUE_POLICIES, type QueueName } from './registry.js'
+import { DEFAULT_QUEUE_PREFIX, KEEP_COMPLETED_JOBS, QUEUE_NAMES, QUEUE_POLICIES, type QueueName } from './registry.js'
 
 export type Queues = Record<QueueName, Queue>
 
@@ -14,7 +14,7 @@ export function createQueues(connection: Redis, prefix: string = DEFAULT_QUEUE_P
       defaultJobOptions: {
         attempts: policy.attempts,
         backoff: { type: 'exponential', delay: policy.backoffMs },
-        removeOnComplete: { age: policy.keepCompletedSeconds },
+        removeOnComplete: { age: policy.keepCompletedSeconds, count: KEEP_COMPLETED_JOBS },
         removeOnFail: { age: policy.keepFailedSeconds },
       },
     })

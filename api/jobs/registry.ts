@@ -21,6 +21,8 @@ export interface JobRegistry {
     'purge-idempotency-keys': Record<string, never>
     /** Crypto-shreds the documents of closed cases whose retention period has passed. */
     'shred-expired-documents': Record<string, never>
+    /** Closes the cases awaiting a ceremony whose decree or confirmation lapsed (`decree_lapsed`). */
+    'lapse-expired-decrees': Record<string, never>
   }
 }
 
@@ -38,7 +40,11 @@ void _allQueuesListed
 export interface QueuePolicy {
   attempts: number
   backoffMs: number
-  /** Completed jobs are kept this long so a re-dispatch of the same outbox row is deduplicated. */
+  /**
+   * Completed jobs are kept this long (and at most KEEP_COMPLETED_JOBS of them) so a re-dispatch of
+   * the same outbox row right after a relay crash is deduplicated. PostgreSQL is the record: a
+   * finished row is never dispatched again, so Redis need not keep history (issue 13, growth).
+   */
   keepCompletedSeconds: number
   keepFailedSeconds: number
   concurrency: number
@@ -46,12 +52,16 @@ export interface QueuePolicy {
   lockMs: number
 }
 
+/** The most completed jobs one queue keeps in Redis, whatever their age. */
+export const KEEP_COMPLETED_JOBS = 10_000
+
 export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
-  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  // Intake is a few short statements per job: many at once keep the database, not the worker, busy.
+  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 16, lockMs: 30_000 },
   // Decoding runs in a worker thread (api/documents/integrity-isolated.ts), two documents at a time.
-  'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 2, lockMs: 60_000 },
-  notifications: { attempts: 8, backoffMs: 5_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
-  maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 7 * 86_400, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
+  'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 2, lockMs: 60_000 },
+  notifications: { attempts: 8, backoffMs: 5_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
 }
 
 /** Deterministic BullMQ job id for an outbox row (its job_key): no ':' and not digits only (STYLE.md §16). */

@@ -1,18 +1,21 @@
-// Benchmark: memory of the API process while 20 clients upload 8 MiB documents at once.
+// Benchmark: memory and throughput of the API process while 50 clients upload 8 MiB documents at
+// once, beside `dd` writing the same number of bytes with fdatasync to the same disk in the same run.
 // The upload streams (sniff → hash → encrypt → disk), so the API's resident memory should grow by
 // far less than the 160 MiB in flight. Runs the compiled API as its own process on a fresh
 // database (regiobalie_bench) and samples its RSS from /proc every 20 ms.
-//   npm run bench:upload [-- --clients 20 --mib 8]   (PostgreSQL and Redis running; builds first)
+//   npm run bench:upload [-- --clients 50 --mib 8]
+// Goals (issue 13): ≤ 64 MiB RSS growth, ≥ 0.5× the dd rate.   (PostgreSQL and Redis running; builds first)
 // The database server and Redis are those of the platform's configuration (api/config.ts).
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
+import { machineLine } from './bench-process.mjs'
 
-const { values: args } = parseArgs({ options: { clients: { type: 'string', default: '20' }, mib: { type: 'string', default: '8' } } })
+const { values: args } = parseArgs({ options: { clients: { type: 'string', default: '50' }, mib: { type: 'string', default: '8' } } })
 const CLIENTS = Number(args.clients)
 const FILE_BYTES = Number(args.mib) * 1024 * 1024
 const PORT = 3917
@@ -22,6 +25,14 @@ await db.destroy()
 const member = demo.members[0]
 
 const blobDir = mkdtempSync(join(tmpdir(), 'regiobalie-bench-'))
+
+// Baseline: dd writes the same bytes to the same filesystem and waits for them to reach the disk.
+const ddOut = spawnSync('dd', ['if=/dev/zero', `of=${join(blobDir, 'dd.bin')}`, 'bs=1M', `count=${Math.round((CLIENTS * FILE_BYTES) / 2 ** 20)}`, 'conv=fdatasync'], {
+  encoding: 'utf8',
+}).stderr
+const ddMatch = /copied, ([\d.]+) s/.exec(ddOut)
+const ddMiBps = (CLIENTS * FILE_BYTES) / 2 ** 20 / Number(ddMatch?.[1])
+rmSync(join(blobDir, 'dd.bin'))
 const api = spawn(process.execPath, [join(ROOT, 'dist/api/http/server.js')], {
   env: { DEMO_KEYS: 'on', PORT: String(PORT), DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, BLOB_DIR: blobDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -95,7 +106,9 @@ api.kill('SIGTERM')
 rmSync(blobDir, { recursive: true, force: true })
 
 const ok = results.filter((r) => r.status === 201).length
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
+console.log(machineLine())
+console.log(`baseline: dd with fdatasync ${ddMiBps.toFixed(0)} MiB/s`)
 console.log(`uploads: ${ok}/${CLIENTS} × ${(FILE_BYTES / 2 ** 20).toFixed(0)} MiB accepted in ${seconds.toFixed(2)} s (${((CLIENTS * FILE_BYTES) / 2 ** 20 / seconds).toFixed(0)} MiB/s)`)
 console.log(`api RSS: baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB (+${(peak - baseline).toFixed(0)} MiB for ${((CLIENTS * FILE_BYTES) / 2 ** 20).toFixed(0)} MiB in flight), after ${after.toFixed(0)} MiB`)
+console.log(`ratio: ${(((CLIENTS * FILE_BYTES) / 2 ** 20 / seconds) / ddMiBps).toFixed(3)}× dd (goal ≥ 0.5×), RSS growth ${(peak - baseline).toFixed(0)} MiB (goal ≤ 64 MiB)`)
 if (ok !== CLIENTS) process.exitCode = 1

@@ -4,13 +4,16 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import { describe, expect, it } from 'vitest'
-import type { checkIntegrityIsolated as CheckIsolated } from '../../api/documents/integrity-isolated.js'
+import type { checkIntegrityIsolated as CheckIsolated, IntegrityPool as Pool } from '../../api/documents/integrity-isolated.js'
 import { buildPdf } from '../helpers/pdf-fixtures.js'
 import { ROOT } from './helpers.js'
 
 const compiled = join(ROOT, 'dist', 'api', 'documents')
 const load = async (): Promise<typeof CheckIsolated> =>
   ((await import(join(compiled, 'integrity-isolated.js'))) as { checkIntegrityIsolated: typeof CheckIsolated }).checkIntegrityIsolated
+
+const loadPool = async (): Promise<typeof Pool> =>
+  ((await import(join(compiled, 'integrity-isolated.js'))) as { IntegrityPool: typeof Pool }).IntegrityPool
 
 const png = (width: number, height: number): Buffer => {
   const image = new PNG({ width, height })
@@ -42,5 +45,32 @@ describe('the isolated integrity check (compiled, in a worker thread)', () => {
     const check = await load()
     const result = await check('image/png', png(2000, 2000), { timeoutMs: 1, maxHeapMb: 512 })
     expect(result).toEqual({ status: 'unreadable', reason: 'the check took longer than 1 ms' })
+  })
+
+  it('keeps its threads: twenty checks on a pool of two start two threads', async () => {
+    const pool = new (await loadPool())(2, 512)
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.check('image/png', png(10 + i, 10))))
+      expect(results.map((r) => r.status)).toEqual(Array(20).fill('ok'))
+      expect(results.map((r) => (r.status === 'ok' ? r.width : 0))).toEqual(Array.from({ length: 20 }, (_, i) => 10 + i))
+      expect(pool.threadsStarted).toBe(2)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('replaces only the thread that breached its time limit; the others and later checks go on', async () => {
+    const pool = new (await loadPool())(2, 512)
+    try {
+      const [slow, quick] = await Promise.all([pool.check('image/png', png(2000, 2000), 1), pool.check('application/pdf', pdf(), 60_000)])
+      expect(slow).toEqual({ status: 'unreadable', reason: 'the check took longer than 1 ms' })
+      expect(quick).toMatchObject({ status: 'ok', pages: 1 })
+      // Two at once again: the kept thread and one fresh thread in place of the retired one.
+      const again = await Promise.all([pool.check('image/png', png(30, 20), 60_000), pool.check('image/png', png(31, 20), 60_000)])
+      expect(again).toMatchObject([{ status: 'ok', width: 30 }, { status: 'ok', width: 31 }])
+      expect(pool.threadsStarted).toBe(3)
+    } finally {
+      await pool.close()
+    }
   })
 })

@@ -2,24 +2,15 @@
 // seeds the demo region, prints a curl line that works, and stops cleanly on SIGTERM.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL, TEST_KEYS, testDatabaseName } from '../helpers/env.js'
-import { run, until } from './helpers.js'
+import { freePort, run, until } from './helpers.js'
 
 const dbName = testDatabaseName('test')
 const cwd = mkdtempSync(join(tmpdir(), 'regiobalie-start-'))
-
-const freePort = async (): Promise<number> => {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
 
 afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true })

@@ -41,7 +41,16 @@ export async function createTestDatabase(poolSize = 5): Promise<TestDatabase> {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
       await owner.destroy()
-      await withServer((c) => c.query(`drop database if exists ${name} with (force)`))
+      // The same for the owner's own connections, watched from outside: DROP … WITH (FORCE) must
+      // not kill a socket that is still closing, or it surfaces as an uncaught error (57P01).
+      await withServer(async (c) => {
+        for (let i = 0; i < 100; i += 1) {
+          const { rows } = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name])
+          if (rows[0]?.n === 0) break
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+        await c.query(`drop database if exists ${name} with (force)`)
+      })
     },
   }
 }

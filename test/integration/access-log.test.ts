@@ -106,6 +106,8 @@ describe('the access log', () => {
     expect(JSON.stringify(p)).not.toContain('123456789')
     expectProblem(await search(region.members[0].key, { bsn: '000000000' }), 400, 'invalid-request')
     expectProblem(await search(region.members[0].key, { bsn: '12345' }), 400, 'invalid-request')
+    // a JSON number is refused, never coerced to a string (a BSN is exactly nine digits as text)
+    expectProblem(await search(region.members[0].key, { bsn: Number(newSubject().bsn) }), 400, 'invalid-request')
     const both = expectProblem(await search(region.members[0].key, { bsn: newSubject().bsn, caseId: randomUUID() }), 400, 'invalid-request')
     expect(both.invalidParams).toEqual([
       { name: 'caseId', code: 'exactly-one-of', reason: 'give exactly one of caseId and bsn, not both' },
@@ -170,7 +172,7 @@ describe('another tenant’s case', () => {
       ['POST', `/v1/cases/${c.id}/withdraw`, { reason: 'not mine' }],
       ['POST', `/v1/cases/${c.id}/assign`, { staffId }],
       ['POST', `/v1/cases/${c.id}/request-information`, { message: 'send it', documentKinds: ['passport'] }],
-      ['POST', `/v1/cases/${c.id}/decide`, { outcome: 'granted', note: 'ok' }],
+      ['POST', `/v1/cases/${c.id}/decide`, { outcome: 'advise_grant', note: 'ok' }],
       ['POST', `/v1/cases/${c.id}/close`, undefined],
     ] as const
 

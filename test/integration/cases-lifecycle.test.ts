@@ -151,14 +151,14 @@ describe('POST /v1/cases/{id}/request-information', () => {
 describe('POST /v1/cases/{id}/decide', () => {
   it('409 checklist-incomplete until every item is accepted, then 200 decided with the decision', async () => {
     const c = await inReview()
-    const body = { outcome: 'granted', note: 'All requirements met' }
+    const body = { outcome: 'advise_grant', note: 'All requirements met' }
     const refused = expectProblem(await act(t.app, region.specialist.key, c.id, 'decide', body), 409, 'checklist-incomplete')
     expect(refused.detail).toContain('passport')
     expect((await getCase(t.app, member, c.id)).status).toBe('in_review')
     await acceptChecklist(t.database.owner, c.id)
     const res = await act(t.app, region.specialist.key, c.id, 'decide', body)
     const decided = expectOk<CaseJson>(res)
-    expect(decided).toMatchObject({ status: 'decided', version: 4, decision: { outcome: 'granted', note: 'All requirements met' } })
+    expect(decided).toMatchObject({ status: 'decided', version: 4, decision: { outcome: 'advise_grant', note: 'All requirements met' } })
     expect(Date.parse(decided.decision!.decidedAt!)).not.toBeNaN()
     expect(res.headers.etag).toBe('"4"')
   })
@@ -166,12 +166,12 @@ describe('POST /v1/cases/{id}/decide', () => {
   it('403 not-assigned for anyone but the assigned specialist', async () => {
     const c = await inReview()
     await acceptChecklist(t.database.owner, c.id)
-    expectProblem(await act(t.app, region.lead.key, c.id, 'decide', { outcome: 'refused', note: 'no' }), 403, 'not-assigned')
-    expect((await act(t.app, member, c.id, 'decide', { outcome: 'granted', note: 'yes' })).statusCode).toBe(403)
-    expect((await act(t.app, region.hub.key, c.id, 'decide', { outcome: 'granted', note: 'yes' })).statusCode).toBe(403)
+    expectProblem(await act(t.app, region.lead.key, c.id, 'decide', { outcome: 'advise_refuse', note: 'no' }), 403, 'not-assigned')
+    expect((await act(t.app, member, c.id, 'decide', { outcome: 'advise_grant', note: 'yes' })).statusCode).toBe(403)
+    expect((await act(t.app, region.hub.key, c.id, 'decide', { outcome: 'advise_grant', note: 'yes' })).statusCode).toBe(403)
   })
 
-  it('400 for an outcome that is not granted or refused', async () => {
+  it('400 naming outcome for a value no case type knows', async () => {
     const c = await inReview()
     expectProblem(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'maybe', note: 'x' }), 400, 'invalid-request')
   })
@@ -182,7 +182,7 @@ describe('POST /v1/cases/{id}/close', () => {
     const c = await inReview()
     expect((await act(t.app, region.lead.key, c.id, 'close')).statusCode).toBe(409)
     await acceptChecklist(t.database.owner, c.id)
-    expectOk(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'refused', note: 'Civic integration not shown' }))
+    expectOk(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'advise_refuse', note: 'Civic integration not shown' }))
     expect((await act(t.app, member, c.id, 'close')).statusCode).toBe(403)
     expect(expectOk<CaseJson>(await act(t.app, region.lead.key, c.id, 'close'))).toMatchObject({ status: 'closed', version: 5 })
     expectProblem(await act(t.app, region.lead.key, c.id, 'close'), 409, 'case-closed')
@@ -216,7 +216,7 @@ describe('POST /v1/cases/{id}/withdraw', () => {
   it('409 case-closed for a decided case', async () => {
     const c = await inReview()
     await acceptChecklist(t.database.owner, c.id)
-    expectOk(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'granted', note: 'ok' }))
+    expectOk(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'advise_grant', note: 'ok' }))
     expectProblem(await act(t.app, member, c.id, 'withdraw', { reason: 'too late' }), 409, 'case-closed')
   })
 
@@ -268,7 +268,7 @@ describe('optimistic concurrency', () => {
     expect(etags).toEqual(['"2"', '"2"'])
     const assigned = await act(t.app, region.lead.key, c.id, 'assign', { staffId: region.specialist.id }, 2)
     await acceptChecklist(t.database.owner, c.id)
-    const decided = await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'granted', note: 'ok' }, 3)
+    const decided = await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'advise_grant', note: 'ok' }, 3)
     const closed = await act(t.app, region.hub.key, c.id, 'close', undefined, 4)
     expect([assigned, decided, closed].map((r) => [r.statusCode, r.headers.etag])).toEqual([
       [200, '"3"'],

@@ -131,6 +131,28 @@ describe('POST /v1/cases', () => {
 
     it('a BSN that is not nine digits', async () => {
       expectInvalid(await post(caseBody({ subject: newSubject({ bsn: '12345678' }) })), 'subject.bsn:invalid-format')
+      expectInvalid(await post(caseBody({ subject: newSubject({ bsn: ' 12345678' }) })), 'subject.bsn:invalid-format')
+      expectInvalid(await post(caseBody({ subject: newSubject({ bsn: '1234567820' }) })), 'subject.bsn:invalid-format')
+    })
+
+    it('a BSN sent as a JSON number, even a valid one (a number loses leading zeros): never coerced', async () => {
+      const bsn = newSubject().bsn!
+      expectInvalid(await post({ caseType: 'naturalisation', subject: { ...newSubject(), bsn: Number(bsn) } }), 'subject.bsn:invalid-type')
+      // a BSN with a leading zero (011222333) would lose it as a number
+      expectInvalid(await post({ caseType: 'naturalisation', subject: { ...newSubject(), bsn: 11222333 } }), 'subject.bsn:invalid-type')
+      expect((await post(caseBody({ subject: newSubject({ bsn }) }))).statusCode).toBe(201)
+    })
+
+    it('no other body field is coerced either: a number where the contract says string', async () => {
+      expectInvalid(await post({ caseType: 'naturalisation', subject: newSubject(), externalReference: 12345 }), 'externalReference:invalid-type')
+      expectInvalid(await post({ caseType: 'naturalisation', subject: { ...newSubject(), surname: 42 } }), 'subject.surname:invalid-type')
+    })
+
+    it('query strings are still typed from text: ?limit=2 is the integer 2', async () => {
+      const res = await send(t.app, 'GET', '/v1/cases?limit=2', memberKey)
+      expect(res.statusCode, res.body).toBe(200)
+      expect(res.json<{ items: unknown[] }>().items.length).toBeLessThanOrEqual(2)
+      expect((await send(t.app, 'GET', '/v1/cases?limit=two', memberKey)).statusCode).toBe(400)
     })
 
     it('a birth date in the future, and one that is not a date', async () => {

@@ -55,6 +55,46 @@ const codes = (d: DocumentJson): string[] => d.review.findings.map((f: Finding) 
 const reviewRows = async (documentId: string): Promise<Array<{ status: string; findings: unknown }>> =>
   (await sql<{ status: string; findings: unknown }>`select status, findings from document_reviews where document_id = ${documentId}`.execute(t.database.owner)).rows
 
+describe('documentForm and the narrow treaty exemptions (issue 15)', () => {
+  const findingOf = (d: DocumentJson, code: string) => d.review.findings.find((f: Finding) => f.code === code)
+
+  it('a Turkish birth certificate without a form: the exemption holds only for a multilingual extract (warning)', async () => {
+    const c = await submitCase(t.app, member)
+    const d = await reviewed(c.id, { kind: 'birth_certificate', issuingCountry: 'TR', language: 'en' })
+    expect(d.documentForm).toBeNull()
+    expect(d.review.status).toBe('needs_attention')
+    expect(findingOf(d, 'exempt-treaty')).toMatchObject({ severity: 'warning', message: { en: expect.stringContaining('only if it is a multilingual extract') as unknown } })
+  })
+
+  it('a Turkish multilingual extract is exempt (info); a standard deed needs an apostille', async () => {
+    const c = await submitCase(t.app, member)
+    const extract = await reviewed(c.id, { kind: 'birth_certificate', issuingCountry: 'TR', language: 'en', documentForm: 'multilingual_extract' })
+    expect(extract.documentForm).toBe('multilingual_extract')
+    expect(findingOf(extract, 'exempt-treaty')).toMatchObject({ severity: 'info' })
+    expect(extract.review.status).toBe('passed')
+    const standard = await reviewed(c.id, { kind: 'marriage_certificate', issuingCountry: 'TR', language: 'en', documentForm: 'standard' }, pngOf())
+    expect(codes(standard)).toContain('apostille-required')
+    expect(codes(standard)).not.toContain('exempt-treaty')
+  })
+
+  it('Bosnia and Herzegovina and North Macedonia: only multilingual extracts; a divorce decree needs an apostille', async () => {
+    const c = await submitCase(t.app, member)
+    expect(codes(await reviewed(c.id, { kind: 'divorce_decree', issuingCountry: 'BA', language: 'en' }))).toContain('apostille-required')
+    const mk = await reviewed(c.id, { kind: 'birth_certificate', issuingCountry: 'MK', language: 'en', documentForm: 'multilingual_extract' }, pngOf())
+    // the North Macedonian scope is inferred, and the finding says so
+    expect(codes(mk)).toEqual(expect.arrayContaining(['exempt-treaty', 'rule-data-unconfirmed']))
+  })
+
+  it('400 for an unknown documentForm, and no document is stored', async () => {
+    const c = await submitCase(t.app, member)
+    const { postMultipart, fieldParts } = await import('../helpers/document-builders.js')
+    const res = await postMultipart(t.app, member, c.id, [...fieldParts({ kind: 'birth_certificate', documentForm: 'photocopy' }), filePart(pngOf())])
+    const p = expectProblem(res, 400, 'invalid-request')
+    expect((p.invalidParams as Array<{ name: string }>).map((i) => i.name)).toEqual(['documentForm'])
+    expect(expectOk<{ items: unknown[] }>(await send(t.app, 'GET', `/v1/cases/${c.id}/documents`, member)).items).toEqual([])
+  })
+})
+
 describe('the review worker', () => {
   it('a valid PDF birth certificate from Morocco in Arabic needs attention: apostille and translation', async () => {
     const c = await submitCase(t.app, member)
@@ -234,7 +274,7 @@ describe('POST /v1/documents/{id}/verdict', () => {
     const c = await submitCase(t.app, member)
     await toIntake(t.database.db, c.hubTenantId, c.id)
     expectOk(await act(t.app, region.lead.key, c.id, 'assign', { staffId: region.specialist.id }))
-    const decide = () => act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'granted', note: 'Alles in orde' })
+    const decide = () => act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'advise_grant', note: 'Alles in orde' })
     const uploads: Array<[string, Buffer]> = [
       ['passport', pngOf()],
       ['residence_permit', pngOf()],
@@ -259,6 +299,6 @@ describe('POST /v1/documents/{id}/verdict', () => {
     await acceptChecklist(t.database.owner, c.id)
     const doc = await uploadOk(t.app, member, c.id, { kind: 'passport', issuingCountry: 'NL', language: 'nl', expiresOn: '2020-01-01' })
     expectOk(await verdict(region.specialist.key, doc.id, { verdict: 'rejected', reason: 'Verlopen' }))
-    expectProblem(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'granted', note: 'x' }), 409, 'checklist-incomplete')
+    expectProblem(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'advise_grant', note: 'x' }), 409, 'checklist-incomplete')
   })
 })

@@ -41,7 +41,7 @@ describe('retention', () => {
     await toIntake(t.database.db, c.hubTenantId, c.id)
     expectOk(await act(t.app, region.lead.key, c.id, 'assign', { staffId: region.specialist.id }))
     await acceptChecklist(t.database.owner, c.id)
-    expectOk(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'granted', note: 'voldoet' }))
+    expectOk(await act(t.app, region.specialist.key, c.id, 'decide', { outcome: 'refuse', note: 'voldoet' }))
     expectOk(await act(t.app, region.hub.key, c.id, 'close'))
 
     const blobsBefore = (await listFiles(blobDir)).length

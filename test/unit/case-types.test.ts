@@ -15,6 +15,7 @@ import {
   satisfiesRequirement,
 } from '../../api/domain/case-types.js'
 import { DOCUMENT_KINDS, isDocumentKind } from '../../api/domain/document-kinds.js'
+import { ALL_OUTCOME_CODES, OUTCOMES, findOutcome } from '../../api/domain/outcomes.js'
 import { addDays, addWeeks, isValidIsoDate, workingDaysAfter } from '../../api/domain/calendar.js'
 
 const TODAY = '2026-11-28'
@@ -263,5 +264,32 @@ describe('versions by date', () => {
     const onlyFuture = [{ ...base, validFrom: '2030-01-01' }]
     expect(caseTypeCatalogue('2029-12-31', onlyFuture)).toEqual([])
     expect(caseTypeCatalogue('2030-01-01', onlyFuture).map((d) => d.code)).toEqual(['option'])
+  })
+})
+
+describe('outcomes per case type (API.md "Decisions, decrees and clocks")', () => {
+  it.each([
+    ['naturalisation', ['advise_grant', 'advise_refuse']],
+    ['option', ['grant', 'refuse']],
+    ['first_registration', ['registered', 'refused']],
+    ['ipr_assessment', ['recognised', 'not_recognised']],
+  ])('%s decides %j', (code, outcomes) => {
+    expect(get(code).outcomes).toEqual(outcomes)
+    for (const outcome of outcomes) {
+      const def = findOutcome(code, outcome)
+      expect(def?.source).toMatch(/\S/)
+      expect(def?.descriptionNl.length).toBeGreaterThan(0)
+    }
+  })
+
+  it('only the option grant awaits the ceremony directly; only the advice to grant awaits a Royal Decree', () => {
+    const all = CASE_TYPE_CODES.flatMap((caseType) => OUTCOMES[caseType].map((o) => ({ caseType, ...o })))
+    expect(all.filter((o) => o.next === 'awaiting_ceremony').map((o) => o.code)).toEqual(['grant'])
+    expect(all.filter((o) => o.awaitsRoyalDecree).map((o) => o.code)).toEqual(['advise_grant'])
+    expect(findOutcome('option', 'advise_grant')).toBeUndefined()
+    expect(findOutcome('nope', 'grant')).toBeUndefined()
+    expect([...ALL_OUTCOME_CODES].sort()).toEqual(
+      ['advise_grant', 'advise_refuse', 'grant', 'refuse', 'registered', 'refused', 'recognised', 'not_recognised'].sort(),
+    )
   })
 })

@@ -8,6 +8,8 @@ import {
   legalisationRequirement,
   translationFinding,
   translationRequired,
+  NARROW_EXEMPTIONS,
+  type DocumentForm,
   type LegalisationInput,
   type LegalisationRequirement,
 } from '../../api/domain/legalisation.js'
@@ -32,7 +34,10 @@ const TABLE: [DocumentKind, string, string, LegalisationRequirement, string[]][]
   ['nationality_certificate', 'HR', '2020-01-02', EU, []],
   ['proof_of_address', 'SE', '2026-01-15', EU, []],
   ['birth_certificate', 'GB', '2019-06-01', EU, []], // member until 2020-01-31
-  ['birth_certificate', 'GB', '2020-02-01', APOSTILLE, [DATE]], // left; 1965 date recalled
+  ['birth_certificate', 'GB', '2020-02-01', EU, []], // left, but EU law applied until 2020-12-31
+  ['birth_certificate', 'GB', '2020-12-31', EU, []], // last day of the transition period
+  ['birth_certificate', 'GB', '2021-01-01', APOSTILLE, [DATE]], // 1965 date recalled
+  ['nationality_certificate', 'GB', '2019-02-15', APOSTILLE, [DATE]], // before the regulation applied
   ['birth_certificate', 'RE', '2024-03-01', EU, []], // territory listed as covered
   // EU member before 2019-02-16: no regulation yet
   ['birth_certificate', 'FI', '2019-02-15', APOSTILLE, []],
@@ -47,14 +52,18 @@ const TABLE: [DocumentKind, string, string, LegalisationRequirement, string[]][]
   ['other', 'PL', '2025-03-10', APOSTILLE, [DATE, OBJECTION]],
   ['civic_integration_diploma', 'HU', '2025-03-10', APOSTILLE, [OBJECTION]],
   // Treaty exemption (CIEC), Türkiye and others
-  ['birth_certificate', 'TR', '2025-03-10', TREATY, []],
+  // Türkiye: only multilingual extracts, nationality certificates, residence documents (narrow)
+  ['birth_certificate', 'TR', '2025-03-10', TREATY, []], // form not stated: conditional (see below)
   ['marriage_certificate', 'TR', '2019-01-01', TREATY, []],
-  ['divorce_decree', 'TR', '2025-03-10', TREATY, []],
-  ['parentage_document', 'TR', '2025-03-10', TREATY, []],
-  ['nationality_certificate', 'TR', '2025-03-10', APOSTILLE, [DATE]],
-  ['proof_of_address', 'TR', '2025-03-10', APOSTILLE, [DATE]],
+  ['divorce_decree', 'TR', '2025-03-10', APOSTILLE, [DATE]], // other civil-status deeds need an apostille
+  ['parentage_document', 'TR', '2025-03-10', APOSTILLE, [DATE]],
+  ['nationality_certificate', 'TR', '2025-03-10', TREATY, []],
+  ['proof_of_address', 'TR', '2025-03-10', TREATY, []],
   ['birth_certificate', 'CH', '2025-03-10', TREATY, []],
-  ['divorce_decree', 'BA', '2025-03-10', TREATY, []], // CIEC 1 covers civil-status extracts
+  ['divorce_decree', 'BA', '2025-03-10', APOSTILLE, []], // only CIEC 16 multilingual extracts are exempt
+  ['birth_certificate', 'BA', '2025-03-10', TREATY, []], // form not stated: conditional
+  ['parentage_document', 'MK', '2025-03-10', APOSTILLE, [DATE, OBJECTION]],
+  ['birth_certificate', 'MK', '2025-03-10', TREATY, ['notes']], // scope inferred for North Macedonia
   ['marriage_certificate', 'RS', '2025-03-10', TREATY, []], // CIEC 16 multilingual extract
   ['divorce_decree', 'RS', '2025-03-10', APOSTILLE, [DATE, OBJECTION]], // no CIEC 16 extract for divorce
   ['divorce_decree', 'CV', '2025-03-10', APOSTILLE, []],
@@ -188,7 +197,7 @@ describe('legalisationFindings', () => {
 
   it('gives one finding per requirement and none for none', () => {
     expect(findingsFor('birth_certificate', 'DE')).toMatchObject([{ code: EU, severity: 'info' }])
-    expect(findingsFor('birth_certificate', 'TR')).toMatchObject([{ code: TREATY, severity: 'info' }])
+    expect(findingsFor('birth_certificate', 'CH')).toMatchObject([{ code: TREATY, severity: 'info' }])
     expect(findingsFor('birth_certificate', 'US')).toMatchObject([{ code: APOSTILLE, severity: 'warning' }])
     expect(findingsFor('birth_certificate', 'AF', '2024-05-01')).toMatchObject([{ code: LEGALISATION, severity: 'warning' }])
     expect(findingsFor('birth_certificate', 'NL')).toStrictEqual([])
@@ -240,5 +249,106 @@ describe('translation', () => {
   it('refuses a value that is not an ISO 639-1 code', () => {
     expect(() => translationRequired('ara')).toThrow(DomainError)
     expect(() => translationRequired('')).toThrow(DomainError)
+  })
+})
+
+describe('narrow treaty exemptions decided by the document form (documentForm)', () => {
+  const decide = (documentKind: DocumentKind, issuingCountry: string, documentForm?: DocumentForm | null, presentedOn = '2026-11-02') => {
+    const input = { documentKind, issuingCountry, presentedOn, documentForm: documentForm ?? null }
+    const outcome = legalisationRequirement(input)
+    return { outcome, findings: legalisationFindings(input, outcome) }
+  }
+
+  it.each([
+    // [kind, country, form, requirement, main finding severity]
+    ['birth_certificate', 'TR', 'multilingual_extract', TREATY, 'info'],
+    ['birth_certificate', 'TR', 'standard', APOSTILLE, 'warning'],
+    ['birth_certificate', 'TR', null, TREATY, 'warning'],
+    ['marriage_certificate', 'TR', 'multilingual_extract', TREATY, 'info'],
+    ['divorce_decree', 'TR', 'multilingual_extract', APOSTILLE, 'warning'], // no CIEC 16 extract for a divorce
+    ['nationality_certificate', 'TR', 'standard', TREATY, 'info'],
+    ['nationality_certificate', 'TR', null, TREATY, 'info'],
+    ['birth_certificate', 'BA', 'multilingual_extract', TREATY, 'info'],
+    ['birth_certificate', 'BA', 'standard', APOSTILLE, 'warning'],
+    ['birth_certificate', 'BA', null, TREATY, 'warning'],
+    ['divorce_decree', 'BA', null, APOSTILLE, 'warning'],
+    ['marriage_certificate', 'MK', 'multilingual_extract', TREATY, 'info'],
+    ['marriage_certificate', 'MK', 'standard', APOSTILLE, 'warning'],
+    ['marriage_certificate', 'MK', null, TREATY, 'warning'],
+    ['birth_certificate', 'RS', 'multilingual_extract', TREATY, 'info'],
+    ['birth_certificate', 'RS', 'standard', APOSTILLE, 'warning'],
+    ['birth_certificate', 'RS', null, TREATY, 'warning'],
+    // a broad CIEC exemption does not depend on the form
+    ['divorce_decree', 'CH', null, TREATY, 'info'],
+    ['divorce_decree', 'CH', 'standard', TREATY, 'info'],
+  ] as const)('%s from %s in form %s: %s (%s)', (kind, country, form, requirement, severity) => {
+    const { outcome, findings } = decide(kind, country, form)
+    expect(outcome.requirement).toBe(requirement)
+    expect(findings[0]).toMatchObject({ code: requirement, severity })
+    expect(outcome.onlyIf).toBe(requirement === TREATY && form === null && severity === 'warning' ? 'multilingual_extract' : null)
+  })
+
+  it('without the form the finding says the exemption holds only for a multilingual extract', () => {
+    for (const country of ['TR', 'BA', 'MK']) {
+      const [main] = decide('birth_certificate', country).findings
+      expect(main).toMatchObject({ code: TREATY, severity: 'warning' })
+      expect(main!.message.en).toContain('only if it is a multilingual extract')
+      expect(main!.message.nl).toContain('meertalig uittreksel')
+    }
+  })
+
+  it('says so when the narrow scope rests on an unconfirmed row (North Macedonia)', () => {
+    expect(decide('birth_certificate', 'MK', 'multilingual_extract').findings.map((f) => f.code)).toEqual([TREATY, 'rule-data-unconfirmed'])
+    expect(decide('birth_certificate', 'BA', 'multilingual_extract').findings.map((f) => f.code)).toEqual([TREATY])
+  })
+
+  it('the narrow table agrees with the notes of the reference rows', () => {
+    for (const alpha2 of Object.keys(NARROW_EXEMPTIONS)) {
+      const row = COUNTRIES.find((c) => c.alpha2 === alpha2)!
+      expect(row.ciecLegalisationExempt).toBe('yes')
+      expect(row.notes ?? '').toMatch(/only/)
+      expect(row.notes ?? '').toMatch(/apostille/)
+      expect(NARROW_EXEMPTIONS[alpha2]!.confirmed).toBe(!/unconfirmed/.test(row.notes ?? ''))
+    }
+  })
+
+  it('an EU document is exempt whatever its form; the EU form only changes the translation finding', () => {
+    expect(decide('birth_certificate', 'DE', 'eu_multilingual_form').outcome.requirement).toBe(EU)
+    expect(decide('birth_certificate', 'DE', 'standard').outcome.requirement).toBe(EU)
+    expect(translationFinding('pl', { euMultilingualForm: true })).toMatchObject({ code: 'translation-required', severity: 'info' })
+    expect(translationFinding('pl')).toMatchObject({ code: 'translation-required', severity: 'warning' })
+  })
+
+  it('refuses an unknown form', () => {
+    expect(() => legalisationRequirement({ documentKind: 'birth_certificate', issuingCountry: 'TR', presentedOn: '2026-01-01', documentForm: 'copy' as DocumentForm })).toThrow(
+      DomainError,
+    )
+  })
+})
+
+describe('refreshed countries before and after entry into force', () => {
+  it.each([
+    ['DZ', '2026-07-08', LEGALISATION],
+    ['DZ', '2026-07-09', APOSTILLE],
+    ['VN', '2026-09-10', LEGALISATION],
+    ['VN', '2026-09-11', APOSTILLE],
+    ['SN', '2023-03-22', LEGALISATION],
+    ['SN', '2023-03-23', APOSTILLE],
+    ['GB', '2020-12-31', EU],
+    ['GB', '2021-01-01', APOSTILLE],
+  ] as const)('%s on %s: %s', (country, presentedOn, requirement) => {
+    const input = { documentKind: 'birth_certificate' as const, issuingCountry: country, presentedOn }
+    const outcome = legalisationRequirement(input)
+    expect(outcome.requirement).toBe(requirement)
+    // Algeria, Viet Nam and Senegal: the dates are confirmed and the Netherlands did not object.
+    if (country !== 'GB') {
+      expect(outcome.unconfirmed).toBe(false)
+      expect(outcome.basis).toContain(requirement === APOSTILLE ? presentedOn : 'only from')
+      expect(legalisationFindings(input, outcome).map((f) => f.code)).toEqual([requirement])
+    }
+  })
+
+  it('issue date does not matter: a 2001 Algerian deed presented after 2026-07-09 takes an apostille', () => {
+    expect(legalisationRequirement({ documentKind: 'marriage_certificate', issuingCountry: 'DZ', presentedOn: '2026-11-02', issuedOn: '2001-01-01' }).requirement).toBe(APOSTILLE)
   })
 })

@@ -51,6 +51,10 @@ export function caseRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: ca
     const c = await cases.decideCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))
     return reply.header('ETag', etag(c)).code(200).send(c)
   })
+  declareRoute(app, spec, 'recordRoyalDecree', 'cases:write', async (req, reply) => {
+    const c = await cases.recordRoyalDecree(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))
+    return reply.header('ETag', etag(c)).code(200).send(c)
+  })
   declareRoute(app, spec, 'closeCase', 'cases:write', async (req, reply) => {
     const c = await cases.closeCase(deps, req.principal, req.params.caseId, expectedVersion(req))
     return reply.header('ETag', etag(c)).code(200).send(c)

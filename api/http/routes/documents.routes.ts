@@ -7,6 +7,7 @@ import type { OpenApiDocument } from '../openapi.js'
 import { claimIdempotencyKey, idempotencyKeyOf, IdempotentReplay, requestHash, sendReplay } from '../plugins/idempotency.js'
 import { declareRoute } from '../route.js'
 import * as documents from '../../documents/documents.service.js'
+import { UPLOAD_CHUNK_BYTES } from '../../documents/upload-pipeline.js'
 
 
 /** Content-Disposition for a sanitised file name (RFC 6266; the name is already ASCII-safe). */
@@ -16,6 +17,10 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
   await app.register(async (upload) => {
     await upload.register(multipart, {
       throwFileSizeLimit: true,
+      // Larger parser buffers than busboy's defaults: fewer, bigger chunks through the upload
+      // pipeline (issue 13), still bounded per request.
+      highWaterMark: UPLOAD_CHUNK_BYTES,
+      fileHwm: UPLOAD_CHUNK_BYTES,
       limits: {
         fileSize: limits.maxFileBytes,
         files: 1,

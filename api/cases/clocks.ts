@@ -1,0 +1,88 @@
+// The statutory clocks of stored cases: gathers the facts (api/domain/clocks.ts) from the case row
+// and its events, and keeps `cases.clock_due_on` — the earliest last day of a running clock, the
+// column `GET /v1/cases?clock=` searches through an index — in step with them.
+//
+// For other features (one call each, inside their own transaction, on a locked case):
+// - settlement: `recordFeePaid(trx, caseId, paidOn)` when the fee is paid or an exemption decided —
+//   stops `fee_payment` and starts `ind_decision` (RWN art. 9(4));
+// - appointments: `recordCeremonyInvitation(trx, caseId, invitedOn)` when the ceremony invitation
+//   goes out (stops `ceremony_invitation`, starts `ceremony_handover`); the attended ceremony is the
+//   state-machine action `ceremony_attended` (applyTransition), which stops the remaining clocks.
+import type { Trx } from '../db/database.js'
+import { findCaseType } from '../domain/case-types.js'
+import { computeClocks, earliestRunningDue, emptyFacts, type CaseClock, type ClockFacts } from '../domain/clocks.js'
+import { isValidIsoDate } from '../domain/calendar.js'
+import { DomainError, invalidFields, notFound } from '../domain/errors.js'
+import { dutchDate } from '../time.js'
+import * as repo from './cases.repository.js'
+
+/** The actions whose dates the clocks need (api/domain/clocks.ts). */
+export const CLOCK_EVENT_ACTIONS = ['ceremony_attended', 'decree_lapsed', 'withdraw', 'reject_at_intake', 'close'] as const
+
+type ClockEvent = Pick<repo.EventRow, 'action' | 'created_at'>
+
+const firstDateOf = (events: readonly ClockEvent[], actions: readonly string[]): string | null =>
+  events
+    .filter((e) => actions.includes(e.action))
+    .map((e) => dutchDate(e.created_at))
+    .sort()[0] ?? null
+
+/** The facts the clocks count from: the row's dates and the dates of its terminal events. */
+export function clockFactsOf(c: repo.CaseRow, events: readonly ClockEvent[]): ClockFacts {
+  return {
+    ...emptyFacts(dutchDate(c.created_at)),
+    feePaidOn: c.fee_paid_on,
+    decidedOn: c.decided_at ? dutchDate(c.decided_at) : null,
+    outcome: c.decision_outcome,
+    royalDecree: c.royal_decree_decision && c.royal_decree_date ? { decision: c.royal_decree_decision, date: c.royal_decree_date } : null,
+    ceremonyInvitedOn: c.ceremony_invited_on,
+    handedOverOn: firstDateOf(events, ['ceremony_attended']),
+    lapsedOn: firstDateOf(events, ['decree_lapsed']),
+    endedOn: firstDateOf(events, ['withdraw', 'reject_at_intake', 'close']),
+  }
+}
+
+/** The case's clocks as of `today` (a Dutch date). */
+export function clocksOf(c: repo.CaseRow, events: readonly ClockEvent[], today: string = dutchDate()): CaseClock[] {
+  const def = findCaseType(c.case_type, c.case_type_version)
+  return def ? computeClocks(def, clockFactsOf(c, events), today) : []
+}
+
+/** Recomputes `clock_due_on` after a change of the case's facts; returns the row as stored. */
+export async function refreshClockDue(trx: Trx, c: repo.CaseRow): Promise<repo.CaseRow> {
+  const events = await repo.clockEventsOf(trx, [c.id])
+  const due = earliestRunningDue(clocksOf(c, events))
+  if (due === c.clock_due_on) return c
+  return repo.setClockFacts(trx, c.id, { clock_due_on: due })
+}
+
+const requireDate = (value: string, field: string): void => {
+  if (!isValidIsoDate(value)) throw invalidFields([{ name: field, code: 'invalid-date', reason: 'is not a calendar date' }])
+}
+
+/**
+ * Records the day the fee was paid (or an exemption decided) on a case, in the caller's transaction,
+ * and moves the clocks: `fee_payment` is met, `ind_decision` (naturalisation) starts from `paidOn`.
+ * Recording the same day again is a no-op; another day once one is recorded → 409 `fee-already-recorded`.
+ * The caller decides who may do this and locks nothing else: the case row is locked here.
+ */
+export async function recordFeePaid(trx: Trx, caseId: string, paidOn: string): Promise<repo.CaseRow> {
+  requireDate(paidOn, 'paidOn')
+  const c = await repo.lockCase(trx, caseId)
+  if (!c) throw notFound('case')
+  if (c.fee_paid_on === paidOn) return c
+  if (c.fee_paid_on !== null) throw new DomainError('conflict', 'fee-already-recorded', `a fee payment on ${c.fee_paid_on} is recorded already`)
+  return refreshClockDue(trx, await repo.setClockFacts(trx, c.id, { fee_paid_on: paidOn }))
+}
+
+/**
+ * Records the day the ceremony invitation was sent (BVVN art. 60b(2)): `ceremony_invitation` is met
+ * and `ceremony_handover` starts. The first invitation counts; a later one (after a no-show) is a no-op.
+ */
+export async function recordCeremonyInvitation(trx: Trx, caseId: string, invitedOn: string): Promise<repo.CaseRow> {
+  requireDate(invitedOn, 'invitedOn')
+  const c = await repo.lockCase(trx, caseId)
+  if (!c) throw notFound('case')
+  if (c.ceremony_invited_on !== null) return c
+  return refreshClockDue(trx, await repo.setClockFacts(trx, c.id, { ceremony_invited_on: invitedOn }))
+}

@@ -1,0 +1,65 @@
+// Pieces the benchmarks share: the machine line, percentiles, the compiled API as its own process,
+// and pgbench as the baseline that runs on the same PostgreSQL in the same run.
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { ROOT } from './bench-database.mjs'
+
+export const machineLine = () =>
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`
+
+export const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** Starts the compiled API on `port` and waits until /healthz answers. */
+export async function startApi({ port, owner, app, config, extraEnv = {}, nodeArgs = [] }) {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/api/http/server.js')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATABASE_URL: owner,
+      APP_DATABASE_URL: app,
+      REDIS_URL: config.redisUrl,
+      BLOB_DIR: mkdtempSync(join(tmpdir(), 'regiobalie-bench-')),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  for (let i = 0; i < 200; i += 1) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`)
+      if (res.ok) return child
+    } catch {
+      // not listening yet
+    }
+    await sleep(50)
+  }
+  child.kill('SIGKILL')
+  throw new Error('the API did not start')
+}
+
+/**
+ * pgbench on `url` with a custom script: `clients` connections for `seconds`. Returns transactions
+ * per second and the average latency in ms, as pgbench reports them.
+ */
+export function pgbench(url, script, { clients = 32, seconds = 10, threads = 2 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'regiobalie-pgbench-'))
+  const file = join(dir, 'script.sql')
+  writeFileSync(file, script)
+  const out = execFileSync('pgbench', ['-n', '-c', String(clients), '-j', String(threads), '-T', String(seconds), '-f', file, url], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1])
+  const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1])
+  return { tps, latencyMs: latency, raw: out }
+}

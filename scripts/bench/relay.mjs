@@ -1,0 +1,109 @@
+// Benchmark: the outbox → relay → BullMQ → intake worker path, beside raw BullMQ (the same number
+// of no-op jobs added in bulk and consumed at concurrency 50) in the same run.
+//   npm run bench:relay [-- --jobs 5000 --rate 500 --seconds 10]
+// Three figures:
+//   throughput  a backlog of `--jobs` intake jobs (real submitted cases) drained: jobs/s;
+//   lag         rows committed at `--rate` per second for `--seconds`: p50/p95 from commit to done;
+//   baseline    raw BullMQ no-op jobs/s on the same Redis.
+// Goals (issue 13): ≥ 1,000 jobs/s; lag p95 < 1 s at 500 arrivals/s.
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import { Queue, Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import pg from 'pg'
+import { freshBenchDatabase, ROOT } from './bench-database.mjs'
+import { machineLine, percentile } from './bench-process.mjs'
+
+const { values: args } = parseArgs({
+  options: { jobs: { type: 'string', default: '5000' }, rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '10' } },
+})
+const JOBS = Number(args.jobs)
+const RATE = Number(args.rate)
+const SECONDS = Number(args.seconds)
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+const { config, owner, app, db, demo } = await freshBenchDatabase('regiobalie_bench_relay')
+await db.destroy()
+const ownerClient = new pg.Client({ connectionString: owner })
+await ownerClient.connect()
+
+/** `n` submitted cases of the first member, each with its intake job in the outbox, in one statement. */
+const seedIntake = (n) =>
+  ownerClient.query(
+    `with c as (
+       insert into cases (hub_tenant_id, member_tenant_id, reference, case_type, case_type_version, status, subject, due_date)
+       select $1, $2, 'RB-R-' || gen_random_uuid(), 'naturalisation', '2024-01-01', 'submitted',
+              '{"givenNames":"x","surname":"y","dateOfBirth":"1990-01-01"}'::jsonb, '2027-01-01'
+       from generate_series(1, $3::int)
+       returning id, hub_tenant_id)
+     insert into outbox (tenant_id, queue, job_name, payload)
+     select $2, 'case-intake', 'intake-checks', jsonb_build_object('tenantId', hub_tenant_id, 'caseId', id) from c`,
+    [demo.hub.id, demo.members[0].id, n],
+  )
+const unfinished = async () =>
+  Number((await ownerClient.query(`select count(*) as n from outbox where queue = 'case-intake' and finished_at is null`)).rows[0].n)
+
+// ---- baseline: raw BullMQ --------------------------------------------------------------------
+const rawPrefix = `{bench-raw-${randomUUID().slice(0, 8)}}`
+const rawConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null })
+const rawQueue = new Queue('noop', { connection: rawConnection, prefix: rawPrefix })
+for (let i = 0; i < JOBS; i += 1000) {
+  await rawQueue.addBulk(Array.from({ length: Math.min(1000, JOBS - i) }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: { removeOnComplete: true } })))
+}
+let rawDone = 0
+const rawStart = performance.now()
+const rawWorker = new Worker('noop', async () => undefined, { connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }), prefix: rawPrefix, concurrency: 50 })
+rawWorker.on('completed', () => (rawDone += 1))
+while (rawDone < JOBS) await sleep(20)
+const rawSeconds = (performance.now() - rawStart) / 1000
+await rawWorker.close()
+await rawQueue.obliterate({ force: true })
+await rawQueue.close()
+rawConnection.disconnect()
+
+// ---- the platform: workers in this process on the bench database -------------------------------
+const { loadConfig } = await import(join(ROOT, 'dist/api/config.js'))
+const { createLogger } = await import(join(ROOT, 'dist/api/logger.js'))
+const { startWorkers } = await import(join(ROOT, 'dist/workers/main.js'))
+const prefix = `{bench-relay-${randomUUID().slice(0, 8)}}`
+const workerConfig = loadConfig({ ...process.env, DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' })
+
+await seedIntake(JOBS)
+const drainStart = performance.now()
+const workers = await startWorkers(workerConfig, createLogger('warn'), { queues: ['case-intake'] })
+while ((await unfinished()) > 0) await sleep(50)
+const drainSeconds = (performance.now() - drainStart) / 1000
+
+// Lag: arrivals at RATE per second, in ten batches a second, timed from commit to finished.
+const lagFrom = Number((await ownerClient.query('select coalesce(max(id), 0) as id from outbox')).rows[0].id)
+const lagStart = performance.now()
+for (let tick = 0; tick < SECONDS * 10; tick += 1) {
+  await seedIntake(Math.round(RATE / 10))
+  const due = lagStart + (tick + 1) * 100
+  await sleep(Math.max(0, due - performance.now()))
+}
+while ((await unfinished()) > 0) await sleep(50)
+const { rows: lagRows } = await ownerClient.query(
+  `select extract(epoch from finished_at - created_at) * 1000 as ms from outbox where queue = 'case-intake' and id > $1`,
+  [lagFrom],
+)
+const lags = lagRows.map((r) => Number(r.ms))
+await workers.close()
+const { rows: doubled } = await ownerClient.query(
+  `select count(*)::int as n from (select case_id from case_events where action = 'route' group by case_id having count(*) > 1) d`,
+)
+await ownerClient.end()
+const cleanup = new Redis(config.redisUrl)
+const keys = await cleanup.keys(`${prefix}*`)
+if (keys.length > 0) await cleanup.del(...keys)
+cleanup.disconnect()
+
+console.log(machineLine())
+console.log(`baseline   raw BullMQ no-op, concurrency 50: ${JOBS} jobs in ${rawSeconds.toFixed(2)} s = ${(JOBS / rawSeconds).toFixed(0)} jobs/s`)
+console.log(`throughput outbox → relay → BullMQ → intake worker: ${JOBS} jobs in ${drainSeconds.toFixed(2)} s = ${(JOBS / drainSeconds).toFixed(0)} jobs/s (${(JOBS / drainSeconds / (JOBS / rawSeconds)).toFixed(3)}× raw; goal ≥ 1,000 jobs/s)`)
+console.log(`lag        ${lags.length} arrivals at ${RATE}/s: p50 ${percentile(lags, 50).toFixed(0)} ms, p95 ${percentile(lags, 95).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms (goal p95 < 1,000 ms)`)
+console.log(`check      cases routed twice: ${doubled[0].n}`)
+if (doubled[0].n > 0) process.exitCode = 1
+process.exit()

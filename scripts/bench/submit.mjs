@@ -1,0 +1,70 @@
+// Benchmark: case submissions over HTTP, beside a single-row insert in pgbench on the same server in
+// the same run. The API runs compiled, as its own process(es), on a fresh database with the demo
+// region; a member's client posts valid naturalisation cases over `--connections` keep-alive
+// connections for `--seconds`.
+//   npm run bench:submit [-- --connections 32 --seconds 10 --processes 1]
+// Goals (issue 13): ≥ 1,500 submissions/s, p99 ≤ 50 ms, ≥ 0.1× the pgbench insert rate.
+import autocannon from 'autocannon'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { freshBenchDatabase } from './bench-database.mjs'
+import { machineLine, pgbench, startApi } from './bench-process.mjs'
+
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '32' },
+    seconds: { type: 'string', default: '10' },
+    processes: { type: 'string', default: '1' },
+  },
+})
+const CONNECTIONS = Number(args.connections)
+const SECONDS = Number(args.seconds)
+const PROCESSES = Number(args.processes)
+const PORT = 3931
+
+const { config, owner, app, db, demo } = await freshBenchDatabase('regiobalie_bench_submit')
+await db.destroy()
+
+// Baseline: the plain single-row insert PostgreSQL does with the same number of clients.
+const ownerClient = new pg.Client({ connectionString: owner })
+await ownerClient.connect()
+await ownerClient.query('create table bench_insert (id bigserial primary key, payload jsonb not null, created_at timestamptz not null default now())')
+const baseline = pgbench(owner, `insert into bench_insert (payload) values ('{"caseType":"naturalisation"}');\n`, { clients: CONNECTIONS, seconds: SECONDS })
+
+const apis = []
+// BENCH_CPU_PROF=<dir> writes a CPU profile of each API process there (for finding the cost).
+const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+for (let i = 0; i < PROCESSES; i += 1) apis.push(await startApi({ port: PORT + i, owner, app, config, nodeArgs }))
+
+const body = JSON.stringify({
+  caseType: 'naturalisation',
+  subject: { bsn: '123456782', givenNames: 'Bench', surname: 'Mark', dateOfBirth: '1990-01-01', nationality: 'TR' },
+})
+const run = (port, connections, duration) =>
+  autocannon({
+    url: `http://127.0.0.1:${port}/v1/cases`,
+    method: 'POST',
+    connections,
+    duration,
+    headers: { authorization: `Bearer ${demo.members[0].key}`, 'content-type': 'application/json' },
+    body,
+  })
+// Warm-up: code paths compiled, pools connected.
+await Promise.all(apis.map((_, i) => run(PORT + i, 4, 2)))
+const results = await Promise.all(apis.map((_, i) => run(PORT + i, Math.max(1, Math.round(CONNECTIONS / PROCESSES)), SECONDS)))
+for (const api of apis) api.kill('SIGTERM')
+
+const ok = results.reduce((n, r) => n + r['2xx'], 0)
+const failed = results.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)
+const rate = ok / SECONDS
+const p99 = Math.max(...results.map((r) => r.latency.p99))
+const p50 = Math.max(...results.map((r) => r.latency.p50))
+const { rows } = await ownerClient.query('select count(*)::int as n, count(distinct reference)::int as refs from cases')
+await ownerClient.end()
+
+console.log(machineLine())
+console.log(`baseline  pgbench single-row insert, ${CONNECTIONS} clients, ${SECONDS} s: ${baseline.tps.toFixed(0)} tps, latency avg ${baseline.latencyMs.toFixed(2)} ms`)
+console.log(`platform  POST /v1/cases, ${CONNECTIONS} connections, ${PROCESSES} API process(es), ${SECONDS} s: ${rate.toFixed(0)}/s, p50 ${p50} ms, p99 ${p99} ms, ${failed} failed`)
+console.log(`ratio     ${(rate / baseline.tps).toFixed(3)}× pgbench (goal ≥ 0.1×, ≥ 1,500/s, p99 ≤ 50 ms)`)
+console.log(`check     ${rows[0].n} cases stored, ${rows[0].refs} distinct references`)
+if (failed > 0 || rows[0].n !== rows[0].refs) process.exitCode = 1
