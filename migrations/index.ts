@@ -6,6 +6,7 @@ import * as tenancy from './2026_11_28_0002_tenancy.js'
 import * as cases from './2026_11_28_0003_cases.js'
 import * as documents from './2026_11_28_0004_documents.js'
 import * as legalCourse from './2026_12_01_0005_legal_course.js'
+import * as appointments from './2026_12_01_0006_appointments.js'
 import * as performance from './2026_12_01_0010_performance.js'
 
 export const migrations: Record<string, Migration> = {
@@ -14,5 +15,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_28_0003_cases': cases,
   '2026_11_28_0004_documents': documents,
   '2026_12_01_0005_legal_course': legalCourse,
+  '2026_12_01_0006_appointments': appointments,
   '2026_12_01_0010_performance': performance,
 }

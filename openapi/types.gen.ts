@@ -597,6 +597,214 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tenants/{hubTenantId}/locations/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create or replace a location of the hub, also a desk in a member's town hall
+         * @description The platform administrator or a lead of the hub. `municipalityCode` must be the hub's own or that of a member of its region (a specialist holding office hours in the member's town hall); any other municipality is refused with 422 `municipality-not-in-region`. The postal code is stored normalised (`1234 AB`).
+         */
+        put: operations["putLocation"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{hubTenantId}/locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hub's locations
+         * @description For the hub's staff and clients and for the members of its region; any other tenant gets 404.
+         */
+        get: operations["listLocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/{staffId}/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a staff member's weekly pattern and absences
+         * @description A lead of the hub, or a specialist for himself. Times are wall-clock `HH:MM` in Europe/Amsterdam (the scheduler applies the day's offset, so 09:00 is 08:00Z in winter and 07:00Z in summer); weekday 1 is Monday. Absences are inclusive dates. Overlapping or inverted ranges and unknown location codes are refused with 400 and `invalidParams`.
+         */
+        put: operations["putAvailability"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{hubTenantId}/ceremonies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hub's ceremony sessions with the seats taken
+         * @description For the hub's staff and clients; `from` and `to` are inclusive dates.
+         */
+        get: operations["listCeremonies"];
+        put?: never;
+        /**
+         * Plan a ceremony session (for `ceremony` and `option_confirmation`)
+         * @description A lead of the hub. The date must be a working day; 15 December, the national naturalisation day, is allowed whatever day of the week it is. Times are wall-clock in Europe/Amsterdam.
+         */
+        post: operations["createCeremony"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{caseId}/appointments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The appointments of a case, newest first
+         * @description The member sees the appointments of its own cases, the hub those of the cases routed to it.
+         */
+        get: operations["listCaseAppointments"];
+        put?: never;
+        /**
+         * Request an appointment; the scheduling worker books it
+         * @description Hub staff. Answers 202 with the appointment `requested` at once; within seconds the scheduling worker books the earliest fitting slot (15-minute grid, from the next working day, inside `earliest`/`latest`, a specialist with the case type's skill, the assigned specialist first) or a seat in the earliest ceremony session inside the statutory window — or marks it `unschedulable` with a `reason`.
+         */
+        post: operations["requestAppointment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{appointmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One appointment
+         * @description For the hub and the member whose case it is; another tenant gets 404.
+         */
+        get: operations["getAppointment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{appointmentId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an appointment; its slot or seat is free again
+         * @description Hub staff, or the member for its own case. 409 `appointment-attended` once attended, 409 `appointment-not-open` when cancelled or a no-show already.
+         */
+        post: operations["cancelAppointment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{appointmentId}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record whether the appointment was attended
+         * @description Hub staff, once the appointment has started (409 `appointment-not-started` before, 409 `appointment-not-booked` unless booked). An attended `ceremony` or `option_confirmation` with `declarationMade: true` closes the case. A no-show requests the next appointment of the same kind (`attempt` + 1, at most 3; the third by registered letter, BVVN art. 60b(10)); after the third the scheduler stops and the case is flagged on its timeline.
+         */
+        post: operations["recordAppointmentOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{appointmentId}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The appointment as an iCalendar file (RFC 5545)
+         * @description One VEVENT with a stable UID, SEQUENCE raised on every change, METHOD:CANCEL once cancelled, DTSTART in TZID=Europe/Amsterdam; the summary names the kind and the case reference only. 409 `appointment-not-booked` while it has no time.
+         */
+        get: operations["getAppointmentCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/{staffId}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A staff member's appointments as an iCalendar feed
+         * @description For that staff member and the hub lead. Booked appointments from a month back on; cancelled ones carry STATUS:CANCELLED.
+         */
+        get: operations["getStaffCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1108,6 +1316,163 @@ export interface components {
             verdict: "accepted" | "rejected";
             reason: string;
         };
+        LocationAddress: {
+            street: string;
+            houseNumber: string;
+            postalCode: string;
+            city: string;
+        };
+        LocationPut: {
+            name: string;
+            municipalityCode: components["schemas"]["MunicipalityCode"];
+            address: components["schemas"]["LocationAddress"];
+        };
+        Location: {
+            /** Format: uuid */
+            hubTenantId: string;
+            code: string;
+            name: string;
+            municipalityCode: string;
+            address: {
+                street: string;
+                houseNumber: string;
+                postalCode: string;
+                city: string;
+            };
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        LocationList: {
+            items: components["schemas"]["Location"][];
+        };
+        /** @description HH:MM, wall-clock time in Europe/Amsterdam */
+        WallClock: string;
+        WeeklyWindow: {
+            /** @description 1 = Monday … 7 = Sunday */
+            weekday: number;
+            start: components["schemas"]["WallClock"];
+            end: components["schemas"]["WallClock"];
+            locationCode: string;
+        };
+        Absence: {
+            /** Format: date */
+            from: string;
+            /**
+             * Format: date
+             * @description inclusive
+             */
+            until: string;
+        };
+        Availability: {
+            weekly: components["schemas"]["WeeklyWindow"][];
+            absences: components["schemas"]["Absence"][];
+        };
+        StaffAvailability: {
+            /** Format: uuid */
+            staffId: string;
+            weekly: {
+                weekday: number;
+                start: string;
+                end: string;
+                locationCode: string;
+            }[];
+            absences: {
+                /** Format: date */
+                from: string;
+                /** Format: date */
+                until: string;
+            }[];
+        };
+        CeremonyCreate: {
+            /** Format: date */
+            date: string;
+            start: components["schemas"]["WallClock"];
+            end: components["schemas"]["WallClock"];
+            locationCode: string;
+            capacity: number;
+        };
+        CeremonySession: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            hubTenantId: string;
+            /** Format: date */
+            date: string;
+            start: string;
+            end: string;
+            /** Format: date-time */
+            startsAt: string;
+            /** Format: date-time */
+            endsAt: string;
+            locationCode: string;
+            capacity: number;
+            /** @description never more than capacity */
+            seatsTaken: number;
+        };
+        CeremonySessionList: {
+            items: components["schemas"]["CeremonySession"][];
+        };
+        /** @enum {string} */
+        AppointmentKind: "intake_interview" | "registration_appearance" | "ceremony" | "option_confirmation";
+        /** @enum {string} */
+        AppointmentStatus: "requested" | "booked" | "unschedulable" | "cancelled" | "attended" | "no_show";
+        AppointmentRequest: {
+            kind: components["schemas"]["AppointmentKind"];
+            /**
+             * Format: date-time
+             * @description no slot starts before this
+             */
+            earliest?: string;
+            /**
+             * Format: date-time
+             * @description no slot starts after this
+             */
+            latest?: string;
+            locationCode?: string;
+        };
+        Appointment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            kind: components["schemas"]["AppointmentKind"];
+            status: components["schemas"]["AppointmentStatus"];
+            /** Format: date-time */
+            start: string | null;
+            /** Format: date-time */
+            end: string | null;
+            /** Format: uuid */
+            staffId: string | null;
+            locationCode: string | null;
+            /** Format: uuid */
+            ceremonyId: string | null;
+            attempt: number;
+            /** @description the third invitation goes by registered letter (BVVN art. 60b(10)) */
+            registeredLetter: boolean;
+            /** @description why unschedulable (no-staff-with-skill, no-availability, no-session-within-statutory-term) or why cancelled */
+            reason: string | null;
+            /** Format: date-time */
+            earliest: string | null;
+            /** Format: date-time */
+            latest: string | null;
+            /** @description raised on every change; the calendar SEQUENCE is version - 1 */
+            version: number;
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: date-time */
+            bookedAt: string | null;
+        };
+        AppointmentList: {
+            items: components["schemas"]["Appointment"][];
+        };
+        AppointmentCancel: {
+            reason: string;
+        };
+        AppointmentOutcome: {
+            attended: boolean;
+            /** @description ceremony kinds: the declaration of allegiance was made */
+            declarationMade?: boolean;
+        };
     };
     responses: {
         /** @description The case after the transition, without the subject's personal data (read that with GET, which is logged) */
@@ -1299,6 +1664,10 @@ export interface components {
         HubTenantId: string;
         CaseId: string;
         DocumentId: string;
+        AppointmentId: string;
+        StaffId: string;
+        /** @description lower-case letters, digits and hyphens */
+        LocationCode: string;
         /** @description The ETag of the version you read; a stale one gets 412 `version-mismatch` */
         IfMatch: string;
         CaseTypePath: components["schemas"]["CaseTypeCode"];
@@ -2513,6 +2882,435 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    putLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hubTenantId: components["parameters"]["HubTenantId"];
+                /** @description lower-case letters, digits and hyphens */
+                code: components["parameters"]["LocationCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocationPut"];
+            };
+        };
+        responses: {
+            /** @description The location */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listLocations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hubTenantId: components["parameters"]["HubTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The locations, by code */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    putAvailability: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staffId: components["parameters"]["StaffId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Availability"];
+            };
+        };
+        responses: {
+            /** @description The availability as stored */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffAvailability"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listCeremonies: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                hubTenantId: components["parameters"]["HubTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sessions, earliest first (at most 500) */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonySessionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createCeremony: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                hubTenantId: components["parameters"]["HubTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CeremonyCreate"];
+            };
+        };
+        responses: {
+            /** @description The session */
+            201: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonySession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listCaseAppointments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The appointments (at most 100) */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    requestAppointment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentRequest"];
+            };
+        };
+        responses: {
+            /** @description Requested; poll GET /v1/appointments/{id} or listen for `appointment.booked` */
+            202: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAppointment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointmentId: components["parameters"]["AppointmentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The appointment */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    cancelAppointment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                appointmentId: components["parameters"]["AppointmentId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentCancel"];
+            };
+        };
+        responses: {
+            /** @description Cancelled */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recordAppointmentOutcome: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                appointmentId: components["parameters"]["AppointmentId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentOutcome"];
+            };
+        };
+        responses: {
+            /** @description `attended` or `no_show` */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAppointmentCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointmentId: components["parameters"]["AppointmentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calendar file */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getStaffCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staffId: components["parameters"]["StaffId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed */
+            200: {
+                headers: {
+                    "API-Version": components["headers"]["API-Version"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -27,6 +27,7 @@ const JSON_COLUMNS = {
   'document_reviews.findings': 'ReviewFindingJson[]',
   'idempotency_keys.response_headers': 'Record<string, string>',
   'outbox.payload': 'unknown',
+  'locations.address': 'LocationAddressJson',
 }
 /** Text columns that hold a domain list's codes → that list's type. */
 const DOMAIN_COLUMNS = {
@@ -46,6 +47,7 @@ const DOMAIN_COLUMNS = {
 const IMPORTS = {
   CaseSubjectJson: './column-types.js',
   ReviewFindingJson: './column-types.js',
+  LocationAddressJson: './column-types.js',
   AccessAction: './column-types.js',
   AccessActorKind: './column-types.js',
   CaseStatus: '../domain/case-state.js',

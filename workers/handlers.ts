@@ -9,6 +9,7 @@ import { lapseExpiredDecrees } from './lapse.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
 import { publishCaseEvent } from './notifications.js'
+import { runBooking } from './scheduling.js'
 import { shredExpiredDocuments } from './retention.js'
 
 export interface JobContext {
@@ -29,6 +30,9 @@ export const handlers = {
   },
   'document-review': {
     review: (payload, ctx) => runDocumentReview(ctx, payload),
+  },
+  scheduling: {
+    book: (payload, ctx) => runBooking(ctx.db, payload),
   },
   notifications: {
     'case-event': (payload, ctx) => publishCaseEvent(ctx.db, payload),

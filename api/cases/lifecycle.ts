@@ -59,3 +59,34 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
 /** The outbox row every case event gets. */
 export const announce = (trx: Trx, c: repo.CaseRow, eventId: string): Promise<void> =>
   enqueueInTransaction(trx, 'notifications', 'case-event', { tenantId: c.hub_tenant_id, caseId: c.id, eventId })
+
+export interface CaseEventInput {
+  /** What happened, e.g. `appointment_booked`; not a state-machine action, the status stays. */
+  action: string
+  actor: Actor
+  reason?: string | null
+}
+
+/**
+ * A case event that is not a transition (an appointment booked, cancelled, …): the timeline row
+ * with the status unchanged, the version bumped and the outbox row, in the caller's transaction.
+ * The case must be locked by the caller.
+ */
+export async function recordCaseEvent(trx: Trx, current: repo.CaseRow, input: CaseEventInput): Promise<repo.CaseRow> {
+  const version = current.version + 1
+  const updated = await repo.updateCase(trx, current.id, { version })
+  const event = await repo.insertEvent(trx, {
+    case_id: current.id,
+    hub_tenant_id: current.hub_tenant_id,
+    member_tenant_id: current.member_tenant_id,
+    actor_kind: input.actor.kind,
+    actor_id: input.actor.id,
+    action: input.action,
+    from_status: current.status,
+    to_status: current.status,
+    reason: input.reason ?? null,
+    version,
+  })
+  await announce(trx, updated, event.id)
+  return updated
+}

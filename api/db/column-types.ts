@@ -22,3 +22,11 @@ export interface ReviewFindingJson {
   severity: 'info' | 'warning' | 'error'
   message: { nl: string; en: string }
 }
+
+/** A location's postal address as stored in locations.address. */
+export interface LocationAddressJson {
+  street: string
+  houseNumber: string
+  postalCode: string
+  city: string
+}

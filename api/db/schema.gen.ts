@@ -9,7 +9,7 @@ import type { Scope } from "../auth/scopes.js";
 import type { CaseStatus } from "../domain/case-state.js";
 import type { CaseTypeCode, IprMatter } from "../domain/case-types.js";
 import type { DocumentKind } from "../domain/document-kinds.js";
-import type { AccessAction, AccessActorKind, CaseSubjectJson, ReviewFindingJson } from "./column-types.js";
+import type { AccessAction, AccessActorKind, CaseSubjectJson, LocationAddressJson, ReviewFindingJson } from "./column-types.js";
 import type { ColumnType } from "kysely";
 
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
@@ -57,6 +57,32 @@ export interface ApiKeys {
   secret_hash: Buffer;
   staff_id: string | null;
   tenant_id: string | null;
+}
+
+export interface Appointments {
+  attempt: Generated<number>;
+  booked_at: Timestamp | null;
+  case_id: string;
+  ceremony_id: string | null;
+  created_at: Generated<Timestamp>;
+  declaration_made: boolean | null;
+  earliest: Timestamp | null;
+  ends_at: Timestamp | null;
+  hub_tenant_id: string;
+  id: Generated<string>;
+  kind: "ceremony" | "intake_interview" | "option_confirmation" | "registration_appearance";
+  latest: Timestamp | null;
+  location_code: string | null;
+  member_tenant_id: string;
+  reason: string | null;
+  registered_letter: Generated<boolean>;
+  requested_at: Generated<Timestamp>;
+  requested_location_code: string | null;
+  staff_id: string | null;
+  starts_at: Timestamp | null;
+  status: Generated<"attended" | "booked" | "cancelled" | "no_show" | "requested" | "unschedulable">;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
 }
 
 export interface CaseChecklistItems {
@@ -121,6 +147,20 @@ export interface Cases {
   version: Generated<number>;
 }
 
+export interface CeremonySessions {
+  capacity: number;
+  created_at: Generated<Timestamp>;
+  end_minute: number;
+  ends_at: Timestamp;
+  hub_tenant_id: string;
+  id: Generated<string>;
+  location_code: string;
+  seats_taken: Generated<number>;
+  session_date: string;
+  start_minute: number;
+  starts_at: Timestamp;
+}
+
 export interface DocumentReviews {
   created_at: Generated<Timestamp>;
   document_id: string;
@@ -171,6 +211,16 @@ export interface IdempotencyKeys {
   status: "done" | "in_flight";
 }
 
+export interface Locations {
+  address: ColumnType<LocationAddressJson, string, string>;
+  code: string;
+  created_at: Generated<Timestamp>;
+  hub_tenant_id: string;
+  municipality_code: string;
+  name: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface Outbox {
   created_at: Generated<Timestamp>;
   dispatched_at: Timestamp | null;
@@ -201,6 +251,22 @@ export interface Staff {
   updated_at: Generated<Timestamp>;
 }
 
+export interface StaffAbsences {
+  from_date: string;
+  hub_tenant_id: string;
+  staff_id: string;
+  until_date: string;
+}
+
+export interface StaffAvailability {
+  end_minute: number;
+  hub_tenant_id: string;
+  location_code: string;
+  staff_id: string;
+  start_minute: number;
+  weekday: number;
+}
+
 export interface Tenants {
   created_at: Generated<Timestamp>;
   id: Generated<string>;
@@ -216,15 +282,20 @@ export interface DB {
   access_log: AccessLog;
   agreements: Agreements;
   api_keys: ApiKeys;
+  appointments: Appointments;
   case_checklist_items: CaseChecklistItems;
   case_events: CaseEvents;
   case_reference_counters: CaseReferenceCounters;
   cases: Cases;
+  ceremony_sessions: CeremonySessions;
   document_reviews: DocumentReviews;
   documents: Documents;
   idempotency_keys: IdempotencyKeys;
+  locations: Locations;
   outbox: Outbox;
   regions: Regions;
   staff: Staff;
+  staff_absences: StaffAbsences;
+  staff_availability: StaffAvailability;
   tenants: Tenants;
 }

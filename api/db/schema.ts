@@ -5,7 +5,7 @@ import type { Selectable } from 'kysely'
 import type { DB } from './schema.gen.js'
 
 export type { DB } from './schema.gen.js'
-export type { CaseSubjectJson, ReviewFindingJson } from './column-types.js'
+export type { CaseSubjectJson, LocationAddressJson, ReviewFindingJson } from './column-types.js'
 
 export type AccessLogTable = DB['access_log']
 export type AgreementsTable = DB['agreements']
@@ -18,7 +18,13 @@ export type DocumentsTable = DB['documents']
 export type RegionsTable = DB['regions']
 export type StaffTable = DB['staff']
 export type TenantsTable = DB['tenants']
+export type LocationsTable = DB['locations']
+export type StaffAvailabilityTable = DB['staff_availability']
+export type StaffAbsencesTable = DB['staff_absences']
+export type CeremonySessionsTable = DB['ceremony_sessions']
+export type AppointmentsTable = DB['appointments']
 
 export type TenantRole = Selectable<TenantsTable>['role']
 export type StaffRole = Selectable<StaffTable>['role']
 export type KeyKind = Selectable<ApiKeysTable>['kind']
+export type AppointmentStatus = Selectable<AppointmentsTable>['status']

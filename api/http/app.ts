@@ -24,6 +24,7 @@ import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
 import { blobStoreFrom, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
+import { appointmentRoutes } from './routes/appointments.routes.js'
 
 export interface AppDeps {
   config: Config
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     })
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
+    appointmentRoutes(v1, spec, { db: deps.db })
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
   })
   return { app, metrics }

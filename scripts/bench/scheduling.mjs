@@ -1,0 +1,174 @@
+// Benchmark: the scheduling worker under load (issue 10). In a fresh database
+// (regiobalie_bench_scheduling) with 40 specialists holding office hours and 20 ceremony sessions,
+// 1,000 appointment requests go in through the service (800 intake interviews, 200 option
+// confirmations), and the real workers process — the outbox relay into BullMQ, the scheduling
+// queue — book them. Measured: the time until none is `requested`, request-to-booked latency
+// (p50/p95), and afterwards, by query, that no staff member holds two appointments at once and no
+// session has more seats taken than its capacity. Beside it, in the same run, the plain insert
+// rate of the same rows into PostgreSQL (single-row INSERTs from as many clients as the worker
+// has jobs in flight), so the figure reads as a ratio.
+//   npm run bench:scheduling [-- --requests 1000 --staff 40 --sessions 20]   (PostgreSQL and Redis running; builds first)
+import { randomBytes } from 'node:crypto'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { Redis } from 'ioredis'
+import { freshBenchDatabase, ROOT } from './bench-database.mjs'
+
+const { values: args } = parseArgs({
+  options: { requests: { type: 'string', default: '1000' }, staff: { type: 'string', default: '40' }, sessions: { type: 'string', default: '20' } },
+})
+const REQUESTS = Number(args.requests)
+const STAFF = Number(args.staff)
+const SESSIONS = Number(args.sessions)
+const SEAT_REQUESTS = Math.round(REQUESTS / 5)
+const SLOT_REQUESTS = REQUESTS - SEAT_REQUESTS
+const CAPACITY = Math.ceil(SEAT_REQUESTS / SESSIONS)
+
+const { config, owner, app, db, demo } = await freshBenchDatabase('regiobalie_bench_scheduling')
+const imp = (path) => import(join(ROOT, 'dist', path))
+const tenancy = await imp('api/tenancy/tenancy.service.js')
+const resources = await imp('api/appointments/resources.service.js')
+const appointments = await imp('api/appointments/appointments.service.js')
+const { DEFAULT_SCOPES } = await imp('api/auth/scopes.js')
+const { workingDaysAfter } = await imp('api/domain/calendar.js')
+const { dutchDate } = await imp('api/time.js')
+const { startWorkers } = await imp('workers/main.js')
+const { createLogger } = await imp('api/logger.js')
+const { QUEUE_POLICIES } = await imp('api/jobs/registry.js')
+
+const ownerClient = new pg.Client({ connectionString: owner })
+await ownerClient.connect()
+const q = (text, values) => ownerClient.query(text, values)
+const { rows: regionRows } = await q('select region_id from tenants where id = $1', [demo.hub.id])
+const regionId = regionRows[0].region_id
+const admin = { kind: 'admin', keyId: '00000000-0000-4000-8000-000000000000', scopes: new Set(DEFAULT_SCOPES.admin) }
+const lead = {
+  kind: 'staff', keyId: '00000000-0000-4000-8000-000000000001', scopes: new Set(DEFAULT_SCOPES.staff),
+  tenantId: demo.hub.id, tenantRole: 'hub', regionId, staffId: demo.lead.id, staffRole: 'lead',
+}
+const { createDb } = await imp('api/db/database.js')
+// The requests come from as many callers as an API process would serve at once.
+const CALLERS = 16
+const requestDb = createDb(app, { max: CALLERS, applicationName: 'bench-requests' })
+const deps = { db }
+
+// ——— set-up (not measured) ———
+await resources.putLocation(deps, admin, demo.hub.id, 'stadhuis', {
+  name: 'Stadhuis', municipalityCode: demo.hub.code, address: { street: 'Grote Kerkplein', houseNumber: '15', postalCode: '8011 PK', city: 'Zwolle' },
+})
+const staffIds = []
+for (let i = 0; i < STAFF; i += 1) {
+  const s = await tenancy.createStaff(db, admin, demo.hub.id, { name: `Bench ${i}`, email: `bench${i}@hub.invalid`, role: 'specialist', skills: ['naturalisation', 'option'] })
+  const weekly = [1, 2, 3, 4, 5].flatMap((weekday) => [
+    { weekday, start: '09:00', end: '12:30', locationCode: 'stadhuis' },
+    { weekday, start: '13:30', end: '17:00', locationCode: 'stadhuis' },
+  ])
+  await resources.putAvailability(deps, lead, s.id, { weekly, absences: i % 10 === 0 ? [{ from: workingDaysAfter(dutchDate(), 1), until: workingDaysAfter(dutchDate(), 2) }] : [] })
+  staffIds.push(s.id)
+}
+const sessionIds = []
+for (let i = 0; i < SESSIONS; i += 1) {
+  const s = await resources.createCeremony(deps, lead, demo.hub.id, { date: workingDaysAfter(dutchDate(), 3 + i), start: '14:00', end: '15:30', locationCode: 'stadhuis', capacity: CAPACITY })
+  sessionIds.push(s.id)
+}
+// Cases ready for their appointment, seeded in SQL: naturalisations in review (assigned round-robin)
+// and options granted today, awaiting the confirmation hand-over.
+await q(
+  `insert into cases (hub_tenant_id, member_tenant_id, reference, case_type, case_type_version, status, subject, due_date,
+                      assigned_staff_id, decision_outcome, decided_at)
+   select $1, $2, 'RB-S-' || lpad(i::text, 6, '0'),
+          case when i <= $4 then 'naturalisation' else 'option' end, '2024-01-01',
+          case when i <= $4 then 'in_review' else 'awaiting_ceremony' end,
+          '{"givenNames":"x","surname":"y","dateOfBirth":"1990-01-01"}'::jsonb, '2027-06-01',
+          ($3::uuid[])[1 + i % array_length($3::uuid[], 1)],
+          case when i > $4 then 'grant' end, case when i > $4 then now() end
+   from generate_series(1, $5::int) as i`,
+  [demo.hub.id, demo.members[0].id, staffIds, SLOT_REQUESTS, REQUESTS],
+)
+const { rows: caseRows } = await q(`select id, case_type from cases where reference like 'RB-S-%' order by reference`)
+await q('analyze')
+
+// ——— the run: requests through the service, booked by the real workers ———
+const prefix = `{bench-scheduling-${randomBytes(4).toString('hex')}}`
+const logger = createLogger('warn')
+const workers = await startWorkers({ ...config, appDatabaseUrl: app, queuePrefix: prefix }, logger, { queues: ['scheduling'] })
+const started = performance.now()
+let next = 0
+await Promise.all(
+  Array.from({ length: CALLERS }, async () => {
+    while (next < caseRows.length) {
+      const c = caseRows[next++]
+      await appointments.requestAppointment({ db: requestDb }, lead, c.id, { kind: c.case_type === 'option' ? 'option_confirmation' : 'intake_interview' })
+    }
+  }),
+)
+const requestedIn = (performance.now() - started) / 1000
+let open = REQUESTS
+const deadline = Date.now() + 120_000
+while (open > 0 && Date.now() < deadline) {
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  open = (await q(`select count(*)::int as n from appointments where status = 'requested'`)).rows[0].n
+}
+const doneIn = (performance.now() - started) / 1000
+await workers.close()
+
+const { rows: outcome } = await q(`select status, count(*)::int as n from appointments group by status order by status`)
+const { rows: latency } = await q(`
+  select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.95) within group (order by ms) as p95, max(ms) as max
+  from (select extract(epoch from (coalesce(booked_at, updated_at) - requested_at)) * 1000 as ms from appointments where status <> 'requested') l`)
+const { rows: overlaps } = await q(`
+  select count(*)::int as n from appointments a join appointments b
+    on a.staff_id = b.staff_id and a.id < b.id and tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
+  where a.status = 'booked' and b.status = 'booked'`)
+const { rows: seats } = await q(`
+  select count(*) filter (where s.seats_taken > s.capacity)::int as over,
+         count(*) filter (where s.seats_taken <> (select count(*) from appointments a where a.ceremony_id = s.id and a.status = 'booked'))::int as mismatched
+  from ceremony_sessions s`)
+
+// ——— the baseline: the same rows, plain single-row INSERTs into a table without constraints ———
+await q(`create table bench_plain_appointments (like appointments including defaults)`)
+const { rows: finalRows } = await q(`select * from appointments`)
+const columns = Object.keys(finalRows[0])
+const insertSql = `insert into bench_plain_appointments (${columns.join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`
+const pool = new pg.Pool({ connectionString: owner, max: QUEUE_POLICIES.scheduling.concurrency })
+let i = 0
+const baseStart = performance.now()
+await Promise.all(
+  Array.from({ length: QUEUE_POLICIES.scheduling.concurrency }, async () => {
+    while (i < finalRows.length) {
+      const row = finalRows[i++]
+      await pool.query(insertSql, columns.map((c) => row[c]))
+    }
+  }),
+)
+const baseSeconds = (performance.now() - baseStart) / 1000
+await pool.end()
+
+// Leave nothing behind in the shared Redis: this run's keys only.
+const redis = new Redis(config.redisUrl)
+let cursor = '0'
+do {
+  const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+  cursor = nextCursor
+  if (keys.length > 0) await redis.del(...keys)
+} while (cursor !== '0')
+await redis.quit()
+await ownerClient.end()
+await db.destroy()
+await requestDb.destroy()
+
+const rate = REQUESTS / doneIn
+const baseRate = finalRows.length / baseSeconds
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+console.log(`${REQUESTS} requests (${SLOT_REQUESTS} intake interviews, ${SEAT_REQUESTS} option confirmations), ${STAFF} staff, ${SESSIONS} sessions × ${CAPACITY} seats; worker concurrency ${QUEUE_POLICIES.scheduling.concurrency}`)
+console.log(`requests accepted in ${requestedIn.toFixed(2)} s; all booked or unschedulable after ${doneIn.toFixed(2)} s (goal < 10 s)${open > 0 ? ` — ${open} STILL REQUESTED` : ''}`)
+console.log(`outcome: ${outcome.map((r) => `${r.status} ${r.n}`).join(', ')}`)
+console.log(`request-to-booked: p50 ${Number(latency[0].p50).toFixed(0)} ms, p95 ${Number(latency[0].p95).toFixed(0)} ms (goal < 1000 ms), max ${Number(latency[0].max).toFixed(0)} ms`)
+console.log(`overlapping bookings: ${overlaps[0].n}; sessions over capacity: ${seats[0].over}; seat counts not matching holders: ${seats[0].mismatched}`)
+console.log(`scheduling ${rate.toFixed(0)} appointments/s vs plain INSERT of the same rows ${baseRate.toFixed(0)} rows/s: ratio ${(rate / baseRate).toFixed(3)} (${(baseRate / rate).toFixed(1)}× the cost of a plain insert)`)
+if (open > 0 || overlaps[0].n > 0 || seats[0].over > 0 || seats[0].mismatched > 0) process.exitCode = 1
+// The workers' fire-and-forget bookkeeping may still hold a timer; the figures are printed.
+process.exit()
