@@ -18,6 +18,8 @@ export interface Config {
   readonly rateLimitPerMinute: number
   /** Separate port for GET /metrics without authentication (0 = off). */
   readonly metricsPort: number
+  /** The workers' own metrics port, where they answer /healthz and /readyz (0 = off). */
+  readonly workersMetricsPort: number
   readonly upload: {
     readonly maxFileBytes: number
     readonly maxFields: number
@@ -34,6 +36,23 @@ export interface Config {
   readonly bsnHashKey: Buffer
   /** The secrets that run on the fixed development keys (DEMO_KEYS=on; a demo database only). */
   readonly developmentKeys: readonly SecretKeyName[]
+  /** Largest JSON request body a route takes unless it says otherwise. */
+  readonly jsonBodyLimitBytes: number
+  /** Slow clients are cut off (issue 9): the whole request must arrive within these times. */
+  readonly timeouts: {
+    readonly headersMs: number
+    readonly jsonBodyMs: number
+    readonly uploadMs: number
+  }
+  /** Concurrent connections one API process accepts; more are refused at once. */
+  readonly maxConnections: number
+  /** PostgreSQL: connecting and a single statement are bounded, so a hung server gives 503s. */
+  readonly database: {
+    readonly connectTimeoutMs: number
+    readonly statementTimeoutMs: number
+  }
+  /** Requests with a missing, unknown or revoked key, per client address and minute. */
+  readonly unknownKeyRateLimitPerMinute: number
 }
 
 export type SecretKeyName = 'BLOB_MASTER_KEY' | 'BSN_HASH_KEY'
@@ -166,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    workersMetricsPort: integer(env, 'WORKERS_METRICS_PORT', 0, 0, 65535),
     upload: Object.freeze({
       maxFileBytes: integer(env, 'UPLOAD_MAX_FILE_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       maxFields: integer(env, 'UPLOAD_MAX_FIELDS', 10, 1, 100),
@@ -177,5 +197,17 @@ export function loadConfig(env: Env = process.env): Config {
     relayMaxInFlightPerTenant: integer(env, 'RELAY_MAX_IN_FLIGHT_PER_TENANT', 50, 1, 100_000),
     bsnHashKey,
     developmentKeys: Object.freeze(developmentKeys),
+    jsonBodyLimitBytes: integer(env, 'JSON_BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    timeouts: Object.freeze({
+      headersMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      jsonBodyMs: integer(env, 'JSON_REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+      uploadMs: integer(env, 'UPLOAD_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    }),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 512, 1, 1_000_000),
+    database: Object.freeze({
+      connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 3_000, 100, 600_000),
+      statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    }),
+    unknownKeyRateLimitPerMinute: integer(env, 'UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE', 120, 1, 1_000_000),
   })
 }

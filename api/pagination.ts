@@ -14,6 +14,11 @@ export interface PageQuery {
   cursor?: string
 }
 
+// A forged cursor may decode to a time JavaScript accepts and PostgreSQL does not (year -271821, or
+// +275760): only times a row of ours can carry are cursors.
+const EARLIEST = Date.UTC(2000, 0, 1)
+const LATEST = Date.UTC(9999, 11, 31)
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** A row id: a uuid, or an identity number (safe integer). */
 const ROW_ID = (id: string): boolean => UUID.test(id) || /^[1-9]\d{0,14}$/.test(id)
@@ -25,14 +30,15 @@ export function parsePage(query: PageQuery, field = 'query.cursor'): Page {
   try {
     const decoded = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')) as { c?: unknown; i?: unknown }
     const createdAt = typeof decoded.c === 'string' ? new Date(decoded.c) : null
-    if (!createdAt || Number.isNaN(createdAt.getTime()) || typeof decoded.i !== 'string' || !ROW_ID(decoded.i)) throw new Error('bad')
+    const time = createdAt?.getTime() ?? Number.NaN
+    if (!createdAt || Number.isNaN(time) || time < EARLIEST || time > LATEST || typeof decoded.i !== 'string' || !ROW_ID(decoded.i)) throw new Error('bad')
     return { limit, after: { createdAt, id: decoded.i } }
   } catch {
     throw invalidFields([{ name: field, code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
   }
 }
 
-const encodeCursor = (createdAt: Date, id: string | number): string =>
+export const encodeCursor = (createdAt: Date, id: string | number): string =>
   Buffer.from(JSON.stringify({ c: createdAt.toISOString(), i: String(id) }), 'utf8').toString('base64url')
 
 /** Rows fetched with limit + 1; the extra row only tells whether there is a next page. */

@@ -7,6 +7,8 @@ import * as cases from './2026_11_28_0003_cases.js'
 import * as documents from './2026_11_28_0004_documents.js'
 import * as legalCourse from './2026_12_01_0005_legal_course.js'
 import * as appointments from './2026_12_01_0006_appointments.js'
+import * as settlement from './2026_12_01_0008_settlement.js'
+import * as resilience from './2026_12_01_0009_resilience.js'
 import * as performance from './2026_12_01_0010_performance.js'
 
 export const migrations: Record<string, Migration> = {
@@ -16,5 +18,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_28_0004_documents': documents,
   '2026_12_01_0005_legal_course': legalCourse,
   '2026_12_01_0006_appointments': appointments,
+  '2026_12_01_0008_settlement': settlement,
+  '2026_12_01_0009_resilience': resilience,
   '2026_12_01_0010_performance': performance,
 }

@@ -7,7 +7,9 @@
 // columns get the shape the code stores, from api/db/column-types.ts (inserted as JSON text). A
 // few text columns hold the codes of a domain list without a CHECK (the list changes with the
 // rules, not with a migration): they take the domain's type, so a write of anything else fails to
-// compile and a read needs no cast.
+// compile and a read needs no cast. Money (int8 `…_cents` columns) reads as a number — the int8
+// parser refuses anything outside the safe integers — and is written as a bigint or a decimal
+// string, never a JS number, so a float cannot reach a money column through the query builder.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -84,7 +86,7 @@ const quote = (v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 /** Column overrides: CHECK-listed values as unions, jsonb as its stored shape. */
 async function overridesOf(client) {
   const { rows: columns } = await client.query(`
-    select table_name, column_name, is_nullable = 'YES' as nullable, column_default is not null or is_identity = 'YES' as generated
+    select table_name, column_name, data_type, is_nullable = 'YES' as nullable, column_default is not null or is_identity = 'YES' as generated
     from information_schema.columns where table_schema = 'public'`)
   const column = new Map(columns.map((c) => [`${c.table_name}.${c.column_name}`, c]))
   const { rows: checks } = await client.query(`
@@ -111,6 +113,9 @@ async function overridesOf(client) {
     wrap(path, type)
   }
   for (const [path, type] of Object.entries(JSON_COLUMNS)) wrap(path, type, 'string')
+  for (const c of columns) {
+    if (c.data_type === 'bigint' && c.column_name.endsWith('_cents')) wrap(`${c.table_name}.${c.column_name}`, 'number', 'bigint | string')
+  }
   return overrides
 }
 

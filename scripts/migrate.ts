@@ -57,7 +57,7 @@ export async function ensureAppLogin(db: Kysely<unknown>, appUrl: string): Promi
 
 export async function migrate(ownerUrl: string, appUrl: string): Promise<string[]> {
   await ensureDatabase(ownerUrl)
-  const db = createDb(ownerUrl, { max: 2, applicationName: 'regiobalie-migrate' }) as unknown as Kysely<unknown>
+  const db = createDb(ownerUrl, { max: 2, applicationName: 'regiobalie-migrate', statementTimeoutMs: 0 }) as unknown as Kysely<unknown>
   try {
     const applied = await migrateToLatest(db)
     await ensureAppLogin(db, appUrl)

@@ -1,5 +1,6 @@
 // `npm start`: checks PostgreSQL and Redis, migrates, seeds the demo region (or ensures the
-// bootstrap admin key), then runs the API and the workers as two processes until Ctrl-C / SIGTERM.
+// bootstrap admin key), then runs the API and the workers as two processes until Ctrl-C / SIGTERM;
+// a child that crashes is restarted with backoff (and logged), the rest keeps running.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,10 +23,57 @@ async function untilHealthy(config: Config, timeoutMs = 60_000): Promise<boolean
   return false
 }
 
-function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(here, '..', script)], { stdio: 'inherit', env }).on('error', (err) => {
-    console.error(`regiobalie: could not start ${name}: ${err.message}`)
-  })
+/** Backoff between restarts of a crashed child: 1 s, 2 s, 4 s … at most 30 s; reset after a minute up. */
+const restartDelayMs = (crashesInARow: number): number => Math.min(1_000 * 2 ** Math.max(0, crashesInARow - 1), 30_000)
+const STABLE_AFTER_MS = 60_000
+
+/**
+ * Runs one child and keeps it running (issue 9): when it exits without being asked to, the
+ * supervisor logs it and starts it again after a backoff, instead of stopping the platform.
+ */
+class Supervised {
+  child: ChildProcess | null = null
+  private crashes = 0
+  private timer: NodeJS.Timeout | null = null
+  private stopping = false
+  private finished: () => void = () => undefined
+  readonly done = new Promise<void>((resolve) => (this.finished = resolve))
+
+  constructor(
+    private readonly name: string,
+    private readonly script: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  start(): void {
+    const startedAt = Date.now()
+    const child = spawn(process.execPath, [join(here, '..', this.script)], { stdio: 'inherit', env: this.env })
+    this.child = child
+    console.error(`regiobalie: ${this.name} started (pid ${child.pid ?? '?'})`)
+    child.on('error', (err) => console.error(`regiobalie: could not start ${this.name}: ${err.message}`))
+    child.on('exit', (code, signal) => {
+      this.child = null
+      if (this.stopping) return this.finished()
+      if (Date.now() - startedAt > STABLE_AFTER_MS) this.crashes = 0
+      this.crashes += 1
+      const delay = restartDelayMs(this.crashes)
+      console.error(
+        `regiobalie: ${this.name} stopped unexpectedly (${signal ? `signal ${signal}` : `exit ${code ?? '?'}`}); ` +
+          `restarting in ${Math.round(delay / 1000)} s (crash ${this.crashes} in a row)`,
+      )
+      this.timer = setTimeout(() => {
+        this.timer = null
+        if (!this.stopping) this.start()
+      }, delay)
+    })
+  }
+
+  stop(signal: NodeJS.Signals): void {
+    this.stopping = true
+    if (this.timer) clearTimeout(this.timer)
+    if (this.child && this.child.exitCode === null) this.child.kill(signal)
+    else this.finished()
+  }
 }
 
 async function main(): Promise<void> {
@@ -40,14 +88,12 @@ async function main(): Promise<void> {
     }
     console.log(`regiobalie: demo database: ${config.developmentKeys.join(' and ')} use the fixed development keys (DEMO_KEYS=on); set your own for real data`)
   }
-  const children = new Map<string, ChildProcess>([
-    ['api', run('api', 'api/http/server.js', env)],
-    ['workers', run('workers', 'workers/main.js', env)],
-  ])
+  const children = [new Supervised('api', 'api/http/server.js', env), new Supervised('workers', 'workers/main.js', env)]
+  for (const c of children) c.start()
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {
     stopping = true
-    for (const child of children.values()) if (child.exitCode === null) child.kill(signal)
+    for (const c of children) c.stop(signal)
   }
   process.on('SIGINT', () => stop('SIGTERM'))
   process.on('SIGTERM', () => stop('SIGTERM'))
@@ -57,23 +103,8 @@ async function main(): Promise<void> {
       if (up && !stopping) printDemo(demo, config)
     })
   }
-  let failed = false
-  await Promise.all(
-    [...children].map(
-      ([name, child]) =>
-        new Promise<void>((resolve) =>
-          child.on('exit', (code) => {
-            if (!stopping) {
-              console.error(`regiobalie: ${name} stopped (exit ${code ?? 'signal'}); stopping the rest`)
-              failed = true
-              stop('SIGTERM')
-            }
-            resolve()
-          }),
-        ),
-    ),
-  )
-  process.exit(failed ? 1 : 0)
+  await Promise.all(children.map((c) => c.done))
+  process.exit(0)
 }
 
 main().catch((err: unknown) => {

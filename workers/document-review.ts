@@ -1,8 +1,10 @@
 // The document-review job: decrypts one document, checks its integrity and runs the review rules.
 // Idempotent per document and review version: the result is stored under that unique key once;
 // a second run (BullMQ delivers at least once) finds it and stops.
-import type { Readable } from 'node:stream'
+import { Writable, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { UnrecoverableError } from 'bullmq'
+import type { Logger } from 'pino'
 import * as cases from '../api/cases/cases.repository.js'
 import { withTenantOf, type Db } from '../api/db/database.js'
 import { createDecryptStream, unwrapDataKey } from '../api/documents/blob-crypto.js'
@@ -10,7 +12,7 @@ import type { BlobStore } from '../api/documents/blob-store.js'
 import * as docs from '../api/documents/documents.repository.js'
 import { checkIntegrityIsolated, DEFAULT_ISOLATION } from '../api/documents/integrity-isolated.js'
 import { findCaseType } from '../api/domain/case-types.js'
-import { reviewDocument } from '../api/domain/review.js'
+import { blobUnavailableOutcome, reviewDocument } from '../api/domain/review.js'
 import type { JobPayload } from '../api/jobs/registry.js'
 import { dutchDate } from '../api/time.js'
 
@@ -20,17 +22,24 @@ export interface ReviewDeps {
   masterKey: Buffer
   /** Where the integrity check's thread entry is; next to the compiled module unless given (tests). */
   integrityThread?: URL
+  logger?: Logger
 }
 
-async function readAll(stream: Readable, expected: number): Promise<Buffer> {
+class BlobUnavailable extends Error {}
+
+/** The decrypted bytes, through `pipeline` so an error on either stream is one rejection, never a crash. */
+async function readAll(source: Readable, decrypt: NodeJS.ReadWriteStream, expected: number): Promise<Buffer> {
   const chunks: Buffer[] = []
   let total = 0
-  for await (const chunk of stream) {
-    const b = chunk as Buffer
-    total += b.length
-    if (total > expected) throw new UnrecoverableError('blob is longer than its recorded size')
-    chunks.push(b)
-  }
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      total += chunk.length
+      if (total > expected) return done(new BlobUnavailable('blob is longer than its recorded size'))
+      chunks.push(chunk)
+      done()
+    },
+  })
+  await pipeline(source, decrypt, sink)
   return Buffer.concat(chunks, total)
 }
 
@@ -45,8 +54,19 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
   })
   if (!found) return 'skipped'
   const { d, c, wrappedKey, duplicateOf } = found
-  const dataKey = unwrapDataKey(wrappedKey, deps.masterKey)
-  const bytes = await readAll(deps.store.read(d.blob_name).pipe(createDecryptStream(dataKey)), d.size_bytes)
+  let bytes: Buffer
+  try {
+    const dataKey = unwrapDataKey(wrappedKey, deps.masterKey)
+    if (!(await deps.store.exists(d.blob_name))) throw new BlobUnavailable('the blob is missing')
+    bytes = await readAll(deps.store.read(d.blob_name), createDecryptStream(dataKey), d.size_bytes)
+  } catch (err) {
+    // A missing or corrupt blob: recorded as a finding, and this job alone fails (no retry would
+    // bring the bytes back). Other jobs in flight are untouched.
+    deps.logger?.error({ documentId: d.id, err: err instanceof Error ? err.message : String(err) }, 'document blob unavailable')
+    const outcome = blobUnavailableOutcome()
+    await withTenantOf(deps.db, payload.tenantId, (trx) => docs.saveReview(trx, d, outcome.status, outcome.findings))
+    throw new UnrecoverableError('blob-unavailable')
+  }
   const integrity = await checkIntegrityIsolated(d.content_type, bytes, DEFAULT_ISOLATION, deps.integrityThread)
   const outcome = reviewDocument({
     kind: d.kind,

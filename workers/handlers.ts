@@ -11,6 +11,7 @@ import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
 import { publishCaseEvent } from './notifications.js'
 import { runBooking } from './scheduling.js'
 import { shredExpiredDocuments } from './retention.js'
+import { settle } from './settlement.js'
 
 export interface JobContext {
   db: Db
@@ -36,6 +37,9 @@ export const handlers = {
   },
   notifications: {
     'case-event': (payload, ctx) => publishCaseEvent(ctx.db, payload),
+  },
+  settlement: {
+    settle: (payload, ctx) => settle(ctx.db, payload),
   },
   maintenance: {
     'purge-dispatched-outbox': (_payload, ctx) => purgeDispatchedOutbox(ctx.db),

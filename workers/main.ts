@@ -1,6 +1,8 @@
 // The workers process: the outbox relay and one BullMQ worker per queue. Stopped by SIGTERM/SIGINT:
 // takes no new job, finishes the one in flight, then exits.
+import { createServer, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
+import { sql } from 'kysely'
 import { Worker, UnrecoverableError } from 'bullmq'
 import type { Logger } from 'pino'
 import { loadConfig, warnOfDevelopmentKeys, type Config } from '../api/config.js'
@@ -22,6 +24,8 @@ type AnyHandler = (payload: unknown, ctx: JobContext) => Promise<unknown>
 
 export async function startWorkers(config: Config, logger: Logger, options: { queues?: readonly QueueName[] } = {}): Promise<WorkersHandle> {
   const redis = createWorkerRedis(config.redisUrl)
+  // Without a listener a lost connection is an 'error' event nobody handles; ioredis reconnects.
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
   const policy = await maxmemoryPolicy(redis)
   if (policy !== 'noeviction') {
     await redis.quit()
@@ -31,7 +35,13 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
     )
   }
   // Enough connections for every queue's concurrency at once (intake alone runs 16).
-  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-workers', max: 24 })
+  const db = createDb(config.appDatabaseUrl, {
+    applicationName: 'regiobalie-workers',
+    max: 24,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    onError: (err) => logger.warn({ err: err.message }, 'database connection lost; the pool reconnects'),
+  })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
   const store = blobStoreFrom(config)
@@ -73,20 +83,27 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
     return worker
   })
 
-  // Recurring maintenance is a BullMQ job scheduler: one mechanism for recurring work.
-  await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
-  await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
-  await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
-  // A lapse is a matter of the Dutch date: shortly after midnight in Amsterdam, daily.
-  await queues.maintenance.upsertJobScheduler(
-    'lapse-expired-decrees',
-    { pattern: '10 0 * * *', tz: 'Europe/Amsterdam' },
-    { name: 'lapse-expired-decrees', data: {} },
-  )
-  logger.info({ queues: consumed }, 'workers started')
+  // Recurring maintenance is a BullMQ job scheduler: one mechanism for recurring work. Redis
+  // restarting empty loses the schedulers too, so they are put back on every reconnect.
+  const schedule = async () => {
+    await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
+    await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
+    await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
+    // A lapse is a matter of the Dutch date: shortly after midnight in Amsterdam, daily.
+    await queues.maintenance.upsertJobScheduler(
+      'lapse-expired-decrees',
+      { pattern: '10 0 * * *', tz: 'Europe/Amsterdam' },
+      { name: 'lapse-expired-decrees', data: {} },
+    )
+  }
+  await schedule()
+  redis.on('ready', () => void schedule().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not restore the job schedulers')))
+  const health = config.workersMetricsPort > 0 ? await startHealthServer(config, db, redis) : null
+  logger.info({ queues: consumed, healthPort: config.workersMetricsPort || null }, 'workers started')
 
   return {
     async close() {
+      await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()))
       await relay.stop()
       await Promise.all(workers.map((w) => w.close()))
       await finishedJobs.close()
@@ -95,6 +112,30 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       await redis.quit()
     },
   }
+}
+
+/**
+ * The workers' health on their metrics port (docker-compose health checks, supervisors):
+ * `/healthz` 200 while the process runs its loop; `/readyz` 200 only when PostgreSQL and Redis answer.
+ */
+async function startHealthServer(config: Config, db: ReturnType<typeof createDb>, redis: ReturnType<typeof createWorkerRedis>): Promise<Server> {
+  const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref())])
+  const server = createServer((req, res) => {
+    const answer = (status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (req.url === '/healthz') return answer(200, { status: 'ok' })
+    if (req.url === '/readyz') {
+      void Promise.allSettled([within(sql`select 1`.execute(db)), within(redis.ping())]).then(([pg, rd]) =>
+        pg.status === 'fulfilled' && rd.status === 'fulfilled'
+          ? answer(200, { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } })
+          : answer(503, { status: 'not-ready', checks: { postgres: pg.status === 'fulfilled' ? 'ok' : 'down', redis: rd.status === 'fulfilled' ? 'ok' : 'down' } }),
+      )
+      return
+    }
+    answer(404, { status: 'not-found' })
+  })
+  server.requestTimeout = 5_000
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.workersMetricsPort, config.host, () => resolve()))
+  return server
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href

@@ -28,9 +28,11 @@ export interface RelayOptions {
   maxInFlightPerTenant: number
   /** A job dispatched longer ago than this no longer counts as in flight (its worker may have died). */
   inFlightExpirySeconds: number
+  /** How often the relay looks for dispatched jobs that Redis lost (reconcileLostJobs); 0 = never. */
+  reconcileEveryMs?: number
 }
 
-export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 250, maxInFlightPerTenant: 50, inFlightExpirySeconds: 900 }
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 250, maxInFlightPerTenant: 50, inFlightExpirySeconds: 900, reconcileEveryMs: 5_000 }
 
 // One relay moves rows at a time across all worker processes; the others wait their turn.
 const RELAY_LOCK = 72_616_001
@@ -189,6 +191,62 @@ export async function relayOnce(db: Db, queues: Queues, options: RelayOptions = 
   })
 }
 
+/**
+ * Redis restarted without its data (or lost keys any other way): outbox rows that were dispatched
+ * but never finished, and whose job no longer exists in Redis, are enqueued again (ARCHITECTURE.md:
+ * "losing Redis loses no data"). The job id is still the row's key, so a job that does exist is
+ * never doubled — BullMQ ignores an add under an id it holds — and a job that runs again is
+ * harmless because every job is idempotent in PostgreSQL. Returns how many rows were re-enqueued.
+ */
+export async function reconcileLostJobs(db: Db, queues: Queues, pageSize = 1_000): Promise<number> {
+  let after = 0
+  let requeued = 0
+  for (;;) {
+    const rows = await withAdmin(db, (trx) =>
+      trx
+        .selectFrom('outbox')
+        .select(['id', 'job_key', 'tenant_id', 'queue', 'job_name', 'payload'])
+        .where('dispatched_at', 'is not', null)
+        .where('finished_at', 'is', null)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(pageSize)
+        .execute(),
+    )
+    if (rows.length === 0) return requeued
+    after = rows[rows.length - 1]!.id
+    const lost = await missingInRedis(queues, rows)
+    if (lost.length > 0) {
+      await enqueueRows(queues, lost)
+      // A fresh dispatch time: the row counts as in flight again from now on.
+      await withAdmin(db, (trx) => markDispatched(trx, lost.map((r) => r.id)))
+      requeued += lost.length
+    }
+    if (rows.length < pageSize) return requeued
+  }
+}
+
+/** The rows whose BullMQ job hash (in any state: waiting, active, completed, failed…) is gone. */
+async function missingInRedis(queues: Queues, rows: OutboxRow[]): Promise<OutboxRow[]> {
+  const byQueue = new Map<QueueName, OutboxRow[]>()
+  for (const row of rows) {
+    if (!isQueueName(row.queue)) continue
+    byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row])
+  }
+  const lost: OutboxRow[] = []
+  for (const [name, list] of byQueue) {
+    const queue = queues[name]
+    // BullMQ's client type names only what BullMQ uses; the connection is an ioredis client.
+    const client = (await queue.client) as unknown as { exists(key: string): Promise<number> }
+    // Sent together on the one connection; each answers 1 (the job exists) or 0 (it is gone).
+    const exists = await Promise.all(list.map((row) => client.exists(queue.toKey(outboxJobId(row.job_key)))))
+    list.forEach((row, i) => {
+      if (exists[i] === 0) lost.push(row)
+    })
+  }
+  return lost
+}
+
 export interface RelayHandle {
   /** Starts a round now (rows were committed, or jobs finished and freed places). */
   wake(): void
@@ -260,11 +318,18 @@ export function startRelay(
     })
   const listener = listenUrl ? listenForCommits(listenUrl, logger, wake) : null
 
+  let lastReconcile = 0
   const loop = (async () => {
     let failures = 0
     while (running) {
       woken = false
       try {
+        const every = options.reconcileEveryMs ?? 0
+        if (every > 0 && Date.now() - lastReconcile >= every) {
+          lastReconcile = Date.now()
+          const requeued = await reconcileLostJobs(db, queues)
+          if (requeued > 0) logger.warn({ requeued }, 'jobs lost by Redis were enqueued again from the outbox')
+        }
         const moved = await relayOnce(db, queues, options)
         failures = 0
         if (moved > 0) logger.debug({ moved }, 'outbox rows dispatched')

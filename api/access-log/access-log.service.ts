@@ -19,7 +19,15 @@ const purposeOf = (p: TenantPrincipal): string => (p.tenantRole === 'member' ? '
 
 
 /** Appends the entry in the transaction that reads the data: no read without its record. */
-export async function recordRead(trx: Trx, principal: TenantPrincipal, c: CaseRow, action: AccessAction, documentId: string | null = null): Promise<void> {
+export async function recordRead(
+  trx: Trx,
+  principal: TenantPrincipal,
+  c: Pick<CaseRow, 'id' | 'hub_tenant_id' | 'member_tenant_id' | 'bsn_hash'>,
+  action: AccessAction,
+  documentId: string | null = null,
+  /** Overrides the default purpose of the principal's side (e.g. `ind-remittance`, BOEN art. 8(4)). */
+  purpose?: string,
+): Promise<void> {
   const actor = keyHolderOf(principal)
   await repo.appendEntry(trx, {
     hub_tenant_id: c.hub_tenant_id,
@@ -30,7 +38,7 @@ export async function recordRead(trx: Trx, principal: TenantPrincipal, c: CaseRo
     actor_kind: actor.kind,
     actor_id: actor.id,
     action,
-    purpose: purposeOf(principal),
+    purpose: purpose ?? purposeOf(principal),
     bsn_hash: c.bsn_hash,
   })
 }

@@ -25,7 +25,8 @@ const unauthorized = (detail: string) =>
 /** The bearer token of an Authorization header, or null. */
 export function bearerToken(header: string | undefined): string | null {
   if (!header) return null
-  const match = /^Bearer ([\x21-\x7e]{16,512})$/.exec(header)
+  // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are Bearer too.
+  const match = /^Bearer +([\x21-\x7e]{16,512})$/i.exec(header)
   return match?.[1] ?? null
 }
 
@@ -35,11 +36,20 @@ export function bearerToken(header: string | undefined): string | null {
  */
 export async function authenticate(db: Db, authorization: string | undefined): Promise<Principal> {
   if (!authorization) throw unauthorized('an API key is required: Authorization: Bearer <key>')
-  if (!/^Bearer /.test(authorization)) throw unauthorized('the Authorization header must be "Bearer <key>"')
+  // The scheme is case-insensitive (RFC 9110 §11.1), like bearerToken.
+  if (!/^Bearer /i.test(authorization)) throw unauthorized('the Authorization header must be "Bearer <key>"')
   const token = bearerToken(authorization)
   // Not even the shape of a key this platform issues.
   if (!token) throw unauthorized('the API key is unknown or revoked')
-  const { rows } = await sql<KeyRow>`select * from authenticate_api_key(${hashApiKey(token)})`.execute(db)
+  return authenticateKeyHash(db, hashApiKey(token))
+}
+
+/**
+ * The principal of a key, by the key's SHA-256. The workbench keeps only this hash in its encrypted
+ * session cookie, and resolves it on every request like the API does with the key itself.
+ */
+export async function authenticateKeyHash(db: Db, keyHash: Buffer): Promise<Principal> {
+  const { rows } = await sql<KeyRow>`select * from authenticate_api_key(${keyHash})`.execute(db)
   const row = rows[0]
   if (!row) throw unauthorized('the API key is unknown or revoked')
   const scopes = new Set<Scope>(row.scopes.filter(isScope))

@@ -20,7 +20,9 @@ const TENANT_SCOPES: Scope[] = SCOPES.filter((s) => s !== 'tenants:admin')
 /** What a key gets when it is created without `scopes`. */
 export const DEFAULT_SCOPES = {
   admin: [...SCOPES],
-  memberClient: TENANT_SCOPES.filter((s) => s !== 'settlement:write'),
+  memberClient: TENANT_SCOPES,
   hubClient: TENANT_SCOPES,
   staff: ['cases:read', 'cases:write', 'documents:read', 'documents:write', 'appointments:read', 'appointments:write'] as Scope[],
+  /** A hub lead: the staff scopes plus settlement and webhooks (API.md "Conventions"). */
+  lead: ['cases:read', 'cases:write', 'documents:read', 'documents:write', 'appointments:read', 'appointments:write', 'settlement:read', 'settlement:write', 'webhooks:write'] as Scope[],
 } as const satisfies Record<string, readonly Scope[]>

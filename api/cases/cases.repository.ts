@@ -24,6 +24,10 @@ export const agreementOn = (trx: Trx, memberTenantId: string, caseType: CaseType
     .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>=', day)]))
     .executeTakeFirst()
 
+/** A tenant's status as the submitting member sees it (its region's tenants are visible to it). */
+export const tenantStatus = async (trx: Trx, tenantId: string): Promise<string | null> =>
+  (await trx.selectFrom('tenants').select('status').where('id', '=', tenantId).executeTakeFirst())?.status ?? null
+
 export const insertCase = (
   trx: Trx,
   values: Omit<Insertable<CasesTable>, 'subject'> & { subject: CaseSubjectJson },

@@ -96,6 +96,10 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   return withCaseScope(deps, p, async (trx) => {
     const agreement = await repo.agreementOn(trx, p.tenantId, input.caseType, today)
     if (!agreement) throw new DomainError('refused', 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
+    // A suspended hub takes no new work: its members are told so instead of filling its queue.
+    if ((await repo.tenantStatus(trx, agreement.hub_tenant_id)) !== 'active') {
+      throw new DomainError('refused', 'hub-suspended', 'the hub municipality this case type is delegated to is suspended on the platform')
+    }
     // Agreements route to the region's hub only (putAgreement), whose number was reserved above.
     if (reserved?.hubTenantId !== agreement.hub_tenant_id) throw new Error('the agreement routes to a hub outside the member’s region')
     const number = reserved.number

@@ -5,6 +5,7 @@ import type { Trx } from '../db/database.js'
 import { nextStatus, type ActorKind, type CaseAction, type TransitionContext } from '../domain/case-state.js'
 import { DomainError } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
+import { chargeOnEnteringReview } from '../settlement/fees.service.js'
 import * as repo from './cases.repository.js'
 import { refreshClockDue } from './clocks.js'
 
@@ -53,6 +54,8 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
   // The transition may start or stop statutory clocks: keep the searchable earliest due date in step.
   const updated = await refreshClockDue(trx, changed)
   await announce(trx, updated, event.id)
+  // Settlement: a case entering review is charged to its member, once (idempotent per case).
+  if (to === 'in_review' && current.status !== 'in_review') await chargeOnEnteringReview(trx, updated)
   return updated
 }
 

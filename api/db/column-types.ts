@@ -2,8 +2,8 @@
 // columns (written as JSON text) and the access log's codes. schema.gen.ts refers to these (see
 // scripts/generate-db-types.mjs); everything else there comes from the migrated schema.
 
-/** What was read: a case's personal data, or a document's content. */
-export type AccessAction = 'case.read' | 'document.download'
+/** What was read: a case's personal data, a document's content, or a remittance's name list (BOEN art. 8(4)). */
+export type AccessAction = 'case.read' | 'document.download' | 'remittance.name-list'
 /** Who read it: an API client key or a staff member's key. */
 export type AccessActorKind = 'client' | 'staff'
 

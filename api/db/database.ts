@@ -27,16 +27,39 @@ const types = {
 export interface DbOptions {
   max?: number
   applicationName?: string
+  /** Connecting (TCP and start-up) may take this long; then the query fails (503), never hangs. */
+  connectTimeoutMs?: number
+  /** One statement may run this long on the server; the client gives up a second later (0 = unbounded, for migrations). */
+  statementTimeoutMs?: number
+  /** Where a pooled connection's error goes (PostgreSQL restarted under an idle connection). */
+  onError?: (err: Error) => void
 }
 
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000
+
 export function createDb(connectionString: string, options: DbOptions = {}): Db {
+  const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'regiobalie',
     types,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
+    // Server side: a slow statement is cancelled. Client side: a server that stopped answering
+    // (SIGSTOP, a network partition) fails the query instead of holding the request for ever.
+    ...(statementTimeout > 0 ? { statement_timeout: statementTimeout, query_timeout: statementTimeout + 1_000 } : {}),
+    keepAlive: true,
+  })
+  // An idle pooled connection whose server went away (a restart) emits 'error'; without a listener
+  // that is an uncaught exception and the process exits. The pool drops the connection itself.
+  pool.on('error', (err) => options.onError?.(err))
+  // The same while a connection is checked out (a transaction between two statements): pg emits
+  // 'error' on the client itself, and with no listener that too would end the process. The
+  // statement in progress fails (503) and the pool discards the broken client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => options.onError?.(err))
   })
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }

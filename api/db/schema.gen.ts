@@ -39,7 +39,7 @@ export interface Agreements {
   hub_tenant_id: string;
   id: Generated<string>;
   member_tenant_id: string;
-  tariff_cents: number;
+  tariff_cents: ColumnType<number, bigint | string, bigint | string>;
   updated_at: Generated<Timestamp>;
   valid_from: string;
   valid_until: string | null;
@@ -83,6 +83,21 @@ export interface Appointments {
   status: Generated<"attended" | "booked" | "cancelled" | "no_show" | "requested" | "unschedulable">;
   updated_at: Generated<Timestamp>;
   version: Generated<number>;
+}
+
+export interface BillingDetails {
+  city: string;
+  email: string;
+  house_number: string;
+  iban: string;
+  kvk: string | null;
+  oin: string;
+  postal_code: string;
+  region_id: string;
+  street: string;
+  tenant_id: string;
+  updated_at: Generated<Timestamp>;
+  vat_category: Generated<string>;
 }
 
 export interface CaseChecklistItems {
@@ -161,6 +176,14 @@ export interface CeremonySessions {
   starts_at: Timestamp;
 }
 
+export interface CreditNoteLines {
+  amount_cents: ColumnType<number, bigint | string, bigint | string>;
+  charge_id: string;
+  credit_note_id: string;
+  hub_tenant_id: string;
+  member_tenant_id: string;
+}
+
 export interface DocumentReviews {
   created_at: Generated<Timestamp>;
   document_id: string;
@@ -200,15 +223,91 @@ export interface Documents {
   wrapped_key: string | null;
 }
 
+export interface Fees {
+  case_id: string;
+  case_type: string;
+  compensation_cents: ColumnType<number, bigint | string, bigint | string>;
+  created_at: Generated<Timestamp>;
+  exemption_reason: string | null;
+  fee_cents: ColumnType<number, bigint | string, bigint | string>;
+  hub_tenant_id: string;
+  member_tenant_id: string;
+  minors: Generated<number>;
+  paid_on: string | null;
+  period: string;
+  recorded_by: string;
+  remit_cents: ColumnType<number, bigint | string, bigint | string>;
+  remittance_id: string | null;
+  tariff_code: string | null;
+  tariff_year: number | null;
+}
+
 export interface IdempotencyKeys {
   created_at: Generated<Timestamp>;
   idempotency_key: string;
   owner_id: string;
+  principal_id: string;
   request_hash: Buffer;
   response_body: string | null;
   response_headers: ColumnType<Record<string, string> | null, string | null, string | null>;
   response_status: number | null;
   status: "done" | "in_flight";
+}
+
+export interface InvoiceCounters {
+  hub_tenant_id: string;
+  last_value: number;
+  year: number;
+}
+
+export interface InvoiceLines {
+  amount_cents: ColumnType<number, bigint | string, bigint | string>;
+  charge_id: string;
+  hub_tenant_id: string;
+  invoice_id: string;
+  member_tenant_id: string;
+}
+
+export interface Invoices {
+  created_at: Generated<Timestamp>;
+  credited_invoice_id: string | null;
+  document_type: "credit_note" | "invoice";
+  due_date: string;
+  hub_tenant_id: string;
+  id: Generated<string>;
+  issue_date: string;
+  line_count: number;
+  member_tenant_id: string;
+  number: string;
+  period: string;
+  reason: string | null;
+  sequence: number;
+  settlement_id: string | null;
+  total_cents: ColumnType<number, bigint | string, bigint | string>;
+  year: number;
+}
+
+export interface LedgerEntries {
+  case_id: string | null;
+  created_at: Generated<Timestamp>;
+  hub_tenant_id: string;
+  id: Generated<string>;
+  idempotency_key: string;
+  kind: "fee" | "ind_remittance" | "service_charge" | "service_charge_reversal";
+  member_tenant_id: string;
+  period: string;
+  reverses_entry_id: string | null;
+}
+
+export interface LedgerLines {
+  account: string;
+  credit_cents: ColumnType<number, bigint | string, bigint | string>;
+  debit_cents: ColumnType<number, bigint | string, bigint | string>;
+  entry_id: string;
+  hub_tenant_id: string;
+  line_no: number;
+  member_tenant_id: string;
+  tenant_id: string;
 }
 
 export interface Locations {
@@ -219,6 +318,14 @@ export interface Locations {
   municipality_code: string;
   name: string;
   updated_at: Generated<Timestamp>;
+}
+
+export interface OpenCharges {
+  charge_id: string;
+  hub_tenant_id: string;
+  member_tenant_id: string;
+  period: string;
+  posted_at: Timestamp;
 }
 
 export interface Outbox {
@@ -237,6 +344,58 @@ export interface Regions {
   created_at: Generated<Timestamp>;
   id: Generated<string>;
   name: string;
+}
+
+export interface Remittances {
+  bank_reference: string | null;
+  compensation_cents: ColumnType<number, bigint | string, bigint | string>;
+  created_at: Generated<Timestamp>;
+  due_on: string;
+  fee_cents: ColumnType<number, bigint | string, bigint | string>;
+  hub_tenant_id: string;
+  id: Generated<string>;
+  line_count: number;
+  member_tenant_id: string;
+  period: string;
+  remit_cents: ColumnType<number, bigint | string, bigint | string>;
+  remitted_on: string | null;
+  settlement_id: string;
+  status: Generated<"due" | "remitted">;
+}
+
+export interface ServiceCharges {
+  amount_cents: ColumnType<number, bigint | string, bigint | string>;
+  case_id: string;
+  case_reference: string;
+  case_type: string;
+  entered_review_on: string;
+  hub_tenant_id: string;
+  id: Generated<string>;
+  kind: Generated<string>;
+  ledger_entry_id: string;
+  member_tenant_id: string;
+  period: string;
+  posted_at: Generated<Timestamp>;
+}
+
+export interface SettlementMembers {
+  hub_tenant_id: string;
+  member_tenant_id: string;
+  settlement_id: string;
+}
+
+export interface Settlements {
+  close_early: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+  cutoff: Generated<Timestamp>;
+  done: Generated<number>;
+  finished_at: Timestamp | null;
+  hub_tenant_id: string;
+  id: Generated<string>;
+  issue_date: string;
+  period: string;
+  status: Generated<"done" | "failed" | "running">;
+  total: Generated<number>;
 }
 
 export interface Staff {
@@ -267,6 +426,19 @@ export interface StaffAvailability {
   weekday: number;
 }
 
+export interface TariffItems {
+  code: "A" | "B" | "C" | "D" | "E" | "F" | "G" | "H";
+  compensation_cents: ColumnType<number, bigint | string, bigint | string>;
+  fee_cents: ColumnType<number, bigint | string, bigint | string>;
+  year: number;
+}
+
+export interface TariffTables {
+  loaded_at: Generated<Timestamp>;
+  source: string;
+  year: number;
+}
+
 export interface Tenants {
   created_at: Generated<Timestamp>;
   id: Generated<string>;
@@ -283,19 +455,34 @@ export interface DB {
   agreements: Agreements;
   api_keys: ApiKeys;
   appointments: Appointments;
+  billing_details: BillingDetails;
   case_checklist_items: CaseChecklistItems;
   case_events: CaseEvents;
   case_reference_counters: CaseReferenceCounters;
   cases: Cases;
   ceremony_sessions: CeremonySessions;
+  credit_note_lines: CreditNoteLines;
   document_reviews: DocumentReviews;
   documents: Documents;
+  fees: Fees;
   idempotency_keys: IdempotencyKeys;
+  invoice_counters: InvoiceCounters;
+  invoice_lines: InvoiceLines;
+  invoices: Invoices;
+  ledger_entries: LedgerEntries;
+  ledger_lines: LedgerLines;
   locations: Locations;
+  open_charges: OpenCharges;
   outbox: Outbox;
   regions: Regions;
+  remittances: Remittances;
+  service_charges: ServiceCharges;
+  settlement_members: SettlementMembers;
+  settlements: Settlements;
   staff: Staff;
   staff_absences: StaffAbsences;
   staff_availability: StaffAvailability;
+  tariff_items: TariffItems;
+  tariff_tables: TariffTables;
   tenants: Tenants;
 }

@@ -1,6 +1,6 @@
 // Documents of a case: streaming upload into encrypted storage, listing, metadata, the decrypted
 // download (written to the access log) and the specialist's verdict.
-import type { Readable } from 'node:stream'
+import { pipeline, type Readable } from 'node:stream'
 import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
 import { keyHolderOf, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
 import * as cases from '../cases/cases.repository.js'
@@ -19,7 +19,7 @@ import { createDecryptStream, unwrapDataKey } from './blob-crypto.js'
 import type { BlobStore } from './blob-store.js'
 import * as repo from './documents.repository.js'
 import { documentView } from './documents.view.js'
-import { sanitiseFilename } from './sniff.js'
+import { downloadFilename } from './sniff.js'
 import { storeEncrypted, type StoredBlob } from './upload-pipeline.js'
 
 export interface DocumentDeps {
@@ -121,7 +121,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
   const today = dutchDate()
   const fields: Partial<Record<Field, string>> = {}
   let stored: StoredBlob | null = null
-  let filename = 'document'
+  let clientFilename: string | undefined
   let meta: UploadFields | null = null
   try {
     for await (const part of parts) {
@@ -145,7 +145,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
         part.file.resume()
         throw err
       }
-      filename = sanitiseFilename(part.filename)
+      clientFilename = part.filename
       stored = await storeEncrypted(deps.store, part.file, deps.masterKey)
       if (part.file.truncated) throw new DomainError('too-large', 'file-too-large', 'the file is larger than the upload limit')
     }
@@ -170,7 +170,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
         issued_on: m.issuedOn,
         expires_on: m.expiresOn,
         document_form: m.documentForm,
-        filename,
+        filename: downloadFilename(clientFilename, blob.contentType),
         content_type: blob.contentType,
         size_bytes: blob.sizeBytes,
         sha256: blob.sha256,
@@ -232,9 +232,20 @@ export async function openDocumentContent(deps: DocumentDeps, principal: Princip
     await recordRead(trx, p, c, 'document.download', doc.id)
     return doc
   })
-  const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
-  const stream = deps.store.read(d.blob_name).pipe(createDecryptStream(dataKey))
-  return { stream, contentType: d.content_type, filename: d.filename, sizeBytes: d.size_bytes }
+  // A missing blob is our data broken, not the client's request: a 500 with its own code, before a
+  // byte or a header goes out. A blob that breaks half way (corrupt, truncated) errors the stream,
+  // and the response is aborted rather than ended cleanly (see createDecryptStream).
+  const unavailable = () => new DomainError('internal', 'blob-unavailable', 'the stored file of this document cannot be read; the operators have been told')
+  let dataKey: Buffer
+  try {
+    dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
+  } catch {
+    throw unavailable()
+  }
+  if (!(await deps.store.exists(d.blob_name))) throw unavailable()
+  // `pipeline`, not `.pipe`: an error on the blob stream destroys the decrypting one too.
+  const stream: Readable = pipeline(deps.store.read(d.blob_name), createDecryptStream(dataKey), () => undefined)
+  return { id: d.id, stream, contentType: d.content_type, filename: d.filename, sizeBytes: d.size_bytes }
 }
 
 export async function recordVerdict(deps: DocumentDeps, principal: Principal, documentId: string, input: { verdict: 'accepted' | 'rejected'; reason: string }) {

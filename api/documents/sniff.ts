@@ -68,3 +68,20 @@ function truncateKeepingExtension(name: string, max: number): string {
   const stem = name.slice(0, max - extension.length).replace(/[. ]+$/, '')
   return stem === '' ? name.slice(0, max) : stem + extension
 }
+
+const EXTENSION_OF: Readonly<Record<AllowedContentType, string>> = { 'application/pdf': 'pdf', 'image/jpeg': 'jpg', 'image/png': 'png' }
+
+/**
+ * The stored and downloaded name (issue 9): the sanitised client name, its extension replaced by
+ * the one of the sniffed type, and no other dot left in the stem — so `invoice.pdf.exe`,
+ * `page.html` or `run.bat` can never come back out under an extension a desktop would execute or
+ * a browser render: they become `invoice_pdf.pdf`, `page.pdf`, `run.pdf`.
+ */
+export function downloadFilename(clientName: string | undefined, contentType: AllowedContentType): string {
+  const clean = sanitiseFilename(clientName)
+  const dot = clean.lastIndexOf('.')
+  const stem = (dot > 0 ? clean.slice(0, dot) : clean).replace(/\./g, '_').replace(/[ _]+$/, '')
+  const extension = EXTENSION_OF[contentType]
+  const max = MAX_FILENAME_LENGTH - extension.length - 1
+  return `${(stem === '' ? FALLBACK_FILENAME : stem.slice(0, max).replace(/[ _]+$/, '') || FALLBACK_FILENAME)}.${extension}`
+}

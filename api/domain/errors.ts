@@ -23,6 +23,8 @@ export type ErrorKind =
   | 'refused'
   /** a dependency (database, blob store) does not answer; try again later */
   | 'unavailable'
+  /** our own data is broken (a document's blob is missing or corrupt): not the client's fault, not transient */
+  | 'internal'
 
 /** One invalid field, named as the request names it (`subject.bsn`, `query.cursor`). */
 export interface InvalidField {

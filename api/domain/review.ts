@@ -71,3 +71,19 @@ export function reviewDocument(input: ReviewInput): ReviewOutcome {
   const attention = findings.some((f) => f.severity !== 'info')
   return { status: attention ? 'needs_attention' : 'passed', findings }
 }
+
+/**
+ * The stored file of a document cannot be read (missing or corrupt blob): our fault, not the
+ * citizen's, so the document is not rejected; a specialist must look (and ask for it again).
+ */
+export const blobUnavailableOutcome = (): ReviewOutcome => ({
+  status: 'needs_attention',
+  findings: [
+    finding(
+      'blob-unavailable',
+      'error',
+      'Het opgeslagen bestand van dit document is niet leesbaar; vraag het document opnieuw op.',
+      'The stored file of this document cannot be read; ask for the document again.',
+    ),
+  ],
+})

@@ -23,8 +23,11 @@ import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
 import { blobStoreFrom, type BlobStore } from '../documents/blob-store.js'
+import { slowClientsPlugin } from './plugins/slow-clients.js'
+import { textSafetyPlugin } from './plugins/text-safety.js'
 import { documentRoutes } from './routes/documents.routes.js'
 import { appointmentRoutes } from './routes/appointments.routes.js'
+import { settlementRoutes } from './routes/settlement.routes.js'
 
 export interface AppDeps {
   config: Config
@@ -72,10 +75,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: false,
     // Logged below with the route path: Fastify's own lines carry the URL with its query string.
     disableRequestLogging: true,
-    bodyLimit: 1024 * 1024,
+    // Per route: JSON routes take at most this; the upload route's multipart body is bounded by
+    // its own limits (config.upload).
+    bodyLimit: deps.config.jsonBodyLimitBytes,
+    // The whole request must have arrived by then (the slowest allowed: an upload); JSON bodies
+    // are held to their shorter time by the slow-clients plugin.
+    requestTimeout: deps.config.timeouts.uploadMs + 5_000,
     ajv: { customOptions: { ...AJV_CUSTOM_OPTIONS } },
     schemaController: { compilersFactory: { buildValidator } },
   })
+  // Headers must arrive quickly; one process holds a bounded number of connections (a flood of
+  // stalled uploads cannot hold a temp file each for ever).
+  app.server.headersTimeout = deps.config.timeouts.headersMs
+  app.server.maxConnections = deps.config.maxConnections
 
   // JSON only (multipart where a route says so): a text/plain body is refused with 415.
   app.removeContentTypeParser('text/plain')
@@ -112,10 +124,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return sendProblem(request, reply, 404, 'route-not-found', `no route ${request.method} ${path}`)
     }
   })
+  await app.register(slowClientsPlugin, deps.config.timeouts)
+  await app.register(textSafetyPlugin)
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
-  await app.register(authPlugin, { db: deps.db, rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger), logger: deps.logger })
-  await app.register(idempotencyPlugin, { db: deps.db })
+  await app.register(authPlugin, {
+    db: deps.db,
+    rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger),
+    unknownKeyLimiter: new RateLimiter(deps.redis, deps.config.unknownKeyRateLimitPerMinute, deps.logger, 'regiobalie:ratelimit-unknown'),
+    logger: deps.logger,
+  })
+  await app.register(idempotencyPlugin, { db: deps.db, masterKey: deps.config.blobMasterKey })
   for (const schema of componentSchemas(spec)) app.addSchema(schema)
 
   await app.register(docsPlugin, { spec })
@@ -145,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
     appointmentRoutes(v1, spec, { db: deps.db })
+    settlementRoutes(v1, spec, deps.db)
     await documentRoutes(v1, spec, { db: deps.db, store: blobStore, masterKey: deps.config.blobMasterKey }, deps.config.upload)
   })
   return { app, metrics }

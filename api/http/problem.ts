@@ -14,6 +14,7 @@ export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   'unsupported-media-type': 415,
   refused: 422,
   unavailable: 503,
+  internal: 500,
 }
 
 /** A refusal of the HTTP shell itself, with its status and headers (429 with Retry-After). */

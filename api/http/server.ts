@@ -13,7 +13,12 @@ export async function main(): Promise<void> {
   const config = loadConfig()
   const logger = createLogger(config.logLevel)
   warnOfDevelopmentKeys(config, logger)
-  const db = createDb(config.appDatabaseUrl, { applicationName: 'regiobalie-api' })
+  const db = createDb(config.appDatabaseUrl, {
+    applicationName: 'regiobalie-api',
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    onError: (err) => logger.warn({ err: err.message }, 'database connection lost; the pool reconnects'),
+  })
   await assertUnprivilegedRole(db)
   const redis = createApiRedis(config.redisUrl)
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))

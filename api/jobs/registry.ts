@@ -18,6 +18,10 @@ export interface JobRegistry {
   notifications: {
     'case-event': { tenantId: string; caseId: string; eventId: string }
   }
+  /** Settles one hub's month: per member an invoice and an IND remittance (api/settlement). */
+  settlement: {
+    settle: { tenantId: string; settlementId: string }
+  }
   maintenance: {
     /** Deletes outbox rows that were dispatched longer ago than the retention window. */
     'purge-dispatched-outbox': Record<string, never>
@@ -34,7 +38,7 @@ export type QueueName = keyof JobRegistry
 export type JobName<Q extends QueueName> = keyof JobRegistry[Q] & string
 export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobRegistry[Q][N]
 
-export const QUEUE_NAMES = ['case-intake', 'document-review', 'scheduling', 'notifications', 'maintenance'] as const satisfies readonly QueueName[]
+export const QUEUE_NAMES = ['case-intake', 'document-review', 'scheduling', 'notifications', 'settlement', 'maintenance'] as const satisfies readonly QueueName[]
 
 // Compile-time check that QUEUE_NAMES lists every queue of the registry.
 type Missing = Exclude<QueueName, (typeof QUEUE_NAMES)[number]>
@@ -68,6 +72,8 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
   // many at once keep the database busy; bench:scheduling went from 67 to 82 bookings/s at 8 → 16.
   scheduling: { attempts: 5, backoffMs: 1_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 16, lockMs: 30_000 },
   notifications: { attempts: 8, backoffMs: 5_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 4, lockMs: 30_000 },
+  // One run works a whole hub, member by member; a stalled run is resumed by the next attempt.
+  settlement: { attempts: 10, backoffMs: 5_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 120_000 },
   maintenance: { attempts: 3, backoffMs: 10_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 1, lockMs: 60_000 },
 }
 

@@ -10,6 +10,7 @@ import { municipalityOn } from '../domain/municipalities.js'
 import { invalidFields, notFound, DomainError } from '../domain/errors.js'
 import { parsePage, toPage, type PageQuery } from '../pagination.js'
 import { dutchDate } from '../time.js'
+import { setBilling, type BillingBody } from '../settlement/fees.service.js'
 import * as repo from './tenancy.repository.js'
 import { agreementView, apiKeyView, regionView, staffView, tenantView } from './tenancy.view.js'
 
@@ -90,11 +91,21 @@ export async function getTenant(db: Db, principal: Principal, tenantId: string) 
   return tenantView(tenant)
 }
 
-export async function updateTenantStatus(db: Db, principal: Principal, tenantId: string, input: { status: 'active' | 'suspended' }) {
+export async function updateTenantStatus(
+  db: Db,
+  principal: Principal,
+  tenantId: string,
+  input: { status?: 'active' | 'suspended'; billing?: BillingBody },
+) {
   requireAdmin(principal)
-  const tenant = await withAdmin(db, (trx) => repo.setTenantStatus(trx, tenantId, input.status))
-  if (!tenant) throw notFound('tenant')
-  return tenantView(tenant)
+  return withAdmin(db, async (trx) => {
+    let tenant = input.status ? await repo.setTenantStatus(trx, tenantId, input.status) : await repo.findTenant(trx, tenantId)
+    if (!tenant) throw notFound('tenant')
+    // Billing details (settlement): validated there, stored beside the tenant.
+    const billing = input.billing ? await setBilling(trx, tenant, input.billing) : undefined
+    if (input.billing) tenant = (await repo.findTenant(trx, tenantId)) ?? tenant
+    return { ...tenantView(tenant), ...(billing === undefined ? {} : { billing }) }
+  })
 }
 
 export async function createApiKey(db: Db, principal: Principal, tenantId: string, input: { name: string; scopes?: Scope[] }) {
@@ -192,7 +203,7 @@ export async function putAgreement(
       hub_tenant_id: hub.id,
       member_tenant_id: member.id,
       case_type: caseType,
-      tariff_cents: input.tariffCents,
+      tariff_cents: BigInt(input.tariffCents),
       valid_from: input.validFrom,
       valid_until: input.validUntil ?? null,
     })
@@ -241,7 +252,7 @@ export async function createStaff(
         name: `personal key of staff ${staff.id}`,
         prefix: secret.prefix,
         secret_hash: secret.hash,
-        scopes: [...DEFAULT_SCOPES.staff],
+        scopes: [...(input.role === 'lead' ? DEFAULT_SCOPES.lead : DEFAULT_SCOPES.staff)],
       })
       return { ...staffView(staff), key: secret.key }
     })

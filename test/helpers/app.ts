@@ -23,9 +23,11 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     REDIS_URL,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
+    UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE: '100000',
     ...env,
   })
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true })
+  redis.on('error', () => undefined)
   const { app } = await buildApp({ config, db: database.db, redis, logger: createLogger('silent') })
   options.extraRoutes?.(app)
   await app.ready()

@@ -71,7 +71,8 @@ describe('a successful upload', () => {
       review: { status: 'pending' },
       verdict: null,
     })
-    expect(doc.filename).toBe('passwd.pdf')
+    // The extension is the sniffed type's (issue 9): a PNG sent as passwd.pdf is passwd.png.
+    expect(doc.filename).toBe('passwd.png')
     expect(doc.filename).not.toMatch(/[/\\]|\.\./)
     expect(Date.parse(doc.uploadedAt)).not.toBeNaN()
     expect(expectOk<DocumentJson>(await send(t.app, 'GET', `/v1/documents/${doc.id}`, member))).toMatchObject({ id: doc.id, sha256: sha256Hex(png) })

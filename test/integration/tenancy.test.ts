@@ -205,11 +205,15 @@ describe('API keys', () => {
     expect((await createKey(region.hub.id)).scopes.sort()).toEqual([...DEFAULT_SCOPES.hubClient].sort())
     expect(DEFAULT_SCOPES.memberClient).not.toContain('tenants:admin')
     expect(DEFAULT_SCOPES.hubClient).not.toContain('tenants:admin')
-    // A staff member's personal key gets the staff defaults.
+    // A staff member's personal key gets the staff defaults; a lead's adds settlement and webhooks.
     const hubKeys = await listKeys(region.hub.id)
     const personal = hubKeys.filter((k) => k.kind === 'staff')
     expect(personal.map((k) => k.staffId).sort()).toEqual([region.lead.id, region.specialist.id].sort())
-    for (const k of personal) expect((k.scopes as string[]).sort()).toEqual([...DEFAULT_SCOPES.staff].sort())
+    for (const k of personal) {
+      const expected = k.staffId === region.lead.id ? DEFAULT_SCOPES.lead : DEFAULT_SCOPES.staff
+      expect((k.scopes as string[]).sort()).toEqual([...expected].sort())
+    }
+    expect(DEFAULT_SCOPES.memberClient).toContain('settlement:write')
   })
 
   it('keep exactly the scopes asked for, never tenants:admin for a tenant (422 scope-not-allowed)', async () => {

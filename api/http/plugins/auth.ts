@@ -7,6 +7,7 @@ import { authenticate, LastUsedRecorder } from '../../auth/authenticate.js'
 import type { Principal } from '../../auth/principal.js'
 import type { RateLimiter } from '../../auth/rate-limit.js'
 import type { Db } from '../../db/database.js'
+import { DomainError } from '../../domain/errors.js'
 import { Problem } from '../problem.js'
 
 declare module 'fastify' {
@@ -18,6 +19,8 @@ declare module 'fastify' {
 export interface AuthOptions {
   db: Db
   rateLimiter: RateLimiter
+  /** Requests with a missing, unknown or revoked key, counted per client address (guessing keys). */
+  unknownKeyLimiter?: RateLimiter
   logger: Logger
 }
 
@@ -29,7 +32,21 @@ export const authPlugin = fp(
     app.addHook('onRequest', async (request, reply) => {
       const scope = request.routeOptions.config.scope
       if (scope === 'public' || request.is404) return
-      const principal = await authenticate(opts.db, request.headers.authorization)
+      let principal: Principal
+      try {
+        principal = await authenticate(opts.db, request.headers.authorization)
+      } catch (err) {
+        if (opts.unknownKeyLimiter && err instanceof DomainError && err.kind === 'unauthenticated') {
+          // No key to count against: the client's address is, so guessing keys is slowed down.
+          const rate = await opts.unknownKeyLimiter.take(`addr:${request.ip}`)
+          if (!rate.allowed) {
+            throw new Problem(429, 'rate-limited', `at most ${rate.limit} requests per minute without a valid key`, {
+              headers: { 'Retry-After': String(rate.resetSeconds) },
+            })
+          }
+        }
+        throw err
+      }
       const rate = await opts.rateLimiter.take(principal.keyId)
       void reply.headers({
         'RateLimit-Limit': String(rate.limit),

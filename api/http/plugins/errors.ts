@@ -2,6 +2,7 @@
 // become RFC 9457 problem+json. A 5xx body never carries internal text.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { isDatabaseUnavailable } from '../../db/errors.js'
 import { DomainError, type InvalidField } from '../../domain/errors.js'
 import { Problem, STATUS_OF_KIND } from '../problem.js'
 
@@ -70,10 +71,13 @@ const AJV_CODES: Record<string, string> = {
   minProperties: 'empty',
 }
 
+/** At most this many fields are named: a body with 50,000 bad items gets a short answer. */
+const MAX_INVALID_PARAMS = 20
+
 /** One entry per invalid field: `subject.bsn`, `query.colour`, … */
 export function toInvalidParams(errors: AjvError[], context: string | undefined): InvalidField[] {
   const prefix = context === 'querystring' ? 'query' : context === 'params' ? 'path' : context === 'headers' ? 'header' : ''
-  return errors.map((e) => {
+  return errors.slice(0, MAX_INVALID_PARAMS).map((e) => {
     let path = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
     const extra = e.params?.missingProperty ?? e.params?.additionalProperty
     if (typeof extra === 'string') path = path ? `${path}.${extra}` : extra
@@ -109,6 +113,12 @@ export const errorsPlugin = fp(
       if (error.validation) {
         const params = toInvalidParams(error.validation, error.validationContext)
         return sendProblem(request, reply, 400, 'invalid-request', 'the request has invalid fields', params)
+      }
+      if (isDatabaseUnavailable(error)) {
+        // PostgreSQL restarting, away or hung: a clean, retryable answer instead of a 500.
+        request.log.warn({ err: (error as Error).message }, 'database unavailable')
+        void reply.header('Retry-After', '5')
+        return sendProblem(request, reply, 503, 'database-unavailable', 'the database does not answer right now; try again shortly')
       }
       const status = error.statusCode ?? 500
       if (status >= 400 && status < 500) {

@@ -1,7 +1,12 @@
 // Idempotency-Key on POST (API.md conventions): same key and same body → the stored status and
 // body again with Idempotent-Replayed: true; same key, other body → 422; still in flight → 409.
-// Scoped per tenant (per key for the platform admin); kept at least 24 h (purged after 48 h).
-import { createHash } from 'node:crypto'
+// Scoped per tenant and, within it, per API key (issue 9): a stored response is replayed only to the
+// principal that made the request; anyone else with the same Idempotency-Key is processed afresh and
+// gets the normal authorisation result. Stored responses are encrypted (AES-256-GCM under a key
+// derived from the master key) and the request fingerprint is keyed (HMAC): a response carrying a
+// one-time secret (a new API key, a staff key) or personal data (a case's BSN and names) is never
+// kept in clear text. Kept at least 24 h (purged after 48 h).
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { inScope, isAdmin, type Principal } from '../../auth/principal.js'
@@ -12,7 +17,10 @@ import * as repo from '../../idempotency/idempotency.repository.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { ownerId: string; key: string } | null
+    idempotency: (repo.Owner & { key: string }) | null
+  }
+  interface FastifyInstance {
+    idempotencySecrets: IdempotencySecrets
   }
   interface FastifyContextConfig {
     /** false for routes whose body is streamed (multipart): they claim the key themselves once the body is read. */
@@ -36,7 +44,37 @@ const canonical = (value: unknown): unknown => {
   return value
 }
 
-const ownerOf = (p: Principal): string => (isAdmin(p) ? p.keyId : p.tenantId)
+const ownerOf = (p: Principal): repo.Owner => ({ ownerId: isAdmin(p) ? p.keyId : p.tenantId, principalId: p.keyId })
+
+export interface IdempotencySecrets {
+  sealKey: Buffer
+  hashKey: Buffer
+}
+
+const derive = (masterKey: Buffer, purpose: string): Buffer => Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `regiobalie:idempotency:${purpose}:v1`, 32))
+
+export const idempotencySecrets = (masterKey: Buffer): IdempotencySecrets => ({ sealKey: derive(masterKey, 'response'), hashKey: derive(masterKey, 'request-hash') })
+
+const SEALED = 'v1'
+const aadOf = (owner: repo.Owner, key: string): Buffer => Buffer.from(JSON.stringify([owner.ownerId, owner.principalId, key]))
+
+/** `v1.<iv>.<tag>.<ciphertext>`: the stored body, bound to its owner, principal and key. */
+export function sealResponse(secrets: IdempotencySecrets, owner: repo.Owner, key: string, body: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', secrets.sealKey, iv)
+  cipher.setAAD(aadOf(owner, key))
+  const ciphertext = Buffer.concat([cipher.update(body, 'utf8'), cipher.final()])
+  return [SEALED, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.')
+}
+
+export function openResponse(secrets: IdempotencySecrets, owner: repo.Owner, key: string, sealed: string): string {
+  const [version, iv, tag, ciphertext] = sealed.split('.')
+  if (version !== SEALED || iv === undefined || tag === undefined || ciphertext === undefined) throw new Error('stored response has an unknown format')
+  const decipher = createDecipheriv('aes-256-gcm', secrets.sealKey, Buffer.from(iv, 'base64url'))
+  decipher.setAAD(aadOf(owner, key))
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+  return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')
+}
 
 export interface Replay {
   status: number
@@ -67,20 +105,24 @@ export function idempotencyKeyOf(request: FastifyRequest): string | null {
  * is stored when it is sent), the stored answer when it repeats a completed request; 422 for the
  * same key with another request, 409 while the first is still in flight.
  */
-export async function claimIdempotencyKey(db: Db, request: FastifyRequest, key: string, hash: Buffer): Promise<Replay | null> {
-  const ownerId = ownerOf(request.principal)
+export async function claimIdempotencyKey(db: Db, request: FastifyRequest, key: string, requestDigest: Buffer): Promise<Replay | null> {
+  const owner = ownerOf(request.principal)
+  const secrets = request.server.idempotencySecrets
+  // Keyed: the fingerprint of a body with a BSN and names cannot be tested against guesses.
+  const hash = createHmac('sha256', secrets.hashKey).update(requestDigest).digest()
   const outcome = await inScope(db, request.principal, async (trx) => {
-    if (await repo.claim(trx, ownerId, key, hash)) return null
-    const stored = await repo.find(trx, ownerId, key, IN_FLIGHT_STALE_SECONDS)
+    if (await repo.claim(trx, owner, key, hash)) return null
+    const stored = await repo.find(trx, owner, key, IN_FLIGHT_STALE_SECONDS)
     if (!stored) throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
     if (!stored.request_hash.equals(hash)) throw new Problem(422, 'idempotency-key-reused', 'this Idempotency-Key was used with another request')
     if (stored.status === 'in_flight') {
-      if (stored.stale && (await repo.takeOver(trx, ownerId, key, IN_FLIGHT_STALE_SECONDS))) return null
+      if (stored.stale && (await repo.takeOver(trx, owner, key, IN_FLIGHT_STALE_SECONDS))) return null
       throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
     }
-    return { status: stored.response_status ?? 200, body: stored.response_body ?? '', headers: stored.response_headers ?? {} }
+    const body = stored.response_body ? openResponse(secrets, owner, key, stored.response_body) : ''
+    return { status: stored.response_status ?? 200, body, headers: stored.response_headers ?? {} }
   })
-  if (!outcome) request.idempotency = { ownerId, key }
+  if (!outcome) request.idempotency = { ...owner, key }
   return outcome
 }
 
@@ -98,8 +140,9 @@ export const requestHash = (request: FastifyRequest, body: unknown = request.bod
     .digest()
 
 export const idempotencyPlugin = fp(
-  async (app: FastifyInstance, opts: { db: Db }) => {
+  async (app: FastifyInstance, opts: { db: Db; masterKey: Buffer }) => {
     app.decorateRequest('idempotency', null)
+    app.decorate('idempotencySecrets', idempotencySecrets(opts.masterKey))
 
     app.addHook('preHandler', async (request, reply) => {
       if (request.routeOptions.config.idempotent === false || !request.principal) return
@@ -115,7 +158,7 @@ export const idempotencyPlugin = fp(
       request.idempotency = null
       if (reply.statusCode >= 500) {
         // A failure on our side is not an answer to keep: the client may retry with the same key.
-        await inScope(opts.db, request.principal, (trx) => repo.release(trx, claim.ownerId, claim.key))
+        await inScope(opts.db, request.principal, (trx) => repo.release(trx, claim, claim.key))
         return payload
       }
       const headers: Record<string, string> = {}
@@ -124,7 +167,8 @@ export const idempotencyPlugin = fp(
         if (typeof value === 'string') headers[name] = value
       }
       const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : ''
-      await inScope(opts.db, request.principal, (trx) => repo.complete(trx, claim.ownerId, claim.key, { status: reply.statusCode, body, headers }))
+      const sealed = sealResponse(app.idempotencySecrets, claim, claim.key, body)
+      await inScope(opts.db, request.principal, (trx) => repo.complete(trx, claim, claim.key, { status: reply.statusCode, body: sealed, headers }))
       return payload
     })
   },

@@ -7,6 +7,8 @@ import type { OpenApiDocument } from '../openapi.js'
 import { claimIdempotencyKey, idempotencyKeyOf, IdempotentReplay, requestHash, sendReplay } from '../plugins/idempotency.js'
 import { declareRoute } from '../route.js'
 import * as documents from '../../documents/documents.service.js'
+import { DomainError } from '../../domain/errors.js'
+import { downloadFilename } from '../../documents/sniff.js'
 import { UPLOAD_CHUNK_BYTES } from '../../documents/upload-pipeline.js'
 
 
@@ -66,11 +68,20 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
     documents.getDocument(deps, req.principal, req.params.documentId),
   )
   declareRoute(app, spec, 'getDocumentContent', 'documents:read', async (req, reply) => {
-    const content = await documents.openDocumentContent(deps, req.principal, req.params.documentId)
+    const documentId = req.params.documentId
+    let content: Awaited<ReturnType<typeof documents.openDocumentContent>>
+    try {
+      content = await documents.openDocumentContent(deps, req.principal, documentId)
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'blob-unavailable') req.log.error({ documentId }, 'document blob unavailable')
+      throw err
+    }
+    content.stream.once('error', (err) => req.log.error({ documentId, err: err.message }, 'document blob failed during download; response aborted'))
     return reply
       .type(content.contentType)
       .headers({
-        'Content-Disposition': attachment(content.filename),
+        // Rows stored before names took the sniffed extension are made safe on the way out too.
+        'Content-Disposition': attachment(downloadFilename(content.filename, content.contentType)),
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': 'private, no-store',
         'Content-Security-Policy': "default-src 'none'; sandbox; frame-ancestors 'none'",

@@ -1,0 +1,217 @@
+// National tariffs, billing details, fee recording, the service charge of a case entering review,
+// and the ledger views (API.md "Fees and settlement").
+import { inScope, isAdmin, requireAdmin, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { recordFeePaid } from '../cases/clocks.js'
+import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
+import { DomainError, invalidFields, notFound } from '../domain/errors.js'
+import {
+  EXEMPT,
+  SHIPPED_TARIFFS,
+  checkTariffItems,
+  feeAmounts,
+  feeApplies,
+  feePosting,
+  isTariffCode,
+  isValidIban,
+  isValidKvk,
+  isValidOin,
+  normaliseIban,
+  periodOf,
+  serviceChargePosting,
+  type TariffTable,
+} from '../domain/money.js'
+import { dutchDate } from '../time.js'
+import * as repo from './settlement.repository.js'
+import { encodeCursor, parsePage } from '../pagination.js'
+import { billingView, entryView, feeView, money, tariffView } from './settlement.view.js'
+
+// ---- tariffs ---------------------------------------------------------------------------------
+
+/** The table of a year: the one the platform admin loaded, else the shipped one; never a guess. */
+export async function tariffTableOf(trx: Trx, year: number): Promise<TariffTable> {
+  const table = (await repo.findTariffTable(trx, year)) ?? SHIPPED_TARIFFS.get(year)
+  if (!table) throw new DomainError('refused', 'tariff-not-loaded', `no national fee table is loaded for ${year}; the platform administrator loads it with PUT /v1/tariffs/${year}`)
+  return table
+}
+
+export async function getTariffs(db: Db, principal: Principal, year: number) {
+  return tariffView(await inScope(db, principal, (trx) => tariffTableOf(trx, year)))
+}
+
+export async function putTariffs(
+  db: Db,
+  principal: Principal,
+  year: number,
+  input: { items: Array<{ code: string; feeCents: number; compensationCents: number }>; source: string },
+) {
+  requireAdmin(principal)
+  const items = checkTariffItems(
+    input.items.map((i) => {
+      if (!isTariffCode(i.code)) throw invalidFields([{ name: 'items.code', code: 'unknown-tariff-code', reason: `${i.code} is not an NVVB code A–H` }])
+      return { code: i.code, feeCents: BigInt(i.feeCents), compensationCents: BigInt(i.compensationCents) }
+    }),
+  )
+  const table: TariffTable = { year, source: input.source, items }
+  await withAdmin(db, (trx) => repo.replaceTariffTable(trx, table))
+  return tariffView(table)
+}
+
+// ---- billing ---------------------------------------------------------------------------------
+
+export interface BillingBody {
+  oin: string
+  kvk?: string | null
+  address: { street: string; houseNumber: string; postalCode: string; city: string }
+  iban: string
+  email: string
+}
+
+/** Billing details of a hub or member (platform admin, through PATCH /v1/tenants/{id}). */
+export async function setBilling(trx: Trx, tenant: { id: string; region_id: string }, b: BillingBody) {
+  const problems = []
+  if (!isValidOin(b.oin)) problems.push({ name: 'billing.oin', code: 'invalid-oin', reason: 'an OIN has 20 digits' })
+  if (b.kvk !== undefined && b.kvk !== null && !isValidKvk(b.kvk)) problems.push({ name: 'billing.kvk', code: 'invalid-kvk', reason: 'a KVK number has 8 digits' })
+  if (!isValidIban(b.iban)) problems.push({ name: 'billing.iban', code: 'invalid-iban', reason: 'not an IBAN (shape or mod-97 checksum)' })
+  const postalCode = b.address.postalCode.replace(/\s+/g, '').toUpperCase()
+  if (!/^[1-9][0-9]{3}[A-Z]{2}$/.test(postalCode)) problems.push({ name: 'billing.address.postalCode', code: 'invalid-postal-code', reason: 'a Dutch postal code: 1234 AB' })
+  if (problems.length > 0) throw invalidFields(problems)
+  await repo.upsertBilling(trx, tenant.id, tenant.region_id, {
+    oin: b.oin,
+    kvk: b.kvk ?? null,
+    street: b.address.street,
+    houseNumber: b.address.houseNumber,
+    postalCode: `${postalCode.slice(0, 4)} ${postalCode.slice(4)}`,
+    city: b.address.city,
+    iban: normaliseIban(b.iban),
+    email: b.email,
+  })
+  const row = await repo.findBilling(trx, tenant.id)
+  return row ? billingView(row) : null
+}
+
+// ---- service charges -------------------------------------------------------------------------
+
+/**
+ * Called by the lifecycle when a case enters review: the member is charged the agreement tariff
+ * valid that day, once per case (the ledger's idempotency key); re-entering review charges nothing.
+ */
+export async function chargeOnEnteringReview(
+  trx: Trx,
+  c: { id: string; hub_tenant_id: string; member_tenant_id: string; case_type: string; reference: string },
+  day: string = dutchDate(),
+): Promise<void> {
+  const tariff = await repo.agreementTariffOn(trx, c.member_tenant_id, c.case_type, day)
+  if (tariff === null || tariff === 0n) return
+  const period = periodOf(day)
+  const entryId = await repo.postEntry(trx, {
+    hubTenantId: c.hub_tenant_id,
+    memberTenantId: c.member_tenant_id,
+    caseId: c.id,
+    period,
+    idempotencyKey: `service_charge:${c.id}`,
+    posting: serviceChargePosting(c.hub_tenant_id, c.member_tenant_id, tariff),
+  })
+  if (!entryId) return
+  await repo.insertServiceCharge(trx, {
+    hubTenantId: c.hub_tenant_id,
+    memberTenantId: c.member_tenant_id,
+    caseId: c.id,
+    reference: c.reference,
+    caseType: c.case_type,
+    day,
+    period,
+    amountCents: tariff,
+    entryId,
+  })
+}
+
+// ---- fees ------------------------------------------------------------------------------------
+
+export type FeeBody = { tariffCode: string; minors?: number; paidOn: string } | { exemption: { reason: string } }
+
+const requireMember = (p: Principal): TenantPrincipal => {
+  if (p.kind === 'admin' || p.tenantRole !== 'member') {
+    throw new DomainError('forbidden', 'forbidden', 'the member municipality whose burgemeester received the fee records it')
+  }
+  return p
+}
+
+export async function recordFee(db: Db, principal: Principal, caseId: string, body: FeeBody, today: string = dutchDate()) {
+  const p = requireMember(principal)
+  return withTenant(db, tenantScope(p), async (trx) => {
+    const c = await repo.findCase(trx, caseId)
+    if (!c || c.member_tenant_id !== p.tenantId) throw notFound('case')
+    if (!feeApplies(c.case_type)) throw new DomainError('refused', 'tariff-not-for-case-type', `a ${c.case_type} case has no national fee`)
+    let amounts = EXEMPT
+    let fee: repo.FeeInsert
+    const base = { caseId: c.id, hubTenantId: c.hub_tenant_id, memberTenantId: c.member_tenant_id, caseType: c.case_type, recordedBy: p.kind === 'staff' ? p.staffId : p.keyId }
+    if ('exemption' in body) {
+      fee = { ...base, tariffCode: null, tariffYear: null, minors: 0, paidOn: null, exemptionReason: body.exemption.reason, ...EXEMPT, period: periodOf(today) }
+    } else {
+      if (body.paidOn > today) throw invalidFields([{ name: 'paidOn', code: 'in-the-future', reason: 'a fee is recorded once it was paid' }])
+      if (!isTariffCode(body.tariffCode)) throw invalidFields([{ name: 'tariffCode', code: 'unknown-tariff-code', reason: 'an NVVB code A–H' }])
+      const year = Number(body.paidOn.slice(0, 4))
+      const table = await tariffTableOf(trx, year)
+      const minors = body.minors ?? 0
+      amounts = feeAmounts(c.case_type, table, body.tariffCode, minors)
+      fee = { ...base, tariffCode: body.tariffCode, tariffYear: year, minors, paidOn: body.paidOn, exemptionReason: null, ...amounts, period: periodOf(body.paidOn) }
+    }
+    if (!(await repo.insertFee(trx, fee))) throw new DomainError('conflict', 'fee-already-recorded', 'this case has its fee recorded already')
+    if (amounts.feeCents > 0n) {
+      await repo.postEntry(trx, {
+        hubTenantId: c.hub_tenant_id,
+        memberTenantId: c.member_tenant_id,
+        caseId: c.id,
+        period: fee.period,
+        idempotencyKey: `fee:${c.id}`,
+        posting: feePosting(c.member_tenant_id, amounts),
+      })
+    }
+    // The statutory clocks: fee_payment is met, ind_decision starts (RWN art. 9(4)); an exemption
+    // counts from the day it is recorded.
+    await recordFeePaid(trx, c.id, fee.paidOn ?? today)
+    return feeView(fee)
+  })
+}
+
+// ---- ledger views ----------------------------------------------------------------------------
+
+const requireTenant = (p: Principal): TenantPrincipal => {
+  if (isAdmin(p)) throw new DomainError('forbidden', 'forbidden', 'ledgers belong to hubs and members')
+  return p
+}
+
+export async function listLedgerEntries(db: Db, principal: Principal, query: { period?: string; memberTenantId?: string; limit?: number; cursor?: string }) {
+  const p = requireTenant(principal)
+  const page = parsePage(query)
+  const rows = await withTenant(db, tenantScope(p), (trx) =>
+    repo.listEntries(trx, {
+      side: p.tenantRole === 'hub' ? 'hub' : 'member',
+      tenantId: p.tenantId,
+      ...(query.period ? { period: query.period } : {}),
+      ...(query.memberTenantId ? { memberTenantId: query.memberTenantId } : {}),
+      after: page.after,
+      limit: page.limit,
+    }),
+  )
+  const visible = rows.slice(0, page.limit)
+  const last = visible[visible.length - 1]
+  return { items: visible.map(entryView), nextCursor: rows.length > page.limit && last ? encodeCursor(last.created_at, last.id) : null }
+}
+
+export async function ledgerBalances(db: Db, principal: Principal, query: { period?: string }) {
+  const p = requireTenant(principal)
+  const b = await withTenant(db, tenantScope(p), (trx) =>
+    repo.balances(trx, { side: p.tenantRole === 'hub' ? 'hub' : 'member', tenantId: p.tenantId, ...(query.period ? { period: query.period } : {}) }),
+  )
+  return {
+    period: query.period ?? null,
+    accounts: b.accounts.map((a) => ({
+      account: a.account,
+      debitCents: money(a.debitCents),
+      creditCents: money(a.creditCents),
+      balanceCents: money(a.debitCents - a.creditCents),
+    })),
+    totals: { debitCents: money(b.debitCents), creditCents: money(b.creditCents) },
+  }
+}

@@ -1,0 +1,562 @@
+// All SQL of fees and settlement. Money columns are int8; they are read as text and become bigints
+// here (`cents`), and written as decimal strings — never through a float.
+import { randomUUID } from 'node:crypto'
+import { sql, type RawBuilder, type Selectable } from 'kysely'
+import type { Trx } from '../db/database.js'
+import type { DB } from '../db/schema.js'
+import type { Posting, TariffItem, TariffTable } from '../domain/money.js'
+import { isTariffCode } from '../domain/money.js'
+
+const big = (v: string | null | undefined): bigint => BigInt(v ?? '0')
+
+// ---- tariffs ---------------------------------------------------------------------------------
+
+export async function findTariffTable(trx: Trx, year: number): Promise<TariffTable | null> {
+  const head = await trx.selectFrom('tariff_tables').select(['year', 'source']).where('year', '=', year).executeTakeFirst()
+  if (!head) return null
+  const { rows } = await sql<{ code: string; fee: string; comp: string }>`
+    select code, fee_cents::text as fee, compensation_cents::text as comp from tariff_items where year = ${year} order by code`.execute(trx)
+  const items: TariffItem[] = rows.flatMap((r) => (isTariffCode(r.code) ? [{ code: r.code, feeCents: big(r.fee), compensationCents: big(r.comp) }] : []))
+  return { year: head.year, source: head.source, items }
+}
+
+export async function replaceTariffTable(trx: Trx, table: TariffTable): Promise<void> {
+  await sql`insert into tariff_tables (year, source) values (${table.year}, ${table.source})
+    on conflict (year) do update set source = excluded.source, loaded_at = now()`.execute(trx)
+  await trx.deleteFrom('tariff_items').where('year', '=', table.year).execute()
+  for (const i of table.items) {
+    await sql`insert into tariff_items (year, code, fee_cents, compensation_cents)
+      values (${table.year}, ${i.code}, ${i.feeCents.toString()}::bigint, ${i.compensationCents.toString()}::bigint)`.execute(trx)
+  }
+}
+
+// ---- billing ---------------------------------------------------------------------------------
+
+export interface BillingInput {
+  oin: string
+  kvk: string | null
+  street: string
+  houseNumber: string
+  postalCode: string
+  city: string
+  iban: string
+  email: string
+}
+
+export async function upsertBilling(trx: Trx, tenantId: string, regionId: string, b: BillingInput): Promise<void> {
+  await sql`
+    insert into billing_details (tenant_id, region_id, oin, kvk, street, house_number, postal_code, city, iban, email)
+    values (${tenantId}, ${regionId}, ${b.oin}, ${b.kvk}, ${b.street}, ${b.houseNumber}, ${b.postalCode}, ${b.city}, ${b.iban}, ${b.email})
+    on conflict (tenant_id) do update set oin = excluded.oin, kvk = excluded.kvk, street = excluded.street,
+      house_number = excluded.house_number, postal_code = excluded.postal_code, city = excluded.city,
+      iban = excluded.iban, email = excluded.email, updated_at = now()`.execute(trx)
+}
+
+export const findBilling = (trx: Trx, tenantId: string) =>
+  trx.selectFrom('billing_details').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst()
+
+export type BillingRow = NonNullable<Awaited<ReturnType<typeof findBilling>>>
+
+/** The hub and its members (by agreement) that have no billing details, by municipality code. */
+export async function tenantsWithoutBilling(trx: Trx, hubTenantId: string): Promise<string[]> {
+  const { rows } = await sql<{ code: string }>`
+    select t.municipality_code as code from tenants t
+    where (t.id = ${hubTenantId} or t.id in (select member_tenant_id from agreements where hub_tenant_id = ${hubTenantId}))
+      and not exists (select 1 from billing_details b where b.tenant_id = t.id)
+    order by t.municipality_code`.execute(trx)
+  return rows.map((r) => r.code)
+}
+
+// ---- ledger ----------------------------------------------------------------------------------
+
+export interface EntryInput {
+  hubTenantId: string
+  memberTenantId: string
+  caseId: string | null
+  period: string
+  idempotencyKey: string
+  reversesEntryId?: string | null
+  posting: Posting
+}
+
+/**
+ * Posts an entry and its lines (one statement, which the database checks for balance), unless an
+ * entry with the same idempotency key exists: then nothing happens and null is returned.
+ */
+export async function postEntry(trx: Trx, e: EntryInput): Promise<string | null> {
+  const { rows } = await sql<{ id: string }>`
+    insert into ledger_entries (hub_tenant_id, member_tenant_id, case_id, kind, period, idempotency_key, reverses_entry_id)
+    values (${e.hubTenantId}, ${e.memberTenantId}, ${e.caseId}, ${e.posting.kind}, ${e.period}, ${e.idempotencyKey}, ${e.reversesEntryId ?? null})
+    on conflict (idempotency_key) do nothing returning id`.execute(trx)
+  const id = rows[0]?.id
+  if (!id) return null
+  const values = e.posting.lines.map(
+    (l, i) =>
+      sql`(${id}::uuid, ${i + 1}::smallint, ${e.hubTenantId}::uuid, ${e.memberTenantId}::uuid, ${l.tenantId}::uuid, ${l.account}, ${l.debitCents.toString()}::bigint, ${l.creditCents.toString()}::bigint)`,
+  )
+  await sql`insert into ledger_lines (entry_id, line_no, hub_tenant_id, member_tenant_id, tenant_id, account, debit_cents, credit_cents)
+    values ${sql.join(values)}`.execute(trx)
+  return id
+}
+
+export const findEntryByKey = (trx: Trx, key: string) =>
+  trx.selectFrom('ledger_entries').select(['id']).where('idempotency_key', '=', key).executeTakeFirst()
+
+export interface EntryRow {
+  id: string
+  created_at: Date
+  period: string
+  case_id: string | null
+  kind: Selectable<DB['ledger_entries']>['kind']
+  lines: Array<{ tenantId: string; account: string; debitCents: string; creditCents: string }>
+}
+
+/** Entries touching the viewer's accounts (a member) or its members' (a hub), newest first, with all their lines. */
+export async function listEntries(
+  trx: Trx,
+  f: { side: 'hub' | 'member'; tenantId: string; period?: string; memberTenantId?: string; after: { createdAt: Date; id: string } | null; limit: number },
+): Promise<EntryRow[]> {
+  const sideCol = f.side === 'hub' ? sql.ref('e.hub_tenant_id') : sql.ref('e.member_tenant_id')
+  const { rows } = await sql<EntryRow>`
+    select e.id, e.created_at, e.period, e.case_id, e.kind,
+      (select json_agg(json_build_object('tenantId', l.tenant_id, 'account', l.account,
+         'debitCents', l.debit_cents::text, 'creditCents', l.credit_cents::text) order by l.line_no)
+       from ledger_lines l where l.entry_id = e.id) as lines
+    from ledger_entries e
+    where ${sideCol} = ${f.tenantId}
+      ${f.period ? sql`and e.period = ${f.period}` : sql``}
+      ${f.memberTenantId ? sql`and e.member_tenant_id = ${f.memberTenantId}` : sql``}
+      ${f.after ? sql`and (e.created_at, e.id) < (${f.after.createdAt}, ${f.after.id}::uuid)` : sql``}
+    order by e.created_at desc, e.id desc
+    limit ${f.limit + 1}`.execute(trx)
+  return rows
+}
+
+/** Balances of the viewer's own accounts, and the totals of all lines of the entries it sees. */
+export async function balances(trx: Trx, f: { side: 'hub' | 'member'; tenantId: string; period?: string }) {
+  const sideCol = f.side === 'hub' ? sql.ref('e.hub_tenant_id') : sql.ref('e.member_tenant_id')
+  const period = f.period ? sql`and e.period = ${f.period}` : sql``
+  const { rows: accounts } = await sql<{ account: string; debit: string; credit: string }>`
+    select l.account, sum(l.debit_cents)::text as debit, sum(l.credit_cents)::text as credit
+    from ledger_lines l join ledger_entries e on e.id = l.entry_id
+    where l.tenant_id = ${f.tenantId} and ${sideCol} = ${f.tenantId} ${period}
+    group by l.account order by l.account`.execute(trx)
+  const { rows: totals } = await sql<{ debit: string | null; credit: string | null }>`
+    select sum(l.debit_cents)::text as debit, sum(l.credit_cents)::text as credit
+    from ledger_lines l join ledger_entries e on e.id = l.entry_id
+    where ${sideCol} = ${f.tenantId} ${period}`.execute(trx)
+  return {
+    accounts: accounts.map((a) => ({ account: a.account, debitCents: big(a.debit), creditCents: big(a.credit) })),
+    debitCents: big(totals[0]?.debit),
+    creditCents: big(totals[0]?.credit),
+  }
+}
+
+// ---- cases, agreements, fees, charges --------------------------------------------------------
+
+export const findCase = (trx: Trx, caseId: string) =>
+  trx
+    .selectFrom('cases')
+    .select(['id', 'hub_tenant_id', 'member_tenant_id', 'case_type', 'reference', 'status', 'subject', 'bsn_hash'])
+    .where('id', '=', caseId)
+    .executeTakeFirst()
+
+export async function agreementTariffOn(trx: Trx, memberTenantId: string, caseType: string, day: string): Promise<bigint | null> {
+  const { rows } = await sql<{ tariff: string }>`
+    select tariff_cents::text as tariff from agreements
+    where member_tenant_id = ${memberTenantId} and case_type = ${caseType}
+      and valid_from <= ${day}::date and (valid_until is null or valid_until >= ${day}::date)`.execute(trx)
+  return rows[0] ? big(rows[0].tariff) : null
+}
+
+export interface FeeInsert {
+  caseId: string
+  hubTenantId: string
+  memberTenantId: string
+  caseType: string
+  tariffCode: string | null
+  tariffYear: number | null
+  minors: number
+  paidOn: string | null
+  exemptionReason: string | null
+  feeCents: bigint
+  compensationCents: bigint
+  remitCents: bigint
+  period: string
+  recordedBy: string
+}
+
+/** Inserts the fee of a case; false when the case has one already. */
+export async function insertFee(trx: Trx, f: FeeInsert): Promise<boolean> {
+  const { rows } = await sql<{ case_id: string }>`
+    insert into fees (case_id, hub_tenant_id, member_tenant_id, case_type, tariff_code, tariff_year, minors, paid_on, exemption_reason,
+      fee_cents, compensation_cents, remit_cents, period, recorded_by)
+    values (${f.caseId}, ${f.hubTenantId}, ${f.memberTenantId}, ${f.caseType}, ${f.tariffCode}, ${f.tariffYear}, ${f.minors}, ${f.paidOn},
+      ${f.exemptionReason}, ${f.feeCents.toString()}::bigint, ${f.compensationCents.toString()}::bigint, ${f.remitCents.toString()}::bigint,
+      ${f.period}, ${f.recordedBy})
+    on conflict (case_id) do nothing returning case_id`.execute(trx)
+  return rows.length === 1
+}
+
+export async function insertServiceCharge(
+  trx: Trx,
+  c: { hubTenantId: string; memberTenantId: string; caseId: string; reference: string; caseType: string; day: string; period: string; amountCents: bigint; entryId: string },
+): Promise<void> {
+  await sql`
+    with charge as (
+      insert into service_charges (hub_tenant_id, member_tenant_id, case_id, case_reference, case_type, entered_review_on, period, amount_cents, ledger_entry_id)
+      values (${c.hubTenantId}, ${c.memberTenantId}, ${c.caseId}, ${c.reference}, ${c.caseType}, ${c.day}, ${c.period}, ${c.amountCents.toString()}::bigint, ${c.entryId})
+      on conflict (case_id, kind) do nothing
+      returning id, hub_tenant_id, member_tenant_id, period, posted_at)
+    insert into open_charges (charge_id, hub_tenant_id, member_tenant_id, period, posted_at)
+    select id, hub_tenant_id, member_tenant_id, period, posted_at from charge`.execute(trx)
+}
+
+// ---- settlements -----------------------------------------------------------------------------
+
+export interface SettlementRow {
+  id: string
+  hub_tenant_id: string
+  period: string
+  status: 'running' | 'done' | 'failed'
+  close_early: boolean
+  cutoff: Date
+  issue_date: string
+  total: number
+  done: number
+  created_at: Date
+}
+
+const settlementCols = ['id', 'hub_tenant_id', 'period', 'status', 'close_early', 'cutoff', 'issue_date', 'total', 'done', 'created_at'] as const
+
+export const findSettlement = (trx: Trx, id: string): Promise<SettlementRow | undefined> =>
+  trx.selectFrom('settlements').select(settlementCols).where('id', '=', id).executeTakeFirst()
+
+export const findSettlementOfPeriod = (trx: Trx, hubTenantId: string, period: string): Promise<SettlementRow | undefined> =>
+  trx.selectFrom('settlements').select(settlementCols).where('hub_tenant_id', '=', hubTenantId).where('period', '=', period).executeTakeFirst()
+
+export async function insertSettlement(
+  trx: Trx,
+  s: { hubTenantId: string; period: string; closeEarly: boolean; issueDate: string; total: number },
+): Promise<SettlementRow | undefined> {
+  return trx
+    .insertInto('settlements')
+    .values({ hub_tenant_id: s.hubTenantId, period: s.period, close_early: s.closeEarly, issue_date: s.issueDate, total: s.total })
+    .onConflict((oc) => oc.columns(['hub_tenant_id', 'period']).doNothing())
+    .returning(settlementCols)
+    .executeTakeFirst()
+}
+
+/** The members a hub settles: those with an agreement with it, in a stable order. */
+export async function membersOfHub(trx: Trx, hubTenantId: string): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select distinct member_tenant_id as id from agreements where hub_tenant_id = ${hubTenantId} order by 1`.execute(trx)
+  return rows.map((r) => r.id)
+}
+
+/** Claims a member for a run; false when a run already finished it (a resumed or doubled run). */
+export async function claimMember(trx: Trx, s: SettlementRow, memberTenantId: string): Promise<boolean> {
+  // Two workers on the same settlement and member wait here for each other; the loser sees the row.
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`${s.id}:${memberTenantId}`}, 0))`.execute(trx)
+  const { rows } = await sql<{ m: string }>`
+    insert into settlement_members (settlement_id, hub_tenant_id, member_tenant_id) values (${s.id}, ${s.hub_tenant_id}, ${memberTenantId})
+    on conflict do nothing returning member_tenant_id as m`.execute(trx)
+  if (rows.length === 0) return false
+  await sql`update settlements set done = done + 1 where id = ${s.id}`.execute(trx)
+  return true
+}
+
+export async function finishSettlement(trx: Trx, id: string, status: 'done' | 'failed'): Promise<void> {
+  await sql`update settlements set status = ${status}, finished_at = now() where id = ${id}`.execute(trx)
+}
+
+export async function restartSettlement(trx: Trx, id: string): Promise<void> {
+  await sql`update settlements set status = 'running', finished_at = null where id = ${id} and status = 'failed'`.execute(trx)
+}
+
+/**
+ * An earlier month's own settlement that is still running keeps that month's charges and fees (those
+ * posted before its cutoff) for itself, so two runs at once split them by month; a month never
+ * settled, or settled already, leaves its late items to the next run.
+ */
+const reservedBy = (s: SettlementRow, period: RawBuilder<unknown>, postedAt: RawBuilder<unknown>) => sql`
+  select 1 from settlements r
+  where r.hub_tenant_id = ${s.hub_tenant_id} and r.id <> ${s.id} and r.status <> 'done'
+    and r.period = ${period} and ${postedAt} <= r.cutoff`
+
+/**
+ * Takes a member's open charges of the period and before (posted up to the cutoff) onto the invoice
+ * id; the database does the work, so no charge list passes through memory. Returns count and sum.
+ */
+export async function attachCharges(trx: Trx, invoiceId: string, s: SettlementRow, memberTenantId: string): Promise<{ count: number; total: bigint }> {
+  const { rows } = await sql<{ n: number; total: string | null }>`
+    with taken as (
+      delete from open_charges o
+      where o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = ${memberTenantId}
+        and o.period <= ${s.period} and o.posted_at <= (select cutoff from settlements where id = ${s.id})
+        and not exists (${reservedBy(s, sql.ref('o.period'), sql.ref('o.posted_at'))})
+      returning o.charge_id),
+    lines as (
+      insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
+      select c.id, ${invoiceId}, c.hub_tenant_id, c.member_tenant_id, c.amount_cents
+      from taken t join service_charges c on c.id = t.charge_id
+      returning amount_cents)
+    select count(*)::int as n, sum(amount_cents)::text as total from lines`.execute(trx)
+  return { count: rows[0]?.n ?? 0, total: big(rows[0]?.total) }
+}
+
+export async function attachFees(trx: Trx, remittanceId: string, s: SettlementRow, memberTenantId: string) {
+  const { rows } = await sql<{ n: number; fee: string | null; comp: string | null; remit: string | null }>`
+    with attached as (
+      update fees f set remittance_id = ${remittanceId}
+      where f.hub_tenant_id = ${s.hub_tenant_id} and f.member_tenant_id = ${memberTenantId} and f.remittance_id is null
+        and f.remit_cents > 0 and f.period <= ${s.period} and f.created_at <= (select cutoff from settlements where id = ${s.id})
+        and not exists (${reservedBy(s, sql.ref('f.period'), sql.ref('f.created_at'))})
+      returning fee_cents, compensation_cents, remit_cents)
+    select count(*)::int as n, sum(fee_cents)::text as fee, sum(compensation_cents)::text as comp, sum(remit_cents)::text as remit from attached`.execute(trx)
+  const r = rows[0]
+  return { count: r?.n ?? 0, feeCents: big(r?.fee), compensationCents: big(r?.comp), remitCents: big(r?.remit) }
+}
+
+/** The next number of the hub's series for the year, taken in the issuing transaction (row lock until commit). */
+export async function nextInvoiceSequence(trx: Trx, hubTenantId: string, year: number): Promise<number> {
+  const { rows } = await sql<{ v: number }>`
+    insert into invoice_counters (hub_tenant_id, year, last_value) values (${hubTenantId}, ${year}, 1)
+    on conflict (hub_tenant_id, year) do update set last_value = invoice_counters.last_value + 1
+    returning last_value as v`.execute(trx)
+  return rows[0]!.v
+}
+
+export interface InvoiceInsert {
+  id: string
+  hubTenantId: string
+  memberTenantId: string
+  documentType: 'invoice' | 'credit_note'
+  settlementId: string | null
+  creditedInvoiceId: string | null
+  number: string
+  year: number
+  sequence: number
+  period: string
+  issueDate: string
+  dueDate: string
+  reason: string | null
+  lineCount: number
+  totalCents: bigint
+}
+
+export async function insertInvoice(trx: Trx, i: InvoiceInsert): Promise<void> {
+  await sql`
+    insert into invoices (id, hub_tenant_id, member_tenant_id, document_type, settlement_id, credited_invoice_id, number, year, sequence,
+      period, issue_date, due_date, reason, line_count, total_cents)
+    values (${i.id}, ${i.hubTenantId}, ${i.memberTenantId}, ${i.documentType}, ${i.settlementId}, ${i.creditedInvoiceId}, ${i.number},
+      ${i.year}, ${i.sequence}, ${i.period}, ${i.issueDate}, ${i.dueDate}, ${i.reason}, ${i.lineCount}, ${i.totalCents.toString()}::bigint)`.execute(trx)
+}
+
+export async function insertRemittance(
+  trx: Trx,
+  r: { id: string; hubTenantId: string; memberTenantId: string; settlementId: string; period: string; dueOn: string; count: number; feeCents: bigint; compensationCents: bigint; remitCents: bigint },
+): Promise<void> {
+  await sql`
+    insert into remittances (id, hub_tenant_id, member_tenant_id, settlement_id, period, due_on, line_count, fee_cents, compensation_cents, remit_cents)
+    values (${r.id}, ${r.hubTenantId}, ${r.memberTenantId}, ${r.settlementId}, ${r.period}, ${r.dueOn}, ${r.count},
+      ${r.feeCents.toString()}::bigint, ${r.compensationCents.toString()}::bigint, ${r.remitCents.toString()}::bigint)`.execute(trx)
+}
+
+export const newId = (): string => randomUUID()
+
+// ---- invoices --------------------------------------------------------------------------------
+
+export interface InvoiceRow {
+  id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  document_type: 'invoice' | 'credit_note'
+  settlement_id: string | null
+  credited_invoice_id: string | null
+  number: string
+  period: string
+  issue_date: string
+  due_date: string
+  reason: string | null
+  line_count: number
+  total_cents: string
+  created_at: Date
+  credited_number: string | null
+}
+
+const invoiceSelect = sql`
+  select i.id, i.hub_tenant_id, i.member_tenant_id, i.document_type, i.settlement_id, i.credited_invoice_id, i.number, i.period,
+    i.issue_date, i.due_date, i.reason, i.line_count, i.total_cents::text as total_cents, i.created_at, c.number as credited_number
+  from invoices i left join invoices c on c.id = i.credited_invoice_id`
+
+export async function findInvoice(trx: Trx, id: string): Promise<InvoiceRow | undefined> {
+  const { rows } = await sql<InvoiceRow>`${invoiceSelect} where i.id = ${id}`.execute(trx)
+  return rows[0]
+}
+
+export async function listInvoices(
+  trx: Trx,
+  f: { side: 'hub' | 'member'; tenantId: string; period?: string; memberTenantId?: string; settlementId?: string; after: { createdAt: Date; id: string } | null; limit: number },
+): Promise<InvoiceRow[]> {
+  const sideCol = f.side === 'hub' ? sql.ref('i.hub_tenant_id') : sql.ref('i.member_tenant_id')
+  const { rows } = await sql<InvoiceRow>`${invoiceSelect}
+    where ${sideCol} = ${f.tenantId}
+      ${f.period ? sql`and i.period = ${f.period}` : sql``}
+      ${f.memberTenantId ? sql`and i.member_tenant_id = ${f.memberTenantId}` : sql``}
+      ${f.settlementId ? sql`and i.settlement_id = ${f.settlementId}` : sql``}
+      ${f.after ? sql`and (i.created_at, i.id) < (${f.after.createdAt}, ${f.after.id}::uuid)` : sql``}
+    order by i.created_at desc, i.id desc limit ${f.limit + 1}`.execute(trx)
+  return rows
+}
+
+export interface LineRow {
+  charge_id: string
+  case_id: string
+  case_reference: string
+  case_type: string
+  entered_review_on: string
+  amount_cents: string
+}
+
+/** The lines of an invoice or credit note, streamed in batches of `batch` (keyset on entered_review_on, id). */
+export async function* streamLines(trx: Trx, inv: { id: string; document_type: 'invoice' | 'credit_note' }, batch = 2_000): AsyncGenerator<LineRow[]> {
+  let after: { day: string; id: string } | null = null
+  for (;;) {
+    const cursor: RawBuilder<unknown> = after ? sql`and (c.entered_review_on, c.id) > (${after.day}::date, ${after.id}::uuid)` : sql``
+    const query: RawBuilder<LineRow> =
+      inv.document_type === 'invoice'
+        ? sql<LineRow>`
+            select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, c.amount_cents::text as amount_cents
+            from invoice_lines l join service_charges c on c.id = l.charge_id where l.invoice_id = ${inv.id} ${cursor}
+            order by c.entered_review_on, c.id limit ${batch}`
+        : sql<LineRow>`
+            select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, n.amount_cents::text as amount_cents
+            from credit_note_lines n join service_charges c on c.id = n.charge_id
+            where n.credit_note_id = ${inv.id} ${cursor}
+            order by c.entered_review_on, c.id limit ${batch}`
+    const { rows }: { rows: LineRow[] } = await query.execute(trx)
+    if (rows.length === 0) return
+    yield rows
+    const last: LineRow = rows[rows.length - 1]!
+    after = { day: last.entered_review_on, id: last.charge_id }
+    if (rows.length < batch) return
+  }
+}
+
+/** The invoice's charges not credited yet (optionally only those cases), as one list (a credit note is small). */
+export async function uncreditedCharges(trx: Trx, invoiceId: string, references: readonly string[] | null) {
+  const { rows } = await sql<{ id: string; case_id: string; case_reference: string; amount: string; ledger_entry_id: string; period: string }>`
+    select c.id, c.case_id, c.case_reference, c.amount_cents::text as amount, c.ledger_entry_id, c.period
+    from invoice_lines l join service_charges c on c.id = l.charge_id
+    where l.invoice_id = ${invoiceId} and not exists (select 1 from credit_note_lines n where n.charge_id = c.id)
+      ${references ? sql`and c.case_reference = any(${[...references]}::text[])` : sql``}
+    order by c.entered_review_on, c.id`.execute(trx)
+  return rows.map((r) => ({ ...r, amountCents: big(r.amount) }))
+}
+
+export async function chargeReferencesOf(trx: Trx, invoiceId: string, references: readonly string[]): Promise<Set<string>> {
+  const { rows } = await sql<{ r: string }>`
+    select c.case_reference as r from invoice_lines l join service_charges c on c.id = l.charge_id
+    where l.invoice_id = ${invoiceId} and c.case_reference = any(${[...references]}::text[])`.execute(trx)
+  return new Set(rows.map((x) => x.r))
+}
+
+export async function insertCreditNoteLine(trx: Trx, l: { creditNoteId: string; chargeId: string; hubTenantId: string; memberTenantId: string; amountCents: bigint }) {
+  await sql`insert into credit_note_lines (credit_note_id, charge_id, hub_tenant_id, member_tenant_id, amount_cents)
+    values (${l.creditNoteId}, ${l.chargeId}, ${l.hubTenantId}, ${l.memberTenantId}, ${l.amountCents.toString()}::bigint)`.execute(trx)
+}
+
+export async function lockKey(trx: Trx, key: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx)
+}
+
+export async function tenantCodes(trx: Trx, ids: readonly string[]): Promise<Map<string, { code: string; name: string }>> {
+  if (ids.length === 0) return new Map()
+  const rows = await trx.selectFrom('tenants').select(['id', 'municipality_code', 'name']).where('id', 'in', [...ids]).execute()
+  return new Map(rows.map((r) => [r.id, { code: r.municipality_code, name: r.name }]))
+}
+
+// ---- remittances -----------------------------------------------------------------------------
+
+export interface RemittanceRow {
+  id: string
+  hub_tenant_id: string
+  member_tenant_id: string
+  settlement_id: string
+  period: string
+  due_on: string
+  line_count: number
+  fee_cents: string
+  compensation_cents: string
+  remit_cents: string
+  status: 'due' | 'remitted'
+  remitted_on: string | null
+  bank_reference: string | null
+  created_at: Date
+}
+
+const remittanceSelect = sql`
+  select id, hub_tenant_id, member_tenant_id, settlement_id, period, due_on, line_count, fee_cents::text as fee_cents,
+    compensation_cents::text as compensation_cents, remit_cents::text as remit_cents, status, remitted_on, bank_reference, created_at
+  from remittances`
+
+export async function findRemittance(trx: Trx, id: string): Promise<RemittanceRow | undefined> {
+  const { rows } = await sql<RemittanceRow>`${remittanceSelect} where id = ${id}`.execute(trx)
+  return rows[0]
+}
+
+export async function listRemittances(
+  trx: Trx,
+  f: { side: 'hub' | 'member'; tenantId: string; period?: string; memberTenantId?: string; settlementId?: string; after: { createdAt: Date; id: string } | null; limit: number },
+): Promise<RemittanceRow[]> {
+  const sideCol = f.side === 'hub' ? sql.ref('hub_tenant_id') : sql.ref('member_tenant_id')
+  const { rows } = await sql<RemittanceRow>`${remittanceSelect}
+    where ${sideCol} = ${f.tenantId}
+      ${f.period ? sql`and period = ${f.period}` : sql``}
+      ${f.memberTenantId ? sql`and member_tenant_id = ${f.memberTenantId}` : sql``}
+      ${f.settlementId ? sql`and settlement_id = ${f.settlementId}` : sql``}
+      ${f.after ? sql`and (created_at, id) < (${f.after.createdAt}, ${f.after.id}::uuid)` : sql``}
+    order by created_at desc, id desc limit ${f.limit + 1}`.execute(trx)
+  return rows
+}
+
+export interface RemittanceLineRow {
+  case_id: string
+  reference: string
+  tariff_code: string | null
+  minors: number
+  fee_cents: string
+  compensation_cents: string
+  remit_cents: string
+}
+
+export async function remittanceLines(trx: Trx, remittanceId: string, limit = 10_000): Promise<RemittanceLineRow[]> {
+  const { rows } = await sql<RemittanceLineRow>`
+    select f.case_id, c.reference, f.tariff_code, f.minors, f.fee_cents::text as fee_cents,
+      f.compensation_cents::text as compensation_cents, f.remit_cents::text as remit_cents
+    from fees f join cases c on c.id = f.case_id
+    where f.remittance_id = ${remittanceId} order by c.reference limit ${limit}`.execute(trx)
+  return rows
+}
+
+export async function remittanceCases(trx: Trx, remittanceId: string) {
+  return trx
+    .selectFrom('fees')
+    .innerJoin('cases', 'cases.id', 'fees.case_id')
+    .selectAll('cases')
+    .select(['fees.tariff_code', 'fees.minors'])
+    .where('fees.remittance_id', '=', remittanceId)
+    .orderBy('cases.reference')
+    .execute()
+}
+
+export async function markRemitted(trx: Trx, id: string, remittedOn: string, bankReference: string): Promise<boolean> {
+  const r = await trx
+    .updateTable('remittances')
+    .set({ status: 'remitted', remitted_on: remittedOn, bank_reference: bankReference })
+    .where('id', '=', id)
+    .where('status', '=', 'due')
+    .executeTakeFirst()
+  return r.numUpdatedRows === 1n
+}

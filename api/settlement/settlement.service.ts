@@ -1,0 +1,371 @@
+// Settlement runs per hub and month, invoices and credit notes, IND remittances (API.md "Fees and
+// settlement"). A run works one member per transaction: claim, invoice (number from the counter row,
+// in the same transaction), remittance, progress — so a crash loses at most the member in flight,
+// which the resumed run does again, and numbers never skip.
+import { Readable } from 'node:stream'
+import { recordRead } from '../access-log/access-log.service.js'
+import { isLeadOf, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { withTenant, withTenantOf, type Db, type Trx } from '../db/database.js'
+import { addDays } from '../domain/calendar.js'
+import { DomainError, invalidFields, notFound } from '../domain/errors.js'
+import { invoiceNumber, periodEnded, periodOf, remittanceDueOn, remittancePosting, serviceChargeReversal } from '../domain/money.js'
+import { enqueueInTransaction } from '../jobs/outbox.js'
+import { encodeCursor, parsePage } from '../pagination.js'
+import { dutchDate } from '../time.js'
+import { emitEvent } from '../webhooks/events.js'
+import * as repo from './settlement.repository.js'
+import { invoiceView, remittanceView, settlementView } from './settlement.view.js'
+import { writeInvoiceCsv, writeUbl, type UblLine, type UblParty } from './ubl.js'
+
+const requireHub = (p: Principal, what: string): TenantPrincipal => {
+  if (p.kind === 'admin' || p.tenantRole !== 'hub') throw new DomainError('forbidden', 'forbidden', `only the hub ${what}`)
+  return p
+}
+const requireHubWriter = (p: Principal, what: string): TenantPrincipal => {
+  const hub = requireHub(p, what)
+  if (hub.kind === 'staff' && !isLeadOf(hub, hub.tenantId)) throw new DomainError('forbidden', 'forbidden', `only a lead of the hub ${what}`)
+  return hub
+}
+const requireTenant = (p: Principal): TenantPrincipal => {
+  if (p.kind === 'admin') throw new DomainError('forbidden', 'forbidden', 'invoices and remittances belong to hubs and members')
+  return p
+}
+const sideOf = (p: TenantPrincipal): 'hub' | 'member' => (p.tenantRole === 'hub' ? 'hub' : 'member')
+
+// ---- runs ------------------------------------------------------------------------------------
+
+export async function startSettlement(db: Db, principal: Principal, input: { period: string; closeEarly?: boolean }, today: string = dutchDate()) {
+  const hub = requireHubWriter(principal, 'settles its members')
+  const current = periodOf(today)
+  if (input.period > current || (!periodEnded(input.period, today) && !input.closeEarly)) {
+    throw new DomainError('refused', 'period-not-ended', `${input.period} has not ended yet; closeEarly: true settles the running month now`)
+  }
+  const row = await withTenant(db, tenantScope(hub), async (trx) => {
+    const existing = await repo.findSettlementOfPeriod(trx, hub.tenantId, input.period)
+    if (existing) {
+      if (existing.status === 'failed') {
+        await repo.restartSettlement(trx, existing.id)
+        await enqueueInTransaction(trx, 'settlement', 'settle', { tenantId: hub.tenantId, settlementId: existing.id })
+      }
+      return existing
+    }
+    const missing = await repo.tenantsWithoutBilling(trx, hub.tenantId)
+    if (missing.length > 0) throw new DomainError('refused', 'billing-details-missing', `billing details missing for: ${missing.join(', ')}`)
+    const members = await repo.membersOfHub(trx, hub.tenantId)
+    const inserted = await repo.insertSettlement(trx, { hubTenantId: hub.tenantId, period: input.period, closeEarly: input.closeEarly ?? false, issueDate: today, total: members.length })
+    if (!inserted) return (await repo.findSettlementOfPeriod(trx, hub.tenantId, input.period))!
+    await enqueueInTransaction(trx, 'settlement', 'settle', { tenantId: hub.tenantId, settlementId: inserted.id })
+    return inserted
+  })
+  return settlementView(row)
+}
+
+export async function getSettlement(db: Db, principal: Principal, id: string) {
+  const hub = requireHub(principal, 'follows its settlements')
+  return withTenant(db, tenantScope(hub), async (trx) => {
+    const s = await repo.findSettlement(trx, id)
+    if (!s || s.hub_tenant_id !== hub.tenantId) throw notFound('settlement')
+    const invoices = await repo.listInvoices(trx, { side: 'hub', tenantId: hub.tenantId, settlementId: id, after: null, limit: 99 })
+    const remittances = await repo.listRemittances(trx, { side: 'hub', tenantId: hub.tenantId, settlementId: id, after: null, limit: 99 })
+    return settlementView(s, {
+      invoices: invoices.slice(0, 100).map((i) => ({ id: i.id, number: i.number, memberTenantId: i.member_tenant_id, totalCents: invoiceView(i).totalCents })),
+      remittances: remittances.slice(0, 100).map((r) => ({ id: r.id, memberTenantId: r.member_tenant_id, remitCents: remittanceView(r).totals.remitCents })),
+    })
+  })
+}
+
+export interface RunHooks {
+  /** Called after each member's transaction committed (tests use it to crash a run midway). */
+  afterMember?: (index: number) => void | Promise<void>
+}
+
+/** Members settled at once: their transactions overlap, and meet only at the counter row's lock. */
+const LANES = 2
+
+/** The settlement job: every member of the hub, one transaction each; safe to run twice or resume. */
+export async function runSettlement(db: Db, job: { tenantId: string; settlementId: string }, hooks: RunHooks = {}): Promise<{ settled: number }> {
+  const s = await withTenantOf(db, job.tenantId, (trx) => repo.findSettlement(trx, job.settlementId))
+  if (!s || s.hub_tenant_id !== job.tenantId) return { settled: 0 }
+  if (s.status === 'done') return { settled: 0 }
+  const members = await withTenantOf(db, job.tenantId, (trx) => repo.membersOfHub(trx, job.tenantId))
+  let settled = 0
+  let next = 0
+  let failed = false
+  const lane = async (): Promise<void> => {
+    while (next < members.length && !failed) {
+      const index = next
+      next += 1
+      try {
+        if (await withTenantOf(db, job.tenantId, (trx) => settleMember(trx, s, members[index]!))) settled += 1
+        await hooks.afterMember?.(index)
+      } catch (err) {
+        // One lane failing stops the others after their member in flight; the retry resumes.
+        failed = true
+        throw err
+      }
+    }
+  }
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(LANES, members.length) }, lane))
+  const rejected = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected')
+  if (rejected) throw rejected.reason
+  await withTenantOf(db, job.tenantId, (trx) => repo.finishSettlement(trx, s.id, 'done'))
+  return { settled }
+}
+
+async function settleMember(trx: Trx, s: repo.SettlementRow, memberId: string): Promise<boolean> {
+  if (!(await repo.claimMember(trx, s, memberId))) return false
+  const invoiceId = repo.newId()
+  const charges = await repo.attachCharges(trx, invoiceId, s, memberId)
+  if (charges.count > 0) {
+    const year = Number(s.issue_date.slice(0, 4))
+    const sequence = await repo.nextInvoiceSequence(trx, s.hub_tenant_id, year)
+    const codes = await repo.tenantCodes(trx, [s.hub_tenant_id])
+    const number = invoiceNumber(codes.get(s.hub_tenant_id)!.code, year, sequence)
+    await repo.insertInvoice(trx, {
+      id: invoiceId,
+      hubTenantId: s.hub_tenant_id,
+      memberTenantId: memberId,
+      documentType: 'invoice',
+      settlementId: s.id,
+      creditedInvoiceId: null,
+      number,
+      year,
+      sequence,
+      period: s.period,
+      issueDate: s.issue_date,
+      dueDate: addDays(s.issue_date, 30),
+      reason: null,
+      lineCount: charges.count,
+      totalCents: charges.total,
+    })
+    await emitEvent(trx, { type: 'invoice.issued', hubTenantId: s.hub_tenant_id, memberTenantId: memberId, objectPath: `/v1/invoices/${invoiceId}`, data: { invoiceId, number, period: s.period } })
+  }
+  const remittanceId = repo.newId()
+  const fees = await repo.attachFees(trx, remittanceId, s, memberId)
+  if (fees.count > 0) {
+    const dueOn = remittanceDueOn(s.period)
+    await repo.insertRemittance(trx, { id: remittanceId, hubTenantId: s.hub_tenant_id, memberTenantId: memberId, settlementId: s.id, period: s.period, dueOn, ...fees })
+    await emitEvent(trx, { type: 'remittance.due', hubTenantId: s.hub_tenant_id, memberTenantId: memberId, objectPath: `/v1/remittances/${remittanceId}`, data: { remittanceId, period: s.period, dueOn } })
+  }
+  return true
+}
+
+// ---- invoices --------------------------------------------------------------------------------
+
+async function visibleInvoice(trx: Trx, p: TenantPrincipal, id: string): Promise<repo.InvoiceRow> {
+  const inv = await repo.findInvoice(trx, id)
+  if (!inv || (p.tenantId !== inv.hub_tenant_id && p.tenantId !== inv.member_tenant_id)) throw notFound('invoice')
+  return inv
+}
+
+export async function listInvoices(db: Db, principal: Principal, query: { period?: string; memberTenantId?: string; limit?: number; cursor?: string }) {
+  const p = requireTenant(principal)
+  const page = parsePage(query)
+  const rows = await withTenant(db, tenantScope(p), (trx) =>
+    repo.listInvoices(trx, { side: sideOf(p), tenantId: p.tenantId, ...(query.period ? { period: query.period } : {}), ...(query.memberTenantId ? { memberTenantId: query.memberTenantId } : {}), after: page.after, limit: page.limit }),
+  )
+  const visible = rows.slice(0, page.limit)
+  const last = visible[visible.length - 1]
+  return { items: visible.map(invoiceView), nextCursor: rows.length > page.limit && last ? encodeCursor(last.created_at, last.id) : null }
+}
+
+export async function getInvoice(db: Db, principal: Principal, id: string) {
+  const p = requireTenant(principal)
+  return invoiceView(await withTenant(db, tenantScope(p), (trx) => visibleInvoice(trx, p, id)))
+}
+
+const partyOf = (b: repo.BillingRow, name: string): UblParty => ({
+  name,
+  oin: b.oin,
+  kvk: b.kvk,
+  street: b.street,
+  houseNumber: b.house_number,
+  postalCode: b.postal_code,
+  city: b.city,
+  email: b.email,
+})
+
+async function* linesOf(trx: Trx, inv: repo.InvoiceRow): AsyncGenerator<UblLine[]> {
+  for await (const batch of repo.streamLines(trx, inv)) {
+    yield batch.map((l) => ({ caseReference: l.case_reference, caseType: l.case_type, enteredReviewOn: l.entered_review_on, amountCents: BigInt(l.amount_cents) }))
+  }
+}
+
+/**
+ * An export of an invoice as a stream (UBL or CSV). The transaction stays open while the stream is
+ * read — its lines come in batches — and ends with it.
+ */
+export async function exportInvoice(db: Db, principal: Principal, id: string, format: 'ubl' | 'csv'): Promise<Readable> {
+  const p = requireTenant(principal)
+  let opened!: (value: { header: Parameters<typeof writeUbl>[0]; inv: repo.InvoiceRow }) => void
+  let failed!: (err: unknown) => void
+  const ready = new Promise<{ header: Parameters<typeof writeUbl>[0]; inv: repo.InvoiceRow }>((resolve, reject) => {
+    opened = resolve
+    failed = reject
+  })
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  const chunks: AsyncGenerator<string>[] = []
+  const tx = withTenant(db, tenantScope(p), async (trx) => {
+    const inv = await visibleInvoice(trx, p, id)
+    const seller = await repo.findBilling(trx, inv.hub_tenant_id)
+    const buyer = await repo.findBilling(trx, inv.member_tenant_id)
+    const names = await repo.tenantCodes(trx, [inv.hub_tenant_id, inv.member_tenant_id])
+    if (!seller || !buyer) throw new DomainError('refused', 'billing-details-missing', 'the hub or the member has no billing details')
+    const credited = inv.credited_invoice_id ? await repo.findInvoice(trx, inv.credited_invoice_id) : null
+    const header = {
+      documentType: inv.document_type,
+      number: inv.number,
+      issueDate: inv.issue_date,
+      dueDate: inv.due_date,
+      period: inv.period,
+      buyerReference: names.get(inv.member_tenant_id)!.code,
+      seller: partyOf(seller, `Gemeente ${names.get(inv.hub_tenant_id)!.name}`),
+      buyer: partyOf(buyer, `Gemeente ${names.get(inv.member_tenant_id)!.name}`),
+      sellerIban: seller.iban,
+      totalCents: BigInt(inv.total_cents),
+      lineCount: inv.line_count,
+      note: inv.reason,
+      credited: credited ? { number: credited.number, issueDate: credited.issue_date } : null,
+    }
+    chunks.push(format === 'ubl' ? writeUbl(header, linesOf(trx, inv)) : writeInvoiceCsv(header, linesOf(trx, inv)))
+    opened({ header, inv })
+    await released
+  })
+  tx.catch((err: unknown) => failed(err))
+  await ready
+  const source = chunks[0]!
+  const stream = Readable.from(
+    (async function* () {
+      try {
+        yield* source
+      } finally {
+        release()
+        await tx
+      }
+    })(),
+  )
+  return stream
+}
+
+export async function createCreditNote(db: Db, principal: Principal, invoiceId: string, input: { reason: string; caseReferences?: string[] }, today: string = dutchDate()) {
+  const hub = requireHub(principal, 'credits its invoices')
+  if (!isLeadOf(hub, hub.tenantId)) {
+    throw new DomainError('forbidden', 'forbidden', 'only a lead of the hub issues credit notes')
+  }
+  const row = await withTenant(db, tenantScope(hub), async (trx) => {
+    const inv = await repo.findInvoice(trx, invoiceId)
+    if (!inv || inv.hub_tenant_id !== hub.tenantId || inv.document_type !== 'invoice') throw notFound('invoice')
+    await repo.lockKey(trx, `credit:${inv.id}`)
+    const refs = input.caseReferences ?? null
+    if (refs) {
+      const known = await repo.chargeReferencesOf(trx, inv.id, refs)
+      const unknown = refs.filter((r) => !known.has(r))
+      if (unknown.length > 0) throw invalidFields([{ name: 'caseReferences', code: 'not-on-invoice', reason: `not lines of ${inv.number}: ${unknown.join(', ')}` }])
+    }
+    const charges = await repo.uncreditedCharges(trx, inv.id, refs)
+    if (charges.length === 0) throw new DomainError('conflict', 'invoice-fully-credited', `${inv.number} is credited already`)
+    const year = Number(today.slice(0, 4))
+    const sequence = await repo.nextInvoiceSequence(trx, hub.tenantId, year)
+    const codes = await repo.tenantCodes(trx, [hub.tenantId])
+    const id = repo.newId()
+    const total = charges.reduce((s, c) => s + c.amountCents, 0n)
+    await repo.insertInvoice(trx, {
+      id,
+      hubTenantId: hub.tenantId,
+      memberTenantId: inv.member_tenant_id,
+      documentType: 'credit_note',
+      settlementId: null,
+      creditedInvoiceId: inv.id,
+      number: invoiceNumber(codes.get(hub.tenantId)!.code, year, sequence),
+      year,
+      sequence,
+      period: inv.period,
+      issueDate: today,
+      dueDate: today,
+      reason: input.reason,
+      lineCount: charges.length,
+      totalCents: total,
+    })
+    for (const c of charges) {
+      await repo.insertCreditNoteLine(trx, { creditNoteId: id, chargeId: c.id, hubTenantId: hub.tenantId, memberTenantId: inv.member_tenant_id, amountCents: c.amountCents })
+      await repo.postEntry(trx, {
+        hubTenantId: hub.tenantId,
+        memberTenantId: inv.member_tenant_id,
+        caseId: c.case_id,
+        period: periodOf(today),
+        idempotencyKey: `service_charge_reversal:${c.case_id}`,
+        reversesEntryId: c.ledger_entry_id,
+        posting: serviceChargeReversal(hub.tenantId, inv.member_tenant_id, c.amountCents),
+      })
+    }
+    await emitEvent(trx, { type: 'invoice.issued', hubTenantId: hub.tenantId, memberTenantId: inv.member_tenant_id, objectPath: `/v1/invoices/${id}`, data: { invoiceId: id, creditNote: true } })
+    return (await repo.findInvoice(trx, id))!
+  })
+  return invoiceView(row)
+}
+
+// ---- remittances -----------------------------------------------------------------------------
+
+async function visibleRemittance(trx: Trx, p: TenantPrincipal, id: string): Promise<repo.RemittanceRow> {
+  const r = await repo.findRemittance(trx, id)
+  if (!r || (p.tenantId !== r.hub_tenant_id && p.tenantId !== r.member_tenant_id)) throw notFound('remittance')
+  return r
+}
+
+export async function listRemittances(db: Db, principal: Principal, query: { period?: string; memberTenantId?: string; limit?: number; cursor?: string }) {
+  const p = requireTenant(principal)
+  const page = parsePage(query)
+  const rows = await withTenant(db, tenantScope(p), (trx) =>
+    repo.listRemittances(trx, { side: sideOf(p), tenantId: p.tenantId, ...(query.period ? { period: query.period } : {}), ...(query.memberTenantId ? { memberTenantId: query.memberTenantId } : {}), after: page.after, limit: page.limit }),
+  )
+  const visible = rows.slice(0, page.limit)
+  const last = visible[visible.length - 1]
+  return { items: visible.map((r) => remittanceView(r)), nextCursor: rows.length > page.limit && last ? encodeCursor(last.created_at, last.id) : null }
+}
+
+export async function getRemittance(db: Db, principal: Principal, id: string) {
+  const p = requireTenant(principal)
+  return withTenant(db, tenantScope(p), async (trx) => {
+    const r = await visibleRemittance(trx, p, id)
+    return remittanceView(r, await repo.remittanceLines(trx, r.id))
+  })
+}
+
+/** The applicants' names for the IND (BOEN art. 8(4)); every case read is in the access log. */
+export async function remittanceNameList(db: Db, principal: Principal, id: string): Promise<string> {
+  const p = requireTenant(principal)
+  if (p.tenantRole === 'hub' && !isLeadOf(p, p.tenantId)) throw new DomainError('forbidden', 'forbidden', 'the member or a lead of the hub reads the name list')
+  return withTenant(db, tenantScope(p), async (trx) => {
+    const r = await visibleRemittance(trx, p, id)
+    const rows = await repo.remittanceCases(trx, r.id)
+    const cell = (v: string) => (/[",\n;]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)
+    let csv = 'caseReference,tariffCode,minors,surname,givenNames,dateOfBirth\n'
+    for (const c of rows) {
+      await recordRead(trx, p, c, 'remittance.name-list', null, 'ind-remittance')
+      csv += [c.reference, c.tariff_code ?? '', String(c.minors), c.subject.surname, c.subject.givenNames, c.subject.dateOfBirth].map(cell).join(',') + '\n'
+    }
+    return csv
+  })
+}
+
+export async function markRemitted(db: Db, principal: Principal, id: string, input: { remittedOn: string; bankReference: string }, today: string = dutchDate()) {
+  const p = requireTenant(principal)
+  if (p.tenantRole !== 'member') throw new DomainError('forbidden', 'forbidden', 'the member transfers its remittance')
+  if (input.remittedOn > today) throw invalidFields([{ name: 'remittedOn', code: 'in-the-future', reason: 'record a transfer once it is made' }])
+  return withTenant(db, tenantScope(p), async (trx) => {
+    const r = await visibleRemittance(trx, p, id)
+    if (!(await repo.markRemitted(trx, r.id, input.remittedOn, input.bankReference))) {
+      throw new DomainError('conflict', 'already-remitted', 'this remittance is recorded as transferred already')
+    }
+    await repo.postEntry(trx, {
+      hubTenantId: r.hub_tenant_id,
+      memberTenantId: r.member_tenant_id,
+      caseId: null,
+      period: periodOf(input.remittedOn),
+      idempotencyKey: `ind_remittance:${r.id}`,
+      posting: remittancePosting(r.member_tenant_id, BigInt(r.remit_cents)),
+    })
+    return remittanceView((await repo.findRemittance(trx, r.id))!, await repo.remittanceLines(trx, r.id))
+  })
+}

@@ -1,0 +1,340 @@
+// Issue 14, second half: settlement runs per hub and month, invoices numbered without gaps (also
+// under two concurrent runs and a crashed one), the exports (JSON, CSV, UBL validated against the
+// XSD), credit notes, and the IND remittance with its access-logged name list.
+import { sql } from 'kysely'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nextPeriod } from '../../api/domain/money.js'
+import { runSettlement } from '../../api/settlement/settlement.service.js'
+import { dutchDate } from '../../api/time.js'
+import { startTestApp, type TestApp } from '../helpers/app.js'
+import { newAdminKey, newRegion, type RegionFixture, type TenantFixture } from '../helpers/builders.js'
+import { send, type CaseJson } from '../helpers/case-builders.js'
+import { addMember, caseInIntake, chargeOn, setBilling } from '../helpers/settlement-builders.js'
+import { expectOk, expectProblem } from '../helpers/tenancy-builders.js'
+import { validateUbl } from '../helpers/ubl-validate.js'
+
+let t: TestApp
+let adminKey: string
+
+beforeAll(async () => {
+  t = await startTestApp()
+  adminKey = await newAdminKey(t.database.db)
+})
+afterAll(async () => t.close())
+
+type Settlement = { id: string; period: string; status: string; progress: { done: number; total: number }; invoices?: Array<{ id: string; number: string }> }
+type Invoice = { id: string; number: string; documentType: string; memberTenantId: string; lineCount: number; totalCents: number; period: string }
+type Remittance = { id: string; memberTenantId: string; dueOn: string; status: string; totals: { lines: number; feeCents: number; compensationCents: number; remitCents: number }; lines?: Array<{ caseReference: string; tariffCode: string; remitCents: number }> }
+
+const today = dutchDate()
+const thisMonth = today.slice(0, 7)
+const lastMonth = nextPeriod(thisMonth, -1)
+const twoMonthsAgo = nextPeriod(thisMonth, -2)
+const dayIn = (period: string, day = 10) => `${period}-${String(day).padStart(2, '0')}`
+
+interface Region extends RegionFixture {
+  all: TenantFixture[]
+}
+
+async function billedRegion(extraMembers = 0): Promise<Region> {
+  const r = await newRegion(t.database.db)
+  const all = [...r.members]
+  for (let i = 0; i < extraMembers; i += 1) all.push(await addMember(t.database.db, r))
+  for (const tenant of [r.hub, ...all]) await setBilling(t.app, adminKey, tenant.id)
+  return { ...r, all }
+}
+
+/** `n` cases of a member charged on `day`. */
+async function charged(member: TenantFixture, n: number, day: string): Promise<CaseJson[]> {
+  const cases: CaseJson[] = []
+  for (let i = 0; i < n; i += 1) {
+    const c = await caseInIntake(t.app, t.database.db, member.key)
+    await chargeOn(t.database.db, c, day)
+    cases.push(c)
+  }
+  return cases
+}
+
+const start = (key: string, body: object) => send(t.app, 'POST', '/v1/settlements', key, body)
+const settle = async (hub: TenantFixture, s: Settlement) => runSettlement(t.database.db, { tenantId: hub.id, settlementId: s.id })
+
+/** Every invoice number of the hub, and checks: unique, sequential from 1, no gap. */
+async function assertSeries(hubId: string, code: string): Promise<string[]> {
+  const { rows } = await sql<{ number: string; sequence: number }>`select number, sequence from invoices where hub_tenant_id = ${hubId} order by sequence`.execute(t.database.owner)
+  expect(rows.map((r) => r.sequence)).toEqual(rows.map((_, i) => i + 1))
+  expect(rows.map((r) => r.number)).toEqual(rows.map((_, i) => `${code}-${today.slice(0, 4)}-${String(i + 1).padStart(6, '0')}`))
+  return rows.map((r) => r.number)
+}
+
+/** Each invoice's total is its lines' sum; no charge is both open and invoiced. */
+async function assertChargesInvoicedOnce(hubId: string): Promise<void> {
+  const { rows } = await sql<{ bad: number }>`
+    select count(*)::int as bad from invoices i
+    where i.hub_tenant_id = ${hubId} and i.document_type = 'invoice'
+      and (i.total_cents, i.line_count) is distinct from (select (sum(amount_cents)::bigint, count(*)::int) from invoice_lines l where l.invoice_id = i.id)`.execute(t.database.owner)
+  expect(rows[0]!.bad).toBe(0)
+  const { rows: both } = await sql<{ n: number }>`select count(*)::int as n from open_charges o join invoice_lines l using (charge_id) where o.hub_tenant_id = ${hubId}`.execute(t.database.owner)
+  expect(both[0]!.n).toBe(0)
+}
+
+describe('starting a settlement', () => {
+  let r: Region
+  beforeAll(async () => {
+    r = await billedRegion()
+  })
+
+  it('only the hub (client or lead) settles: a member or a specialist gets 403', async () => {
+    expectProblem(await start(r.members[0].key, { period: lastMonth }), 403, 'forbidden')
+    expectProblem(await start(r.specialist.key, { period: lastMonth }), 403, 'insufficient-scope')
+  })
+
+  it('422 period-not-ended for the running month without closeEarly, and for a future month', async () => {
+    expectProblem(await start(r.hub.key, { period: thisMonth }), 422, 'period-not-ended')
+    expectProblem(await start(r.hub.key, { period: nextPeriod(thisMonth), closeEarly: true }), 422, 'period-not-ended')
+    expectProblem(await start(r.hub.key, { period: '2026-13' }), 400, 'invalid-request')
+  })
+
+  it('422 billing-details-missing naming the tenants that lack them', async () => {
+    const bare = await newRegion(t.database.db)
+    await setBilling(t.app, adminKey, bare.members[0].id)
+    const p = expectProblem(await start(bare.hub.key, { period: lastMonth }), 422, 'billing-details-missing')
+    expect(p.detail).toContain(bare.hub.code)
+    expect(p.detail).toContain(bare.members[1].code)
+    expect(p.detail).not.toContain(bare.members[0].code)
+  })
+
+  it('202 with progress; the same period again returns the same settlement; a lead may start it too', async () => {
+    const first = expectOk<Settlement>(await start(r.hub.key, { period: twoMonthsAgo }), 202)
+    expect(first).toMatchObject({ period: twoMonthsAgo, status: 'running', progress: { done: 0, total: 2 } })
+    const again = expectOk<Settlement>(await start(r.lead.key, { period: twoMonthsAgo }), 202)
+    expect(again.id).toBe(first.id)
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from outbox where queue = 'settlement' and payload->>'settlementId' = ${first.id}`.execute(t.database.owner)
+    expect(rows[0]!.n).toBe(1)
+    expectProblem(await send(t.app, 'GET', `/v1/settlements/${first.id}`, r.members[0].key), 403, 'forbidden')
+    const other = await billedRegion()
+    expectProblem(await send(t.app, 'GET', `/v1/settlements/${first.id}`, other.hub.key), 404, 'not-found')
+  })
+})
+
+describe('a settled month: invoices, exports, credit notes and the remittance', () => {
+  let r: Region
+  let s: Settlement
+  let cases: CaseJson[]
+  let feeCase: CaseJson
+
+  beforeAll(async () => {
+    r = await billedRegion()
+    cases = await charged(r.members[0], 3, dayIn(lastMonth))
+    await charged(r.members[1], 1, dayIn(lastMonth, 12))
+    // A charge of this month stays for the next invoice.
+    await charged(r.members[0], 1, today)
+    feeCase = await caseInIntake(t.app, t.database.db, r.members[0].key)
+    expectOk(await send(t.app, 'POST', `/v1/cases/${feeCase.id}/fees`, r.members[0].key, { tariffCode: 'D', minors: 1, paidOn: '2022-06-01' }), 201)
+    const option = await caseInIntake(t.app, t.database.db, r.members[0].key, 'option')
+    expectOk(await send(t.app, 'POST', `/v1/cases/${option.id}/fees`, r.members[0].key, { tariffCode: 'A', paidOn: '2022-06-01' }), 201)
+    s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    await settle(r.hub, s)
+  })
+
+  it('is done, with one invoice per member for the month’s charges', async () => {
+    const got = expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))
+    expect(got).toMatchObject({ status: 'done', progress: { done: 2, total: 2 } })
+    expect(got.invoices).toHaveLength(2)
+    const numbers = await assertSeries(r.hub.id, r.hub.code)
+    expect(numbers).toHaveLength(2)
+    await assertChargesInvoicedOnce(r.hub.id)
+    const mine = expectOk<{ items: Invoice[] }>(await send(t.app, 'GET', '/v1/invoices', r.members[0].key)).items
+    expect(mine).toHaveLength(1)
+    expect(mine[0]).toMatchObject({ lineCount: 3, totalCents: 3 * 45_000, period: lastMonth, documentType: 'invoice' })
+  })
+
+  it('running the job again posts and issues nothing more (idempotent)', async () => {
+    expect(await settle(r.hub, s)).toEqual({ settled: 0 })
+    const { rows } = await sql<{ n: number }>`update settlements set status = 'running' where id = ${s.id} returning 1 as n`.execute(t.database.owner)
+    expect(rows).toHaveLength(1)
+    expect(await settle(r.hub, s)).toEqual({ settled: 0 })
+    expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(2)
+  })
+
+  it('a member sees only its own invoices; another member’s is 404', async () => {
+    const theirs = expectOk<{ items: Invoice[] }>(await send(t.app, 'GET', '/v1/invoices', r.members[1].key)).items[0]!
+    expectProblem(await send(t.app, 'GET', `/v1/invoices/${theirs.id}`, r.members[0].key), 404, 'not-found')
+    expectProblem(await send(t.app, 'GET', `/v1/invoices/${theirs.id}/ubl`, r.members[0].key), 404, 'not-found')
+    expectProblem(await send(t.app, 'GET', `/v1/invoices/${theirs.id}/csv`, r.members[0].key), 404, 'not-found')
+    expect(expectOk<{ items: Invoice[] }>(await send(t.app, 'GET', '/v1/invoices', r.hub.key)).items).toHaveLength(2)
+    const other = await billedRegion()
+    expectProblem(await send(t.app, 'GET', `/v1/invoices/${theirs.id}`, other.hub.key), 404, 'not-found')
+  })
+
+  it('UBL: Peppol BIS 3.0 identifiers, valid against the UBL 2.1 XSD, sums per EN 16931', async () => {
+    const inv = expectOk<{ items: Invoice[] }>(await send(t.app, 'GET', '/v1/invoices', r.members[0].key)).items[0]!
+    const res = await send(t.app, 'GET', `/v1/invoices/${inv.id}/ubl`, r.members[0].key)
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^application\/xml/)
+    const xml = res.body
+    expect(await validateUbl(xml, 'Invoice')).toEqual({ valid: true, errors: [] })
+    expect(xml).toContain('<cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>')
+    expect(xml).toContain('<cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>')
+    expect(xml).toContain(`<cbc:BuyerReference>${r.members[0].code}</cbc:BuyerReference>`)
+    expect(xml).toMatch(/<cbc:EndpointID schemeID="0190">\d{20}<\/cbc:EndpointID>/)
+    expect(xml).toContain('<cbc:PaymentMeansCode name="Credit transfer">58</cbc:PaymentMeansCode>')
+    expect(xml).toContain('<cbc:ID>NL91ABNA0417164300</cbc:ID>')
+    expect(xml).toContain('<cbc:TaxExemptionReasonCode>VATEX-EU-O</cbc:TaxExemptionReasonCode>')
+    const amounts = (tag: string) => [...xml.matchAll(new RegExp(`<cbc:${tag} currencyID="EUR">([0-9.]+)</cbc:${tag}>`, 'g'))].map((m) => m[1]!)
+    const cents = (v: string) => BigInt(v.replace('.', ''))
+    const lineSum = amounts('LineExtensionAmount').slice(1).reduce((a, v) => a + cents(v), 0n)
+    expect(cents(amounts('LineExtensionAmount')[0]!)).toBe(lineSum) // BR-CO-10
+    expect(cents(amounts('TaxExclusiveAmount')[0]!)).toBe(lineSum) // BR-CO-13
+    expect(cents(amounts('TaxInclusiveAmount')[0]!)).toBe(lineSum + cents(amounts('TaxAmount')[0]!)) // BR-CO-15
+    expect(cents(amounts('PayableAmount')[0]!)).toBe(BigInt(inv.totalCents)) // BR-CO-16
+    expect(xml).not.toMatch(/Anouk|Verhoevenpersoon/)
+    expect(xml.match(/<cac:InvoiceLine>/g)).toHaveLength(3)
+  })
+
+  it('CSV: one row per line', async () => {
+    const inv = expectOk<{ items: Invoice[] }>(await send(t.app, 'GET', '/v1/invoices', r.members[0].key)).items[0]!
+    const res = await send(t.app, 'GET', `/v1/invoices/${inv.id}/csv`, r.hub.key)
+    expect(res.headers['content-type']).toMatch(/^text\/csv/)
+    const rows = res.body.trim().split('\n')
+    expect(rows).toHaveLength(4)
+    expect(rows.slice(1).map((l) => l.split(',')[5]).sort()).toEqual(cases.map((c) => c.reference).sort())
+  })
+
+  it('a charge of a settled month lands on the next invoice', async () => {
+    const late = await charged(r.members[0], 1, dayIn(lastMonth, 20))
+    const next = expectOk<Settlement>(await start(r.hub.key, { period: thisMonth, closeEarly: true }), 202)
+    await settle(r.hub, next)
+    const invoices = expectOk<{ items: Invoice[] }>(await send(t.app, 'GET', `/v1/invoices?period=${thisMonth}`, r.members[0].key)).items
+    expect(invoices).toHaveLength(1)
+    expect(invoices[0]).toMatchObject({ lineCount: 2 })
+    const csv = (await send(t.app, 'GET', `/v1/invoices/${invoices[0]!.id}/csv`, r.members[0].key)).body
+    expect(csv).toContain(late[0]!.reference)
+    await assertSeries(r.hub.id, r.hub.code)
+    await assertChargesInvoicedOnce(r.hub.id)
+  })
+
+  it('the remittance: naturalisation fees only, lines and totals, due the first working day of the second month', async () => {
+    const list = expectOk<{ items: Remittance[] }>(await send(t.app, 'GET', '/v1/remittances', r.members[0].key)).items
+    expect(list).toHaveLength(1)
+    const rem = expectOk<Remittance>(await send(t.app, 'GET', `/v1/remittances/${list[0]!.id}`, r.members[0].key))
+    // 2022: D 945 + H 139 = 1,084; compensation A 200 + C 22 = 222; remit 862.
+    expect(rem.totals).toEqual({ lines: 1, feeCents: 108_400, compensationCents: 22_200, remitCents: 86_200 })
+    expect(rem.lines).toEqual([expect.objectContaining({ caseReference: feeCase.reference, tariffCode: 'D', remitCents: 86_200 })])
+    expect(rem.dueOn.slice(0, 7)).toBe(nextPeriod(lastMonth, 2))
+    expect(expectOk<{ items: Remittance[] }>(await send(t.app, 'GET', '/v1/remittances', r.members[1].key)).items).toHaveLength(0)
+    expectProblem(await send(t.app, 'GET', `/v1/remittances/${rem.id}`, r.members[1].key), 404, 'not-found')
+  })
+
+  it('the name list is CSV and every case in it is access-logged with purpose ind-remittance', async () => {
+    const rem = expectOk<{ items: Remittance[] }>(await send(t.app, 'GET', '/v1/remittances', r.members[0].key)).items[0]!
+    expectProblem(await send(t.app, 'GET', `/v1/remittances/${rem.id}/name-list`, r.specialist.key), 403, 'insufficient-scope')
+    expectProblem(await send(t.app, 'GET', `/v1/remittances/${rem.id}/name-list`, r.members[1].key), 404, 'not-found')
+    const res = await send(t.app, 'GET', `/v1/remittances/${rem.id}/name-list`, r.members[0].key)
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/csv/)
+    expect(res.body).toContain(feeCase.reference)
+    expect(res.body).toContain(feeCase.subject.surname)
+    const { rows } = await sql<{ purpose: string; action: string }>`select purpose, action from access_log where case_id = ${feeCase.id} and purpose = 'ind-remittance'`.execute(t.database.owner)
+    expect(rows).toEqual([{ purpose: 'ind-remittance', action: 'remittance.name-list' }])
+  })
+
+  it('remitted posts the transfer; the second time is 409 already-remitted', async () => {
+    const rem = expectOk<{ items: Remittance[] }>(await send(t.app, 'GET', '/v1/remittances', r.members[0].key)).items[0]!
+    expectProblem(await send(t.app, 'POST', `/v1/remittances/${rem.id}/remitted`, r.hub.key, { remittedOn: today, bankReference: 'X' }), 403, 'forbidden')
+    const done = expectOk<Remittance>(await send(t.app, 'POST', `/v1/remittances/${rem.id}/remitted`, r.members[0].key, { remittedOn: today, bankReference: 'IND-2026-1' }))
+    expect(done.status).toBe('remitted')
+    expectProblem(await send(t.app, 'POST', `/v1/remittances/${rem.id}/remitted`, r.members[0].key, { remittedOn: today, bankReference: 'IND-2026-1' }), 409, 'already-remitted')
+    const bal = expectOk<{ accounts: Array<{ account: string; balanceCents: number }>; totals: { debitCents: number; creditCents: number } }>(await send(t.app, 'GET', '/v1/ledger/balances', r.members[0].key))
+    expect(bal.accounts.find((a) => a.account === 'ind-payable')?.balanceCents).toBe(0)
+    expect(bal.totals.debitCents).toBe(bal.totals.creditCents)
+  })
+
+  it('credit notes: in the same series, referring to the invoice; 409 once fully credited', async () => {
+    const inv = expectOk<{ items: Invoice[] }>(await send(t.app, 'GET', `/v1/invoices?period=${lastMonth}`, r.members[0].key)).items[0]!
+    expectProblem(await send(t.app, 'POST', `/v1/invoices/${inv.id}/credit-notes`, r.hub.key, { reason: 'x' }), 403, 'forbidden')
+    expectProblem(await send(t.app, 'POST', `/v1/invoices/${inv.id}/credit-notes`, r.lead.key, { reason: 'x', caseReferences: ['RB-1900-000001'] }), 400, 'invalid-request')
+    const part = expectOk<Invoice & { creditedInvoiceNumber: string }>(await send(t.app, 'POST', `/v1/invoices/${inv.id}/credit-notes`, r.lead.key, { reason: 'dubbel', caseReferences: [cases[0]!.reference] }), 201)
+    expect(part).toMatchObject({ documentType: 'credit_note', lineCount: 1, totalCents: 45_000, creditedInvoiceNumber: inv.number })
+    const ubl = (await send(t.app, 'GET', `/v1/invoices/${part.id}/ubl`, r.members[0].key)).body
+    expect(await validateUbl(ubl, 'CreditNote')).toEqual({ valid: true, errors: [] })
+    expect(ubl).toContain(`<cac:InvoiceDocumentReference><cbc:ID>${inv.number}</cbc:ID>`)
+    const rest = expectOk<Invoice>(await send(t.app, 'POST', `/v1/invoices/${inv.id}/credit-notes`, r.lead.key, { reason: 'rest' }), 201)
+    expect(rest.lineCount).toBe(2)
+    expectProblem(await send(t.app, 'POST', `/v1/invoices/${inv.id}/credit-notes`, r.lead.key, { reason: 'again' }), 409, 'invoice-fully-credited')
+    await assertSeries(r.hub.id, r.hub.code)
+    // The reversals brought the member's payable for these cases back; the books still balance.
+    const { rows } = await sql<{ d: string; c: string }>`select sum(debit_cents)::text as d, sum(credit_cents)::text as c from ledger_lines where hub_tenant_id = ${r.hub.id}`.execute(t.database.owner)
+    expect(rows[0]!.d).toBe(rows[0]!.c)
+  })
+})
+
+describe('numbering under concurrency and crashes', () => {
+  it('two concurrent settlement runs (two months, and the same run twice) leave no gap and no duplicate', async () => {
+    const r = await billedRegion(3)
+    for (const m of r.all) {
+      await charged(m, 2, dayIn(twoMonthsAgo))
+      await charged(m, 2, dayIn(lastMonth))
+    }
+    const a = expectOk<Settlement>(await start(r.hub.key, { period: twoMonthsAgo }), 202)
+    const b = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    await Promise.all([settle(r.hub, a), settle(r.hub, b), settle(r.hub, b), settle(r.hub, a)])
+    const numbers = await assertSeries(r.hub.id, r.hub.code)
+    expect(numbers).toHaveLength(2 * r.all.length)
+    await assertChargesInvoicedOnce(r.hub.id)
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from service_charges c where hub_tenant_id = ${r.hub.id} and not exists (select 1 from invoice_lines l where l.charge_id = c.id)`.execute(t.database.owner)
+    expect(rows[0]!.n).toBe(0)
+    for (const s of [a, b]) expect(expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))).toMatchObject({ status: 'done', progress: { done: 5, total: 5 } })
+    // Each run billed its own month: the running earlier month keeps its charges.
+    const { rows: months } = await sql<{ settlement_id: string; period: string }>`
+      select distinct i.settlement_id, c.period from invoices i join invoice_lines l on l.invoice_id = i.id join service_charges c on c.id = l.charge_id
+      where i.hub_tenant_id = ${r.hub.id} order by c.period`.execute(t.database.owner)
+    expect(months).toEqual([{ settlement_id: a.id, period: twoMonthsAgo }, { settlement_id: b.id, period: lastMonth }])
+  })
+
+  it('a run that crashes midway resumes without duplicates or gaps', async () => {
+    const r = await billedRegion(2)
+    for (const m of r.all) await charged(m, 2, dayIn(lastMonth))
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    const crash = new Error('worker killed')
+    await expect(
+      runSettlement(t.database.db, { tenantId: r.hub.id, settlementId: s.id }, {
+        // The worker dies as soon as its first member is done.
+        afterMember: () => {
+          throw crash
+        },
+      }),
+    ).rejects.toBe(crash)
+    // Two lanes: the crash stops both after the member each had in flight.
+    const midway = expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))
+    expect(midway).toMatchObject({ status: 'running', progress: { total: 4 } })
+    const done = midway.progress.done
+    expect(done).toBeGreaterThanOrEqual(1)
+    expect(done).toBeLessThanOrEqual(2)
+    expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(done)
+    // The retried job picks up where it stopped.
+    expect(await settle(r.hub, s)).toEqual({ settled: 4 - done })
+    expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(4)
+    await assertChargesInvoicedOnce(r.hub.id)
+    expect(expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))).toMatchObject({ status: 'done', progress: { done: 4, total: 4 } })
+  })
+
+  it('a transaction killed after taking a number gives the number back (no gap)', async () => {
+    const r = await billedRegion()
+    await charged(r.members[0], 1, dayIn(lastMonth))
+    await charged(r.members[1], 1, dayIn(lastMonth))
+    // A worker dies inside the issuing transaction, after it took the counter: the rollback returns it.
+    const victim = new pg.Client({ connectionString: t.database.ownerUrl })
+    victim.on('error', () => undefined)
+    await victim.connect()
+    await victim.query('begin')
+    await victim.query(`insert into invoice_counters (hub_tenant_id, year, last_value) values ($1, $2, 1)
+      on conflict (hub_tenant_id, year) do update set last_value = invoice_counters.last_value + 1`, [r.hub.id, Number(today.slice(0, 4))])
+    const pid = (await victim.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
+    await sql`select pg_terminate_backend(${pid})`.execute(t.database.owner)
+    await victim.end().catch(() => undefined)
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    await settle(r.hub, s)
+    expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(2)
+  })
+})
