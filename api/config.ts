@@ -43,6 +43,8 @@ export interface Config {
     /** Attempts of one subscription in progress at once, so one slow receiver cannot starve others. */
     readonly maxInFlightPerSubscription: number
   }
+  /** The secrets that run on the fixed development keys (DEMO_KEYS=on; a demo database only). */
+  readonly developmentKeys: readonly SecretKeyName[]
   /** Largest JSON request body a route takes unless it says otherwise. */
   readonly jsonBodyLimitBytes: number
   /** Slow clients are cut off (issue 9): the whole request must arrive within these times. */
@@ -72,6 +74,8 @@ export interface Config {
   }
 }
 
+export type SecretKeyName = 'BLOB_MASTER_KEY' | 'BSN_HASH_KEY'
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message)
@@ -79,8 +83,13 @@ export class ConfigError extends Error {
   }
 }
 
-// A fixed development key keeps `npm start` working on a fresh machine; production sets its own.
-const DEV_MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
+// Fixed development keys keep `npm start` working on a fresh machine with a demo database. They are
+// used only when DEMO_KEYS=on says so (scripts/start.ts sets it for a demo database); anywhere else
+// a missing key stops the start-up.
+const DEVELOPMENT_KEYS: Readonly<Record<SecretKeyName, string>> = {
+  BLOB_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+  BSN_HASH_KEY: Buffer.alloc(32, 11).toString('base64'),
+}
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -116,8 +125,7 @@ const url = (env: Env, name: string, fallback: string, protocols: string[]): str
   return raw
 }
 
-const key32 = (env: Env, name: string, fallback: string): Buffer => {
-  const raw = env[name] || fallback
+const key32 = (name: string, raw: string): Buffer => {
   const bytes = Buffer.from(raw, 'base64')
   if (bytes.length !== 32 || bytes.toString('base64') !== raw.replace(/\s/g, '')) {
     throw new ConfigError(`${name} must be the base64 of exactly 32 bytes (e.g. \`openssl rand -base64 32\`)`)
@@ -152,6 +160,25 @@ const defaultAppUrl = (ownerUrl: string): string => {
   return u.toString()
 }
 
+/**
+ * The environment `npm start` runs with: when a secret key is missing and no admin token says this is
+ * a real deployment, the fixed development keys are switched on (DEMO_KEYS=on) — scripts/start.ts
+ * then goes on only if the database is the demo's.
+ */
+export function startEnvironment(env: Env = process.env): Env {
+  const missing = !env.BLOB_MASTER_KEY || !env.BSN_HASH_KEY
+  return missing && !env.DEMO_KEYS && !env.BOOTSTRAP_ADMIN_TOKEN ? { ...env, DEMO_KEYS: 'on' } : env
+}
+
+/** Says in the log, at start-up, which secrets run on the fixed development keys. */
+export function warnOfDevelopmentKeys(config: Config, logger: { warn(obj: object, msg: string): void }): void {
+  if (config.developmentKeys.length === 0) return
+  logger.warn(
+    { developmentKeys: config.developmentKeys },
+    `DEMO_KEYS=on: ${config.developmentKeys.join(' and ')} use the fixed development keys, for a demo database only — never for real data`,
+  )
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/regiobalie', ['postgres:', 'postgresql:'])
   const appDatabaseUrl = url(env, 'APP_DATABASE_URL', defaultAppUrl(databaseUrl), ['postgres:', 'postgresql:'])
@@ -163,7 +190,23 @@ export function loadConfig(env: Env = process.env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
   }
-  const masterKey = key32(env, 'BLOB_MASTER_KEY', DEV_MASTER_KEY)
+  const demoKeys = env.DEMO_KEYS ?? ''
+  if (!['', 'on', 'off'].includes(demoKeys)) throw new ConfigError('DEMO_KEYS must be on or off')
+  const developmentKeys: SecretKeyName[] = []
+  const secretKey = (name: SecretKeyName): Buffer => {
+    const raw = env[name]
+    if (raw) return key32(name, raw)
+    if (demoKeys !== 'on') {
+      throw new ConfigError(
+        `${name} is not set: set it to the base64 of 32 random bytes (\`openssl rand -base64 32\`). ` +
+          'Only a demo database may run on the fixed development keys (DEMO_KEYS=on, as `npm start` sets for one).',
+      )
+    }
+    developmentKeys.push(name)
+    return key32(name, DEVELOPMENT_KEYS[name])
+  }
+  const masterKey = secretKey('BLOB_MASTER_KEY')
+  const bsnHashKey = secretKey('BSN_HASH_KEY')
   const port = integer(env, 'PORT', 3000, 0, 65535)
   return Object.freeze({
     port,
@@ -187,8 +230,8 @@ export function loadConfig(env: Env = process.env): Config {
     workerQueues: queueList(env, 'WORKER_QUEUES'),
     queuePrefix: env.QUEUE_PREFIX || DEFAULT_QUEUE_PREFIX,
     relayMaxInFlightPerTenant: integer(env, 'RELAY_MAX_IN_FLIGHT_PER_TENANT', 50, 1, 100_000),
-    // Derived from the master key when not set, so a fresh machine works; set it apart in production.
-    bsnHashKey: env.BSN_HASH_KEY ? key32(env, 'BSN_HASH_KEY', '') : Buffer.from(masterKey).reverse(),
+    bsnHashKey,
+    developmentKeys: Object.freeze(developmentKeys),
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', `http://127.0.0.1:${port}`, ['http:', 'https:']).replace(/\/+$/, ''),
     webhooks: Object.freeze({
       allowPrivateNetworks: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
@@ -208,9 +251,9 @@ export function loadConfig(env: Env = process.env): Config {
     unknownKeyRateLimitPerMinute: integer(env, 'UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE', 120, 1, 1_000_000),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     web: Object.freeze({
-      // Derived from the master key when not set, like BSN_HASH_KEY; set it apart in production.
+      // Derived from the master key when not set; set it apart in production.
       sessionKey: env.WEB_SESSION_KEY
-        ? key32(env, 'WEB_SESSION_KEY', '')
+        ? key32('WEB_SESSION_KEY', env.WEB_SESSION_KEY)
         : createHmac('sha256', masterKey).update('regiobalie workbench session').digest(),
       idleTimeoutSeconds: integer(env, 'WEB_IDLE_TIMEOUT_SECONDS', 1800, 1, 86_400),
       signInFailuresPerMinute: integer(env, 'WEB_SIGNIN_FAILURES_PER_MINUTE', 10, 1, 10_000),

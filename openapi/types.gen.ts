@@ -1671,14 +1671,15 @@ export interface components {
             outcome: components["schemas"]["Outcome"];
             note: string;
         };
-        /** @description exactly one of `caseId` and `bsn` */
+        /** @description exactly one of `caseId` and `bsn` (else 400 `exactly-one-of`, naming both) */
         AccessLogSearch: {
             /** Format: uuid */
             caseId?: string;
             bsn?: string;
             limit?: number;
+            /** @description Opaque; the nextCursor of the previous page */
             cursor?: string;
-        } & (unknown | unknown);
+        };
         AccessLogEntry: {
             id: string;
             /** Format: uuid */
@@ -1692,8 +1693,11 @@ export interface components {
                 kind: "client" | "staff";
                 id: string;
             };
-            /** @enum {string} */
-            action: "case.read" | "document.download";
+            /**
+             * @description what was read; `remittance.name-list` is the hub reading a remittance's name list for the IND (purpose `ind-remittance`)
+             * @enum {string}
+             */
+            action: "case.read" | "document.download" | "remittance.name-list";
             purpose: string;
             /** Format: date-time */
             at: string;

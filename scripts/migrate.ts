@@ -4,7 +4,7 @@
 import { pathToFileURL } from 'node:url'
 import { Migrator, sql, type Kysely } from 'kysely'
 import pg from 'pg'
-import { loadConfig } from '../api/config.js'
+import { loadConfig, startEnvironment } from '../api/config.js'
 import { createDb } from '../api/db/database.js'
 import { migrations } from '../migrations/index.js'
 
@@ -68,7 +68,8 @@ export async function migrate(ownerUrl: string, appUrl: string): Promise<string[
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const config = loadConfig()
+  // Migrations use no secret key: as for `npm start`, missing keys need not stop them.
+  const config = loadConfig(startEnvironment())
   migrate(config.databaseUrl, config.appDatabaseUrl)
     .then((applied) => {
       console.log(applied.length ? `migrated: ${applied.join(', ')}` : 'database is up to date')

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadConfig, type Config } from '../api/config.js'
+import { loadConfig, startEnvironment, type Config } from '../api/config.js'
 import { prepare, printDemo } from './setup.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -42,11 +42,12 @@ class Supervised {
   constructor(
     private readonly name: string,
     private readonly script: string,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
   start(): void {
     const startedAt = Date.now()
-    const child = spawn(process.execPath, [join(here, '..', this.script)], { stdio: 'inherit' })
+    const child = spawn(process.execPath, [join(here, '..', this.script)], { stdio: 'inherit', env: this.env })
     this.child = child
     console.error(`regiobalie: ${this.name} started (pid ${child.pid ?? '?'})`)
     child.on('error', (err) => console.error(`regiobalie: could not start ${this.name}: ${err.message}`))
@@ -76,9 +77,18 @@ class Supervised {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig()
+  const env = startEnvironment()
+  const config = loadConfig(env)
   const demo = await prepare(config)
-  const children = [new Supervised('api', 'api/http/server.js'), new Supervised('workers', 'workers/main.js')]
+  if (config.developmentKeys.length > 0) {
+    if (!demo) {
+      const names = config.developmentKeys.join(' and ')
+      console.error(`regiobalie: ${names} not set, and this database is not the demo's: set ${names} (\`openssl rand -base64 32\`); the fixed development keys are for a demo database only`)
+      process.exit(1)
+    }
+    console.log(`regiobalie: demo database: ${config.developmentKeys.join(' and ')} use the fixed development keys (DEMO_KEYS=on); set your own for real data`)
+  }
+  const children = [new Supervised('api', 'api/http/server.js', env), new Supervised('workers', 'workers/main.js', env)]
   for (const c of children) c.start()
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {

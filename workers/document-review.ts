@@ -10,10 +10,8 @@ import { withTenantOf, type Db } from '../api/db/database.js'
 import { createDecryptStream, unwrapDataKey } from '../api/documents/blob-crypto.js'
 import type { BlobStore } from '../api/documents/blob-store.js'
 import * as docs from '../api/documents/documents.repository.js'
-import { checkIntegrityIsolated } from '../api/documents/integrity-isolated.js'
+import { checkIntegrityIsolated, DEFAULT_ISOLATION } from '../api/documents/integrity-isolated.js'
 import { findCaseType } from '../api/domain/case-types.js'
-import type { DocumentKind } from '../api/domain/document-kinds.js'
-import type { DocumentForm } from '../api/domain/legalisation.js'
 import { blobUnavailableOutcome, reviewDocument } from '../api/domain/review.js'
 import type { JobPayload } from '../api/jobs/registry.js'
 import { dutchDate } from '../api/time.js'
@@ -23,6 +21,8 @@ export interface ReviewDeps {
   db: Db
   store: BlobStore
   masterKey: Buffer
+  /** Where the integrity check's thread entry is; next to the compiled module unless given (tests). */
+  integrityThread?: URL
   logger?: Logger
 }
 
@@ -51,13 +51,13 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
     if (await docs.latestReview(trx, d)) return null
     const c = await cases.findCase(trx, d.case_id)
     const duplicate = await docs.earlierDuplicate(trx, d)
-    return c ? { d, c, duplicateOf: duplicate?.id ?? null } : null
+    return c ? { d, c, wrappedKey: d.wrapped_key, duplicateOf: duplicate?.id ?? null } : null
   })
   if (!found) return 'skipped'
-  const { d, c, duplicateOf } = found
+  const { d, c, wrappedKey, duplicateOf } = found
   let bytes: Buffer
   try {
-    const dataKey = unwrapDataKey(d.wrapped_key!, deps.masterKey)
+    const dataKey = unwrapDataKey(wrappedKey, deps.masterKey)
     if (!(await deps.store.exists(d.blob_name))) throw new BlobUnavailable('the blob is missing')
     bytes = await readAll(deps.store.read(d.blob_name), createDecryptStream(dataKey), d.size_bytes)
   } catch (err) {
@@ -68,13 +68,13 @@ export async function runDocumentReview(deps: ReviewDeps, payload: JobPayload<'d
     await withTenantOf(deps.db, payload.tenantId, (trx) => docs.saveReview(trx, d, outcome.status, outcome.findings))
     throw new UnrecoverableError('blob-unavailable')
   }
-  const integrity = await checkIntegrityIsolated(d.content_type, bytes)
+  const integrity = await checkIntegrityIsolated(d.content_type, bytes, DEFAULT_ISOLATION, deps.integrityThread)
   const outcome = reviewDocument({
-    kind: d.kind as DocumentKind,
+    kind: d.kind,
     issuingCountry: d.issuing_country,
     language: d.language,
     expiresOn: d.expires_on,
-    documentForm: (d.document_form as DocumentForm | null) ?? null,
+    documentForm: (d.document_form) ?? null,
     presentedOn: dutchDate(d.created_at),
     today: dutchDate(),
     caseType: findCaseType(c.case_type, c.case_type_version),

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { sql } from 'kysely'
 import { Worker, UnrecoverableError } from 'bullmq'
 import type { Logger } from 'pino'
-import { loadConfig, type Config } from '../api/config.js'
+import { loadConfig, warnOfDevelopmentKeys, type Config } from '../api/config.js'
 import { assertUnprivilegedRole, createDb } from '../api/db/database.js'
 import { createQueues, closeQueues, type Queues } from '../api/jobs/queues.js'
 import { createWorkerRedis, maxmemoryPolicy } from '../api/jobs/redis.js'
@@ -13,7 +13,7 @@ import { QUEUE_NAMES, QUEUE_POLICIES, type QueueName } from '../api/jobs/registr
 import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
-import { FilesystemBlobStore } from '../api/documents/blob-store.js'
+import { blobStoreFrom } from '../api/documents/blob-store.js'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
 import { createWebhookMetrics } from '../api/webhooks/webhooks.metrics.js'
@@ -47,7 +47,7 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
   })
   await assertUnprivilegedRole(db)
   const prefix = config.queuePrefix
-  const store = new FilesystemBlobStore(config.blobDir)
+  const store = blobStoreFrom(config)
   const queues: Queues = createQueues(redis, prefix)
   if (config.webhooks.allowPrivateNetworks) {
     logger.warn('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true: webhooks may go to plain http and to loopback, private and link-local addresses (development and tests only)')
@@ -172,6 +172,7 @@ const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileUR
 if (isMain) {
   const config = loadConfig()
   const logger = createLogger(config.logLevel)
+  warnOfDevelopmentKeys(config, logger)
   const only = config.workerQueues
   startWorkers(config, logger, only ? { queues: only } : {})
     .then((handle) => closeOnSignals(logger, 'workers', () => handle.close()))

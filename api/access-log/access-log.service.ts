@@ -1,21 +1,22 @@
 // The access log (Wet BRP protocol right, DOMAIN.md §6.2): every read of a person's data is written
 // down — who, from which tenant, which case, when, why — and the member and hub of a case can ask
 // who read it. A BSN is never stored here in clear: entries carry the case's keyed BSN hash.
-import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { keyHolderOf, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import type { AccessAction } from '../db/column-types.js'
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import { bsnHash } from '../domain/bsn-hash.js'
 import { isValidBsn } from '../domain/bsn.js'
 import { invalidFields, DomainError } from '../domain/errors.js'
 import type { CaseRow } from '../cases/cases.repository.js'
+import { parsePage, toPage } from '../pagination.js'
 import * as repo from './access-log.repository.js'
+import { entryView } from './access-log.view.js'
 
-export type AccessAction = 'case.read' | 'document.download' | 'remittance.name-list'
+export type { AccessAction }
 
 /** Why a principal reads: a member follows its own case, the hub works it. */
 const purposeOf = (p: TenantPrincipal): string => (p.tenantRole === 'member' ? 'case-tracking' : 'case-handling')
 
-export const actorOf = (p: TenantPrincipal): { kind: string; id: string } =>
-  p.kind === 'staff' ? { kind: 'staff', id: p.staffId } : { kind: 'client', id: p.keyId }
 
 /** Appends the entry in the transaction that reads the data: no read without its record. */
 export async function recordRead(
@@ -27,7 +28,7 @@ export async function recordRead(
   /** Overrides the default purpose of the principal's side (e.g. `ind-remittance`, BOEN art. 8(4)). */
   purpose?: string,
 ): Promise<void> {
-  const actor = actorOf(principal)
+  const actor = keyHolderOf(principal)
   await repo.appendEntry(trx, {
     hub_tenant_id: c.hub_tenant_id,
     member_tenant_id: c.member_tenant_id,
@@ -47,16 +48,6 @@ export const requireTenantPrincipal = (p: Principal): TenantPrincipal => {
   return p
 }
 
-const entryView = (e: repo.AccessLogRow) => ({
-  id: String(e.id),
-  caseId: e.case_id,
-  documentId: e.document_id,
-  actorTenantId: e.actor_tenant_id,
-  actor: { kind: e.actor_kind, id: e.actor_id },
-  action: e.action,
-  purpose: e.purpose,
-  at: e.created_at.toISOString(),
-})
 
 export async function searchAccessLog(
   db: Db,
@@ -65,15 +56,18 @@ export async function searchAccessLog(
   input: { caseId?: string; bsn?: string; limit?: number; cursor?: string },
 ) {
   const p = requireTenantPrincipal(principal)
+  // The contract says so in words: a schema's oneOf would answer "must match exactly one schema".
+  if ((input.caseId === undefined) === (input.bsn === undefined)) {
+    const reason = input.caseId === undefined ? 'give exactly one of caseId and bsn (neither was given)' : 'give exactly one of caseId and bsn, not both'
+    throw invalidFields([
+      { name: 'caseId', code: 'exactly-one-of', reason },
+      { name: 'bsn', code: 'exactly-one-of', reason },
+    ])
+  }
   if (input.bsn !== undefined && !isValidBsn(input.bsn)) {
     throw invalidFields([{ name: 'bsn', code: 'invalid-bsn', reason: 'is not a valid BSN (11-proef)' }])
   }
-  const limit = input.limit ?? 25
-  let beforeId: number | null = null
-  if (input.cursor !== undefined) {
-    beforeId = /^[1-9]\d{0,15}$/.test(input.cursor) && Number.isSafeInteger(Number(input.cursor)) ? Number(input.cursor) : null
-    if (beforeId === null) throw invalidFields([{ name: 'cursor', code: 'invalid-cursor', reason: 'is not a cursor this API gave out' }])
-  }
+  const page = parsePage(input, 'cursor')
   const rows = await withTenant(db, tenantScope(p), (trx) =>
     repo.searchEntries(
       trx,
@@ -83,10 +77,8 @@ export async function searchAccessLog(
         ...(input.caseId ? { caseId: input.caseId } : {}),
         ...(input.bsn ? { bsnHash: bsnHash(bsnKey, input.bsn) } : {}),
       },
-      { limit, beforeId },
+      page,
     ),
   )
-  const visible = rows.slice(0, limit)
-  const last = visible[visible.length - 1]
-  return { items: visible.map(entryView), nextCursor: rows.length > limit && last ? String(last.id) : null }
+  return toPage(rows, page, entryView)
 }

@@ -163,7 +163,7 @@ export async function recordOutcome(
     }
     if (now < a.starts_at) throw new DomainError('conflict', 'appointment-not-started', 'the outcome is recorded once the appointment has started')
     const actor = actorOf(p)
-    const isSession = SESSION_KINDS.has(a.kind as AppointmentKind)
+    const isSession = SESSION_KINDS.has(a.kind)
     if (input.attended) {
       const declarationMade = isSession ? (input.declarationMade ?? false) : null
       const updated = await repo.updateAppointment(trx, a.id, { status: 'attended', declaration_made: declarationMade })
@@ -183,7 +183,7 @@ export async function recordOutcome(
     if (a.attempt < MAX_ATTEMPTS) {
       // BVVN art. 60b(10): invite again; the last invitation goes by registered letter.
       await openAppointment(trx, recorded, {
-        kind: a.kind as AppointmentKind,
+        kind: a.kind,
         attempt: a.attempt + 1,
         earliest: null,
         latest: null,

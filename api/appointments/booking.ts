@@ -150,7 +150,7 @@ export function sessionWindowOf(c: casesRepo.CaseRow, kind: AppointmentKind, inv
 }
 
 async function bookSeat(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, now: Date): Promise<Booked | Unschedulable> {
-  const window = sessionWindowOf(c, a.kind as AppointmentKind, utcToAmsterdam(now).date)
+  const window = sessionWindowOf(c, a.kind, utcToAmsterdam(now).date)
   if (!window) return { kind: 'unschedulable', reason: 'no-session-within-statutory-term' }
   const { notBefore, notAfter } = searchBounds(a, now, window.lastDate)
   const candidates = await repo.candidateSessions(trx, c.hub_tenant_id, {
@@ -183,7 +183,7 @@ export async function bookAppointment(db: Db, payload: JobPayload<'scheduling', 
     if (!c) return 'skipped'
     const a = await repo.lockAppointment(trx, payload.appointmentId)
     if (!a || a.status !== 'requested') return 'skipped'
-    const result = SESSION_KINDS.has(a.kind as AppointmentKind) ? await bookSeat(trx, c, a, now) : await bookSlot(trx, c, a, now)
+    const result = SESSION_KINDS.has(a.kind) ? await bookSeat(trx, c, a, now) : await bookSlot(trx, c, a, now)
     const objectPath = `/v1/appointments/${a.id}`
     if (result.kind === 'booked') {
       // The booking is the invitation (BVVN art. 60b(2)): the invitation clock is met and the

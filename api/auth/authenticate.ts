@@ -35,8 +35,12 @@ export function bearerToken(header: string | undefined): string | null {
  * tenant is refused on the very next request.
  */
 export async function authenticate(db: Db, authorization: string | undefined): Promise<Principal> {
+  if (!authorization) throw unauthorized('an API key is required: Authorization: Bearer <key>')
+  // The scheme is case-insensitive (RFC 9110 §11.1), like bearerToken.
+  if (!/^Bearer /i.test(authorization)) throw unauthorized('the Authorization header must be "Bearer <key>"')
   const token = bearerToken(authorization)
-  if (!token) throw unauthorized('an API key is required: Authorization: Bearer <key>')
+  // Not even the shape of a key this platform issues.
+  if (!token) throw unauthorized('the API key is unknown or revoked')
   return authenticateKeyHash(db, hashApiKey(token))
 }
 

@@ -46,3 +46,7 @@ export const isLeadOf = (p: Principal, hubTenantId: string): boolean =>
 /** A transaction in the principal's own scope: the admin setting, or its tenant and region. */
 export const inScope = <T>(db: Db, principal: Principal, fn: (trx: Trx) => Promise<T>): Promise<T> =>
   isAdmin(principal) ? withAdmin(db, fn) : withTenant(db, tenantScope(principal), fn)
+
+/** Who holds the key a tenant principal acts with: a client key or a staff member (access log, uploads). */
+export const keyHolderOf = (p: TenantPrincipal): { kind: 'client' | 'staff'; id: string } =>
+  p.kind === 'staff' ? { kind: 'staff', id: p.staffId } : { kind: 'client', id: p.keyId }

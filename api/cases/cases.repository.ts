@@ -4,6 +4,9 @@ import { sql, type Insertable, type Selectable } from 'kysely'
 import type { Trx } from '../db/database.js'
 import { newestFirstPage } from '../db/keyset.js'
 import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson } from '../db/schema.js'
+import type { CaseStatus } from '../domain/case-state.js'
+import type { CaseTypeCode } from '../domain/case-types.js'
+import type { DocumentKind } from '../domain/document-kinds.js'
 import type { Page } from '../pagination.js'
 
 export type CaseRow = Selectable<CasesTable>
@@ -11,7 +14,7 @@ export type ChecklistRow = Selectable<CaseChecklistItemsTable>
 export type EventRow = Selectable<CaseEventsTable>
 
 /** The agreement under which `memberTenantId` delegates `caseType` on `day`, if any. */
-export const agreementOn = (trx: Trx, memberTenantId: string, caseType: string, day: string) =>
+export const agreementOn = (trx: Trx, memberTenantId: string, caseType: CaseTypeCode, day: string) =>
   trx
     .selectFrom('agreements')
     .select(['id', 'hub_tenant_id', 'tariff_cents'])
@@ -71,8 +74,8 @@ export const updateCase = (
 export interface CaseFilter {
   side: 'member' | 'hub'
   tenantId: string
-  status?: string
-  caseType?: string
+  status?: CaseStatus
+  caseType?: CaseTypeCode
   assignedStaffId?: string
   memberTenantId?: string
   /** Only cases no specialist has yet (the lead's assignment queue). */
@@ -100,7 +103,7 @@ export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<Cas
   return q.$call(newestFirstPage(page)).execute()
 }
 
-export const insertChecklist = async (trx: Trx, c: CaseRow, kinds: string[]): Promise<void> => {
+export const insertChecklist = async (trx: Trx, c: CaseRow, kinds: readonly DocumentKind[]): Promise<void> => {
   if (kinds.length === 0) return
   await trx
     .insertInto('case_checklist_items')
@@ -110,7 +113,7 @@ export const insertChecklist = async (trx: Trx, c: CaseRow, kinds: string[]): Pr
 }
 
 /** Requested kinds are (again) missing and awaited: new items, and existing ones reopened whatever their state. */
-export const requireDocuments = async (trx: Trx, c: CaseRow, kinds: string[]): Promise<void> => {
+export const requireDocuments = async (trx: Trx, c: CaseRow, kinds: readonly DocumentKind[]): Promise<void> => {
   if (kinds.length === 0) return
   await trx
     .insertInto('case_checklist_items')
@@ -139,11 +142,8 @@ export const insertEvent = (
 export const eventsOf = (trx: Trx, caseId: string): Promise<EventRow[]> =>
   trx.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('version').execute()
 
-export const findStaffMember = (trx: Trx, staffId: string) =>
-  trx.selectFrom('staff').select(['id', 'hub_tenant_id', 'skills', 'status']).where('id', '=', staffId).executeTakeFirst()
-
 /** Open cases per assigned staff member of a hub: each specialist's load. */
-export const openCasesPerStaff = (trx: Trx, hubTenantId: string, openStatuses: readonly string[]) =>
+export const openCasesPerStaff = (trx: Trx, hubTenantId: string, openStatuses: readonly CaseStatus[]) =>
   trx
     .selectFrom('cases')
     .select(['assigned_staff_id', sql<number>`count(*)::int`.as('open')])

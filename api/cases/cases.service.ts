@@ -2,6 +2,7 @@
 // column lives here; RLS is the backstop; every transition goes through lifecycle.applyTransition.
 import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
 import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { findStaff } from '../tenancy/tenancy.repository.js'
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import type { CaseSubjectJson } from '../db/schema.js'
 import { bsnHash } from '../domain/bsn-hash.js'
@@ -9,8 +10,9 @@ import { OPEN_STATUSES } from '../domain/case-state.js'
 import { bsnInvalidReason } from '../domain/bsn.js'
 import { isValidIsoDate, workingDaysAfter } from '../domain/calendar.js'
 import { allowedActions, type CaseStatus } from '../domain/case-state.js'
-import { findCaseType, requiredDocumentsFor, type IprMatter } from '../domain/case-types.js'
+import { findCaseType, requiredDocumentsFor, type CaseTypeCode, type IprMatter } from '../domain/case-types.js'
 import { CLOCK_FILTERS, clockFilterRange, type ClockFilter } from '../domain/clocks.js'
+import type { DocumentKind } from '../domain/document-kinds.js'
 import { isCountryCode } from '../domain/countries.js'
 import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
@@ -29,9 +31,9 @@ export interface CaseDeps {
 }
 
 export interface SubmitInput {
-  caseType: string
+  caseType: CaseTypeCode
   subject: CaseSubjectJson
-  iprMatter?: string
+  iprMatter?: IprMatter
   externalReference?: string
   note?: string
 }
@@ -73,7 +75,8 @@ async function clocksFor(deps: CaseDeps, trx: Trx, rows: repo.CaseRow[]): Promis
   return new Map(rows.map((r) => [r.id, clocksOf(r, events.filter((e) => e.case_id === r.id), today)]))
 }
 
-const actorOf = (p: TenantPrincipal): Actor =>
+/** The actor of a case event: the hub (staff or its client) or the member. */
+const eventActorOf = (p: TenantPrincipal): Actor =>
   p.kind === 'staff' ? { kind: 'hub', id: p.staffId } : { kind: p.tenantRole === 'hub' ? 'hub' : 'member', id: p.keyId }
 
 const withCaseScope = <T>(deps: CaseDeps, p: TenantPrincipal, fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.db, tenantScope(p), fn)
@@ -88,7 +91,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   validateSubmission(input, today)
   const definition = findCaseType(input.caseType, today)
   if (!definition) throw new DomainError('refused', 'case-type-not-available', `${input.caseType} is not in the catalogue on ${today}`)
-  const iprMatter = (input.iprMatter ?? null) as IprMatter | null
+  const iprMatter = input.iprMatter ?? null
   const year = Number(today.slice(0, 4))
   const reserved = await nextReferenceNumber(deps.db, tenantScope(p), year)
   return withCaseScope(deps, p, async (trx) => {
@@ -137,8 +140,8 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
 }
 
 export interface ListQuery extends PageQuery {
-  status?: string
-  caseType?: string
+  status?: CaseStatus
+  caseType?: CaseTypeCode
   assignedTo?: string
   memberTenantId?: string
   /** Only cases without a specialist (hub staff). */
@@ -225,7 +228,7 @@ async function act(
     const c = await repo.lockCase(trx, caseId)
     if (!c) throw notFound('case')
     const transition = await decide(c, p, trx)
-    const updated = await applyTransition(trx, c, { ...transition, actor: actorOf(p), expectedVersion })
+    const updated = await applyTransition(trx, c, { ...transition, actor: eventActorOf(p), expectedVersion })
     // The answer to an action carries no personal data: reading the subject is GET /cases/{id}, logged.
     return caseSummaryView(updated, await repo.checklistOf(trx, [updated.id]), (await clocksFor(deps, trx, [updated])).get(updated.id)!)
   })
@@ -244,7 +247,7 @@ export const assignCase = (deps: CaseDeps, principal: Principal, caseId: string,
   act(deps, principal, caseId, expectedVersion, async (c, p, trx) => {
     if (p.kind !== 'staff' || p.tenantId !== c.hub_tenant_id) throw new DomainError('forbidden', 'forbidden', 'cases are assigned by hub staff')
     if (p.staffRole !== 'lead' && input.staffId !== p.staffId) throw new DomainError('forbidden', 'forbidden', 'a specialist may assign a case to himself only')
-    const staff = await repo.findStaffMember(trx, input.staffId)
+    const staff = await findStaff(trx, input.staffId)
     if (!staff || staff.hub_tenant_id !== c.hub_tenant_id || staff.status !== 'active') {
       throw new DomainError('refused', 'unknown-staff', 'no active staff member of this hub has that id')
     }
@@ -256,7 +259,7 @@ export const requestInformation = (
   deps: CaseDeps,
   principal: Principal,
   caseId: string,
-  input: { message: string; documentKinds: string[] },
+  input: { message: string; documentKinds: DocumentKind[] },
   expectedVersion: number | null,
 ) =>
   act(deps, principal, caseId, expectedVersion, async (c, p, trx) => {
@@ -270,7 +273,7 @@ export const decideCase = (
   deps: CaseDeps,
   principal: Principal,
   caseId: string,
-  input: { outcome: string; note: string },
+  input: { outcome: NonNullable<repo.CaseRow['decision_outcome']>; note: string },
   expectedVersion: number | null,
 ) =>
   act(deps, principal, caseId, expectedVersion, async (c, p, trx) => {
@@ -285,7 +288,7 @@ export const decideCase = (
     return {
       action: 'decide',
       reason: `${input.outcome}: ${input.note}`,
-      changes: { decision_outcome: input.outcome, decision_note: input.note, decided_at: deps.now?.() ?? new Date(), decided_by: actorOf(p).id },
+      changes: { decision_outcome: input.outcome, decision_note: input.note, decided_at: deps.now?.() ?? new Date(), decided_by: eventActorOf(p).id },
     }
   })
 
@@ -321,7 +324,7 @@ export const recordRoyalDecree = (deps: CaseDeps, principal: Principal, caseId: 
     }
     const action = input.decision === 'granted' ? 'royal_decree_granted' : 'royal_decree_refused'
     // API.md: 409 invalid-transition unless a naturalisation decided with advise_grant (and no decree yet).
-    if (!allowedActions(c.status as CaseStatus, 'hub', transitionContext(c)).includes(action)) {
+    if (!allowedActions(c.status, 'hub', transitionContext(c)).includes(action)) {
       throw new DomainError('conflict', 'invalid-transition', 'a Royal Decree is recorded on a naturalisation case decided with advise_grant, once')
     }
     const problems: InvalidField[] = []

@@ -1,11 +1,16 @@
 // Rows → the JSON shapes of openapi.yaml. A list item carries no personal data (no subject): only
 // the case detail does, and reading it is written to the access log.
+// Each view returns the contract's component type, so a view that drifts from openapi.yaml fails
+// to compile.
+import type { components } from '../../openapi/types.gen.js'
 import type { CaseClock } from '../domain/clocks.js'
 import type { CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
 
-const checklistView = (items: ChecklistRow[]) => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
+type Schemas = components['schemas']
 
-export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]) => ({
+const checklistView = (items: ChecklistRow[]): Schemas['ChecklistItem'][] => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
+
+export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]): Schemas['CaseSummary'] => ({
   id: c.id,
   reference: c.reference,
   caseType: c.case_type,
@@ -35,13 +40,13 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[], clocks: C
   version: c.version,
 })
 
-export const caseView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]) => ({
+export const caseView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]): Schemas['Case'] => ({
   ...caseSummaryView(c, checklist, clocks),
   subject: c.subject,
   note: c.note,
 })
 
-export const eventView = (e: EventRow) => ({
+export const eventView = (e: EventRow): Schemas['CaseEvent'] => ({
   id: e.id,
   action: e.action,
   from: e.from_status,

@@ -2,7 +2,7 @@
 // the version the client saw, appends the case_events row, bumps the version and announces the
 // event to the webhook subscribers of the member and the hub — all in the caller's transaction.
 import type { Trx } from '../db/database.js'
-import { nextStatus, type ActorKind, type CaseAction, type CaseStatus, type TransitionContext } from '../domain/case-state.js'
+import { nextStatus, type ActorKind, type CaseAction, type TransitionContext } from '../domain/case-state.js'
 import { DomainError } from '../domain/errors.js'
 import { emitEvent, type EventType } from '../webhooks/events.js'
 import { chargeOnEnteringReview } from '../settlement/fees.service.js'
@@ -36,7 +36,7 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
   if (input.expectedVersion !== undefined && input.expectedVersion !== null && input.expectedVersion !== current.version) {
     throw new DomainError('stale', 'version-mismatch', `the case is at version ${current.version}, not ${input.expectedVersion}; read it again`)
   }
-  const to = nextStatus(current.status as CaseStatus, input.action, input.actor.kind, transitionContext(current, input.changes))
+  const to = nextStatus(current.status, input.action, input.actor.kind, transitionContext(current, input.changes))
   const version = current.version + 1
   const changed = await repo.updateCase(trx, current.id, { ...input.changes, status: to, version })
   const event = await repo.insertEvent(trx, {

@@ -1,6 +1,7 @@
-// Where encrypted document blobs live (ARCHITECTURE.md, "Documents"): the local filesystem by
-// default, S3-compatible storage when configured; both behind `BlobStore`. Blobs are already
-// encrypted when they arrive here, so the store never sees plaintext or keys.
+// Where encrypted document blobs live (ARCHITECTURE.md, "Documents"): the local filesystem under
+// BLOB_DIR, behind `BlobStore` so another store can take its place; `blobStoreFrom(config)` is the
+// one place it is chosen. Blobs are already encrypted when they arrive here, so the store never sees
+// plaintext or keys.
 
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -8,6 +9,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import type { Config } from '../config.js'
 
 export interface BlobStore {
   /**
@@ -25,8 +27,6 @@ export interface BlobStore {
 // Names are server ids, never client input, so anything else is a bug or an attack. No dots and no
 // separators means a name can never climb out of the store's root or hit a temporary file.
 const BLOB_NAME = /^[a-z0-9][a-z0-9-]{15,80}$/
-
-export const isBlobName = (name: string): boolean => BLOB_NAME.test(name)
 
 export function assertBlobName(name: string): void {
   if (typeof name !== 'string' || !BLOB_NAME.test(name)) throw new InvalidBlobNameError()
@@ -121,3 +121,6 @@ export class FilesystemBlobStore implements BlobStore {
     return join(this.shardOf(name), name)
   }
 }
+
+/** The blob store of a deployment, from its configuration: API and workers build it here alone. */
+export const blobStoreFrom = (config: Pick<Config, 'blobDir'>): BlobStore => new FilesystemBlobStore(config.blobDir)

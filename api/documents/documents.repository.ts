@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely'
 import { sql } from 'kysely'
 import type { Trx } from '../db/database.js'
 import type { DocumentReviewsTable, DocumentsTable, ReviewFindingJson } from '../db/schema.js'
+import type { DocumentKind } from '../domain/document-kinds.js'
 
 export type DocumentRow = Selectable<DocumentsTable>
 export type ReviewRow = Selectable<DocumentReviewsTable>
@@ -63,7 +64,7 @@ export const setVerdict = (trx: Trx, id: string, v: { verdict: 'accepted' | 'rej
 /** Checklist items of the case that a document of `kind` fulfils, set to `status`. */
 type ChecklistStatus = 'missing' | 'received' | 'accepted' | 'rejected'
 
-export async function markChecklist(trx: Trx, caseId: string, itemKinds: string[], status: Exclude<ChecklistStatus, 'missing'>, onlyFrom?: ChecklistStatus[]): Promise<void> {
+export async function markChecklist(trx: Trx, caseId: string, itemKinds: readonly DocumentKind[], status: Exclude<ChecklistStatus, 'missing'>, onlyFrom?: ChecklistStatus[]): Promise<void> {
   if (itemKinds.length === 0) return
   let q = trx.updateTable('case_checklist_items').set({ status, updated_at: sql`now()` }).where('case_id', '=', caseId).where('document_kind', 'in', itemKinds)
   if (onlyFrom) q = q.where('status', 'in', onlyFrom)

@@ -2,12 +2,12 @@
 // download (written to the access log) and the specialist's verdict.
 import { pipeline, type Readable } from 'node:stream'
 import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
-import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
+import { keyHolderOf, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
 import * as cases from '../cases/cases.repository.js'
 import { applyTransition } from '../cases/lifecycle.js'
 import { withTenant, type Db } from '../db/database.js'
 import { isValidIsoDate } from '../domain/calendar.js'
-import { isOpen, type CaseStatus } from '../domain/case-state.js'
+import { isOpen } from '../domain/case-state.js'
 import { satisfiesRequirement } from '../domain/case-types.js'
 import { isCountryCode } from '../domain/countries.js'
 import { isDocumentKind, type DocumentKind } from '../domain/document-kinds.js'
@@ -45,14 +45,15 @@ interface UploadFields {
   documentForm: DocumentForm | null
 }
 
-function validateFields(fields: Partial<Record<Field, string>>, today: string): UploadFields {
+function validateFields(fields: Partial<Record<Field, string>>, today: string, where?: string): UploadFields {
   const problems: InvalidField[] = []
   const { kind, issuingCountry, language, issuedOn, expiresOn, documentForm } = fields
-  if (!kind) problems.push({ name: 'kind', code: 'required', reason: 'is required' })
+  const required = where ? `is required, ${where}` : 'is required'
+  if (!kind) problems.push({ name: 'kind', code: 'required', reason: required })
   else if (!isDocumentKind(kind)) problems.push({ name: 'kind', code: 'not-allowed', reason: 'is not a known document kind' })
-  if (!issuingCountry) problems.push({ name: 'issuingCountry', code: 'required', reason: 'is required' })
+  if (!issuingCountry) problems.push({ name: 'issuingCountry', code: 'required', reason: required })
   else if (!isCountryCode(issuingCountry)) problems.push({ name: 'issuingCountry', code: 'unknown-country', reason: 'is not an ISO 3166-1 alpha-2 code' })
-  if (!language) problems.push({ name: 'language', code: 'required', reason: 'is required' })
+  if (!language) problems.push({ name: 'language', code: 'required', reason: required })
   else if (!/^[a-z]{2}$/.test(language)) problems.push({ name: 'language', code: 'invalid-format', reason: 'must be an ISO 639-1 code such as nl or ar' })
   for (const [name, value] of [['issuedOn', issuedOn], ['expiresOn', expiresOn]] as const) {
     if (value !== undefined && !isValidIsoDate(value)) problems.push({ name, code: 'invalid-date', reason: 'is not a calendar date YYYY-MM-DD' })
@@ -74,7 +75,10 @@ function validateFields(fields: Partial<Record<Field, string>>, today: string): 
 
 const isField = (name: string): name is Field => (FIELDS as readonly string[]).includes(name)
 
-const uploader = (p: TenantPrincipal): string => (p.kind === 'staff' ? `staff:${p.staffId}` : `client:${p.keyId}`)
+const uploader = (p: TenantPrincipal): string => {
+  const holder = keyHolderOf(p)
+  return `${holder.kind}:${holder.id}`
+}
 
 /** @fastify/multipart's limit errors, in the contract's terms. */
 function multipartProblem(err: unknown): unknown {
@@ -113,7 +117,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
   const scope = tenantScope(p)
   const precheck = await withTenant(deps.db, scope, (trx) => cases.findCase(trx, caseId))
   if (!precheck) throw notFound('case')
-  if (!isOpen(precheck.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
+  if (!isOpen(precheck.status)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
   const today = dutchDate()
   const fields: Partial<Record<Field, string>> = {}
   let stored: StoredBlob | null = null
@@ -134,7 +138,9 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
         throw new DomainError('invalid', 'too-many-parts', 'send exactly one file, in the part named "file"')
       }
       try {
-        meta = validateFields(fields, today)
+        // The file streams straight into the store, so its fields must have arrived: a missing one
+        // may simply have been sent after the file.
+        meta = validateFields(fields, today, 'in a part before the file (the fields must come first)')
       } catch (err) {
         part.file.resume()
         throw err
@@ -153,7 +159,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
     const row = await withTenant(deps.db, scope, async (trx) => {
       const c = await cases.lockCase(trx, caseId)
       if (!c) throw notFound('case')
-      if (!isOpen(c.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
+      if (!isOpen(c.status)) throw new DomainError('conflict', 'case-closed', 'the case no longer takes documents')
       const doc = await repo.insertDocument(trx, {
         case_id: c.id,
         hub_tenant_id: c.hub_tenant_id,
@@ -187,7 +193,7 @@ export async function uploadDocument(deps: DocumentDeps, principal: Principal, c
 /** The upload fulfils its checklist items; a case awaiting information returns to review once every requested kind arrived. */
 async function updateChecklistOnUpload(trx: Parameters<Parameters<typeof withTenant>[2]>[0], c: cases.CaseRow, kind: DocumentKind): Promise<void> {
   const items = await cases.checklistOf(trx, [c.id])
-  const fulfilled = items.filter((i) => satisfiesRequirement(i.document_kind as DocumentKind, kind)).map((i) => i.document_kind)
+  const fulfilled = items.filter((i) => satisfiesRequirement(i.document_kind, kind)).map((i) => i.document_kind)
   await repo.markChecklist(trx, c.id, fulfilled, 'received', ['missing', 'rejected'])
   if (c.status !== 'awaiting_information') return
   const after = await cases.checklistOf(trx, [c.id])
@@ -249,9 +255,9 @@ export async function recordVerdict(deps: DocumentDeps, principal: Principal, do
     if (!d) throw notFound('document')
     if (p.kind !== 'staff' || p.tenantId !== d.hub_tenant_id) throw new DomainError('forbidden', 'forbidden', 'the verdict on a document is given by hub staff')
     const c = await cases.lockCase(trx, d.case_id)
-    if (!c || !isOpen(c.status as CaseStatus)) throw new DomainError('conflict', 'case-closed', 'the case is no longer open')
+    if (!c || !isOpen(c.status)) throw new DomainError('conflict', 'case-closed', 'the case is no longer open')
     const updated = await repo.setVerdict(trx, d.id, { verdict: input.verdict, reason: input.reason, by: `staff:${p.staffId}` })
-    const items = (await cases.checklistOf(trx, [c.id])).filter((i) => satisfiesRequirement(i.document_kind as DocumentKind, d.kind as DocumentKind))
+    const items = (await cases.checklistOf(trx, [c.id])).filter((i) => satisfiesRequirement(i.document_kind, d.kind))
     await repo.markChecklist(
       trx,
       c.id,

@@ -1,6 +1,8 @@
+// Returns the contract's Document, so a view that drifts from openapi.yaml fails to compile.
+import type { components } from '../../openapi/types.gen.js'
 import type { DocumentRow, ReviewRow } from './documents.repository.js'
 
-export const documentView = (d: DocumentRow, review: ReviewRow | undefined) => ({
+export const documentView = (d: DocumentRow, review: ReviewRow | undefined): components['schemas']['Document'] => ({
   id: d.id,
   caseId: d.case_id,
   kind: d.kind,

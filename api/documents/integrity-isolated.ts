@@ -1,6 +1,7 @@
 // Decoding a large image or PDF is synchronous work that can take many seconds. The review worker
 // runs it in a worker thread with a memory limit and a time limit, so the worker's event loop stays
-// free (BullMQ keeps renewing the job's lock) and a hostile file cannot take the process down.
+// free (BullMQ keeps renewing the job's lock) and a hostile file cannot take the process down. It
+// never falls back to the main thread: without the thread's entry file the check refuses to run.
 //
 // The threads are long-lived (issue 13): starting a thread and loading pdf.js cost ~100 ms of CPU
 // per document, parsing a one-page PDF a fraction of a millisecond. A small pool keeps its threads
@@ -9,7 +10,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { checkIntegrity, type IntegrityResult } from './integrity.js'
+import type { IntegrityResult } from './integrity.js'
 import type { AllowedContentType } from './sniff.js'
 
 export interface IsolationLimits {
@@ -19,7 +20,15 @@ export interface IsolationLimits {
 
 export const DEFAULT_ISOLATION: IsolationLimits = { timeoutMs: 120_000, maxHeapMb: 2048 }
 
-const THREAD = new URL('./integrity-thread.js', import.meta.url)
+/** The thread's entry, compiled next to this module (dist/api/documents/integrity-thread.js). */
+export const INTEGRITY_THREAD = new URL('./integrity-thread.js', import.meta.url)
+
+export class IntegrityThreadMissingError extends Error {
+  constructor(thread: URL) {
+    super(`the integrity check's worker thread ${fileURLToPath(thread)} is missing: run the compiled build (npm run build); the check never runs on the main thread`)
+    this.name = 'IntegrityThreadMissingError'
+  }
+}
 
 interface Task {
   contentType: AllowedContentType
@@ -45,6 +54,7 @@ export class IntegrityPool {
   constructor(
     private readonly size: number,
     private readonly maxHeapMb: number = DEFAULT_ISOLATION.maxHeapMb,
+    private readonly thread: URL = INTEGRITY_THREAD,
   ) {}
 
   check(contentType: AllowedContentType, bytes: Buffer, timeoutMs: number = DEFAULT_ISOLATION.timeoutMs): Promise<IntegrityResult> {
@@ -70,7 +80,7 @@ export class IntegrityPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(THREAD, { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } })
+    const worker = new Worker(this.thread, { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } })
     worker.unref()
     this.threadsStarted += 1
     const slot: Slot = { worker, busy: false }
@@ -113,14 +123,15 @@ export class IntegrityPool {
   }
 }
 
-const pools = new Map<number, IntegrityPool>()
+const pools = new Map<string, IntegrityPool>()
 
 /** The process's pool of `size` threads (the review queue's concurrency), made on first use. */
-export function integrityPool(size = 2, maxHeapMb = DEFAULT_ISOLATION.maxHeapMb): IntegrityPool {
-  let pool = pools.get(size * 100_000 + maxHeapMb)
+export function integrityPool(size = 2, maxHeapMb = DEFAULT_ISOLATION.maxHeapMb, thread: URL = INTEGRITY_THREAD): IntegrityPool {
+  const key = `${size}:${maxHeapMb}:${thread.href}`
+  let pool = pools.get(key)
   if (!pool) {
-    pool = new IntegrityPool(size, maxHeapMb)
-    pools.set(size * 100_000 + maxHeapMb, pool)
+    pool = new IntegrityPool(size, maxHeapMb, thread)
+    pools.set(key, pool)
   }
   return pool
 }
@@ -129,8 +140,8 @@ export async function checkIntegrityIsolated(
   contentType: AllowedContentType,
   bytes: Buffer,
   limits: IsolationLimits = DEFAULT_ISOLATION,
+  thread: URL = INTEGRITY_THREAD,
 ): Promise<IntegrityResult> {
-  // Run from the TypeScript sources (the unit tests) there is no compiled thread file: check inline.
-  if (!existsSync(fileURLToPath(THREAD))) return checkIntegrity(contentType, bytes)
-  return integrityPool(2, limits.maxHeapMb).check(contentType, bytes, limits.timeoutMs)
+  if (!existsSync(fileURLToPath(thread))) throw new IntegrityThreadMissingError(thread)
+  return integrityPool(2, limits.maxHeapMb, thread).check(contentType, bytes, limits.timeoutMs)
 }

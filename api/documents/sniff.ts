@@ -26,9 +26,6 @@ export function sniffContentType(head: Buffer): AllowedContentType | null {
   return null
 }
 
-export const isAllowedContentType = (value: string): value is AllowedContentType =>
-  (ALLOWED_CONTENT_TYPES as readonly string[]).includes(value)
-
 const MAX_FILENAME_LENGTH = 120
 const FALLBACK_FILENAME = 'document'
 // An extension longer than this is more likely part of the name than a real extension.

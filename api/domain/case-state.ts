@@ -167,10 +167,6 @@ const RULES: Readonly<Record<CaseAction, ActionRule>> = {
   withdraw: { actors: ['member'], transitions: openToWithdrawn },
 }
 
-export const isCaseStatus = (value: string): value is CaseStatus => (CASE_STATUSES as readonly string[]).includes(value)
-
-export const isCaseAction = (value: string): value is CaseAction => (CASE_ACTIONS as readonly string[]).includes(value)
-
 /**
  * The actions `actor` may take on a case in `status`, in CASE_ACTIONS order. Without `ctx` an
  * action whose guard depends on the case is listed when its status allows it; with `ctx` the guard

@@ -16,8 +16,8 @@
 // are platform choices, explained per type below.
 
 import { addDays, addWeeks, addYears, isValidIsoDate, workingDaysAfter } from './calendar.js'
-import type { DocumentKind } from './document-kinds.js'
-import { outcomeCodesFor } from './outcomes.js'
+import { CIVIL_STATUS_KINDS, type DocumentKind } from './document-kinds.js'
+import { outcomeCodesFor, type OutcomeCode } from './outcomes.js'
 
 export const CASE_TYPE_CODES = ['naturalisation', 'option', 'first_registration', 'ipr_assessment'] as const
 export type CaseTypeCode = (typeof CASE_TYPE_CODES)[number]
@@ -94,7 +94,7 @@ export interface CaseTypeDefinition {
   expectedDocuments: DocumentKind[]
   appointmentKinds: string[]
   /** The values `decide` accepts (outcomes.ts says what each means and where the case goes next). */
-  outcomes: string[]
+  outcomes: OutcomeCode[]
   handlingTermWorkingDays: number
   statutoryClocks: StatutoryClock[]
   /** Years the dossier is kept, or null when DOMAIN.md gives no single binding period (see comment). */
@@ -112,17 +112,6 @@ const FEE_PAYMENT_CLOCK: StatutoryClock = {
   source: 'BOEN 2002 art. 5-6; BVVN art. 4(2) [S13][S15]',
   atw: ATW_APPLICANT_AMVRB,
 }
-
-// The civil-status kinds a foreign-document assessment can involve (DOMAIN.md §3.1, §3.4).
-const CIVIL_STATUS_KINDS: DocumentKind[] = [
-  'birth_certificate',
-  'marriage_certificate',
-  'divorce_decree',
-  'registered_partnership_certificate',
-  'name_change_decision',
-  'parentage_document',
-  'nationality_certificate',
-]
 
 /** Every version of every case type. Append a new version; never edit one that is in use. */
 export const CASE_TYPE_VERSIONS: readonly CaseTypeDefinition[] = deepFreeze([

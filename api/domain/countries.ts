@@ -1,6 +1,7 @@
 // Country look-ups over the reference table (api/domain/data/countries.data.ts, from shared/data/countries.csv;
 // how sure each column is: shared/data/SOURCES.md §2).
 
+import { isValidIsoDate } from './calendar.js'
 import { invalidFields } from './errors.js'
 import { COUNTRIES, type CountryRecord } from './data/countries.data.js'
 
@@ -17,13 +18,6 @@ export const isCountryCode = (value: unknown): value is string =>
 
 export const findCountry = (alpha2: string): CountryRecord | undefined => BY_ALPHA2.get(alpha2)
 
-/** A real calendar date written YYYY-MM-DD (so plain string comparison orders dates). */
-export const isIsoDate = (value: unknown): value is string => {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false
-  const parsed = new Date(`${value}T00:00:00Z`)
-  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value
-}
-
 /**
  * Whether the state was an EU member on `date` (YYYY-MM-DD): eu_member_since <= date <= eu_member_until
  * (the last day of membership, e.g. 2020-01-31 for the United Kingdom). Only the years of the accession
@@ -31,7 +25,7 @@ export const isIsoDate = (value: unknown): value is string => {
  * their own membership dates (e.g. Réunion) answer false here.
  */
 export const isEuMemberOn = (alpha2: string, date: string): boolean => {
-  if (!isIsoDate(date)) {
+  if (!isValidIsoDate(date)) {
     throw invalidFields([{ name: 'date', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' }])
   }
   const country = BY_ALPHA2.get(alpha2)

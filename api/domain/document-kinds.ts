@@ -23,5 +23,24 @@ export type DocumentKind = (typeof DOCUMENT_KINDS)[number]
 /** Identity documents need no legalisation or apostille (they are checked on presentation). */
 export const IDENTITY_DOCUMENT_KINDS: ReadonlySet<DocumentKind> = new Set(['passport', 'id_card', 'residence_permit'])
 
+/**
+ * Documents on a person's civil status an assessment can involve (DOMAIN.md §3.1, §3.4): the deeds
+ * below, and decisions and certificates on name and nationality.
+ */
+export const CIVIL_STATUS_KINDS: readonly DocumentKind[] = [
+  'birth_certificate',
+  'marriage_certificate',
+  'divorce_decree',
+  'registered_partnership_certificate',
+  'name_change_decision',
+  'parentage_document',
+  'nationality_certificate',
+]
+
+/** Civil-status deeds and extracts (akten van de burgerlijke stand), the object of CIEC 1 and CIEC 2. */
+export const CIVIL_STATUS_DEED_KINDS: ReadonlySet<DocumentKind> = new Set(
+  CIVIL_STATUS_KINDS.filter((k) => k !== 'name_change_decision' && k !== 'nationality_certificate'),
+)
+
 export const isDocumentKind = (value: string): value is DocumentKind =>
   (DOCUMENT_KINDS as readonly string[]).includes(value)

@@ -21,8 +21,9 @@
 //   EU on 2020-01-31.
 
 import { invalidFields, type InvalidField } from './errors.js'
-import { findCountry, isCountryCode, isEuMemberOn, isIsoDate, type CountryRecord } from './countries.js'
-import { IDENTITY_DOCUMENT_KINDS, isDocumentKind, type DocumentKind } from './document-kinds.js'
+import { isValidIsoDate } from './calendar.js'
+import { findCountry, isCountryCode, isEuMemberOn, type CountryRecord } from './countries.js'
+import { CIVIL_STATUS_DEED_KINDS, CIVIL_STATUS_KINDS, IDENTITY_DOCUMENT_KINDS, isDocumentKind, type DocumentKind } from './document-kinds.js'
 
 export type LegalisationRequirement =
   | 'none'
@@ -83,25 +84,7 @@ export const APOSTILLE_STATUS_TABLE_AS_OF = '2024-07-29'
 const LANGUAGES_WITHOUT_TRANSLATION: ReadonlySet<string> = new Set(['nl', 'en', 'fr', 'de'])
 
 /** Kinds covered by Reg. (EU) 2016/1191 art. 2: birth, marriage, divorce, partnership, name, parentage, nationality, domicile. */
-const EU_COVERED_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([
-  'birth_certificate',
-  'marriage_certificate',
-  'divorce_decree',
-  'registered_partnership_certificate',
-  'name_change_decision',
-  'parentage_document',
-  'nationality_certificate',
-  'proof_of_address',
-])
-
-/** Civil-status deeds and extracts (akten van de burgerlijke stand), the object of CIEC 1 and CIEC 2. */
-const CIVIL_STATUS_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([
-  'birth_certificate',
-  'marriage_certificate',
-  'divorce_decree',
-  'registered_partnership_certificate',
-  'parentage_document',
-])
+const EU_COVERED_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([...CIVIL_STATUS_KINDS, 'proof_of_address'])
 
 /** CIEC 16 (Vienna 1976) multilingual extracts exist for birth, marriage and death records only. */
 const MULTILINGUAL_EXTRACT_KINDS: ReadonlySet<DocumentKind> = new Set<DocumentKind>([
@@ -207,7 +190,7 @@ function validate(input: LegalisationInput): CountryRecord {
   if (!isCountryCode(input.issuingCountry)) {
     problems.push({ name: 'issuingCountry', code: 'unknown-country', reason: 'must be an upper-case ISO 3166-1 alpha-2 code' })
   }
-  if (!isIsoDate(input.presentedOn)) {
+  if (!isValidIsoDate(input.presentedOn)) {
     problems.push({ name: 'presentedOn', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' })
   }
   if (input.documentForm != null && !isDocumentForm(input.documentForm)) {
@@ -328,7 +311,7 @@ export function legalisationRequirement(input: LegalisationInput): LegalisationO
     const route = apostilleOrLegalisation(country, presentedOn)
     return { ...route, basis: `Outside the narrow treaty exemption of ${country.nameEn} (${narrow.scope}). ${route.basis}` }
   }
-  if (treaties.length > 0 && CIVIL_STATUS_KINDS.has(kind)) {
+  if (treaties.length > 0 && CIVIL_STATUS_DEED_KINDS.has(kind)) {
     return outcome('exempt-treaty', `Treaty exemption for ${country.nameEn} (${treaties.join(', ')}): civil-status deeds and extracts need no apostille or legalisation.`)
   }
 

@@ -3,7 +3,7 @@
 // `name` as CBS writes it ("'s-Gravenhage", "Bergen (NH.)"), not `namePlain`.
 
 import { invalidFields } from './errors.js'
-import { isIsoDate } from './countries.js'
+import { isValidIsoDate } from './calendar.js'
 import { MUNICIPALITIES, type MunicipalityRecord } from './data/municipalities.data.js'
 
 export { MUNICIPALITIES, type MunicipalityRecord } from './data/municipalities.data.js'
@@ -32,7 +32,7 @@ export const successorsOf = (municipality: MunicipalityRecord): string[] =>
  * 2022-03-23 and has ceased, merged into Amsterdam, from 2022-03-24.
  */
 export const municipalityOn = (code: string, date: string): MunicipalityOn => {
-  if (!isIsoDate(date)) {
+  if (!isValidIsoDate(date)) {
     throw invalidFields([{ name: 'date', code: 'invalid-date', reason: 'must be a calendar date YYYY-MM-DD' }])
   }
   const municipality = BY_CODE.get(code)

@@ -15,8 +15,12 @@ import type { CaseTypeCode } from './case-types.js'
 /** Where a decided case goes: it stays `decided` (for the hub to close, or for the Royal Decree) or awaits the ceremony. */
 export type OutcomeNext = 'decided' | 'awaiting_ceremony'
 
+/** Every outcome code of any case type; the database's check constraint lists exactly these. */
+export const OUTCOME_CODES = ['grant', 'refuse', 'advise_grant', 'advise_refuse', 'registered', 'refused', 'recognised', 'not_recognised'] as const
+export type OutcomeCode = (typeof OUTCOME_CODES)[number]
+
 export interface OutcomeDefinition {
-  code: string
+  code: OutcomeCode
   descriptionNl: string
   descriptionEn: string
   next: OutcomeNext
@@ -114,7 +118,7 @@ export const OUTCOMES: Readonly<Record<CaseTypeCode, readonly OutcomeDefinition[
 export const ALL_OUTCOME_CODES: readonly string[] = [...new Set(Object.values(OUTCOMES).flatMap((list) => list.map((o) => o.code)))]
 
 /** The outcome codes `decide` accepts for a case type, in catalogue order. */
-export const outcomeCodesFor = (caseType: CaseTypeCode): string[] => OUTCOMES[caseType].map((o) => o.code)
+export const outcomeCodesFor = (caseType: CaseTypeCode): OutcomeCode[] => OUTCOMES[caseType].map((o) => o.code)
 
 /** The definition of `outcome` for `caseType`, or undefined when that case type does not know it. */
 export const findOutcome = (caseType: string, outcome: string): OutcomeDefinition | undefined =>

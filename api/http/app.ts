@@ -2,27 +2,29 @@
 // and the tests call the same function.
 import { randomUUID } from 'node:crypto'
 import AjvCompiler from '@fastify/ajv-compiler'
+import helmet from '@fastify/helmet'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { RateLimiter } from '../auth/rate-limit.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/database.js'
+import { DomainError } from '../domain/errors.js'
 import type { Queues } from '../jobs/queues.js'
 import { AJV_CUSTOM_OPTIONS, componentSchemas, loadSpec, type OpenApiDocument } from './openapi.js'
 import { docsPlugin } from './plugins/docs.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin, sendProblem } from './plugins/errors.js'
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js'
-import { declareRoute } from './route.js'
+import { declareRoute, type ReplyOf } from './route.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { caseRoutes } from './routes/cases.routes.js'
 import { idempotencyPlugin } from './plugins/idempotency.js'
+import { blobStoreFrom, type BlobStore } from '../documents/blob-store.js'
 import { slowClientsPlugin } from './plugins/slow-clients.js'
 import { textSafetyPlugin } from './plugins/text-safety.js'
-import { FilesystemBlobStore, type BlobStore } from '../documents/blob-store.js'
 import { documentRoutes } from './routes/documents.routes.js'
 import { workbench } from '../web/workbench.js'
 import { webhookRoutes } from './routes/webhooks.routes.js'
@@ -39,7 +41,7 @@ export interface AppDeps {
   /** BullMQ queues, read for queue-depth metrics only (the API never consumes jobs). */
   queues?: Queues | null
   spec?: OpenApiDocument
-  /** Where encrypted document blobs go; the filesystem under BLOB_DIR unless given. */
+  /** Where encrypted document blobs go; the configured store (blobStoreFrom) unless given. */
   blobStore?: BlobStore
   /** DNS for the webhook URL guard; the system resolver unless given (tests pass their own). */
   webhookResolver?: Resolver
@@ -77,6 +79,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     requestIdHeader: false,
+    // Logged below with the route path: Fastify's own lines carry the URL with its query string.
+    disableRequestLogging: true,
     // Per route: JSON routes take at most this; the upload route's multipart body is bounded by
     // its own limits (config.upload).
     bodyLimit: deps.config.jsonBodyLimitBytes,
@@ -100,7 +104,33 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     void reply.header('API-Version', spec.info.version)
   })
 
+  // The request log names the route (`/v1/cases/:caseId`), never the URL: a query string or a path
+  // segment can carry a BSN. An unknown path is logged without it.
+  const route = (request: FastifyRequest): string | null => (request.is404 ? null : (request.routeOptions.url ?? null))
+  app.addHook('onRequest', async (request) => {
+    request.log.info({ method: request.method, route: route(request) }, 'incoming request')
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, route: route(request), statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed')
+  })
+
+  // Security headers on every response (nosniff, frame-ancestors and X-Frame-Options, …). The API
+  // serves JSON, no documents: its policy allows nothing and no framing. /docs sets its own policy
+  // (plugins/docs.ts), which replaces this one on its pages.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    frameguard: { action: 'deny' },
+  })
+
   await app.register(errorsPlugin)
+  // A trailing slash names no resource: 404 like any unknown path, before a key is even looked at
+  // (else `/v1/cases/` would reach `/v1/cases/:caseId` with an empty id). /docs/ is swagger-ui's.
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    if (path.length > 1 && path.endsWith('/') && !path.startsWith('/docs/')) {
+      return sendProblem(request, reply, 404, 'route-not-found', `no route ${request.method} ${path}`)
+    }
+  })
   await app.register(slowClientsPlugin, deps.config.timeouts)
   await app.register(textSafetyPlugin)
   const metrics = createMetrics(deps.db, deps.queues ?? null)
@@ -116,22 +146,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(docsPlugin, { spec })
 
-  declareRoute(app, spec, 'getHealth', 'public', async () => ({ status: 'ok' }))
-  declareRoute(app, spec, 'getReadiness', 'public', async (request, reply) => {
+  const healthy: ReplyOf<'getHealth'> = { status: 'ok' }
+  const ready: ReplyOf<'getReadiness'> = { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } }
+  declareRoute(app, spec, 'getHealth', 'public', async () => healthy)
+  declareRoute(app, spec, 'getReadiness', 'public', async () => {
     const [postgres, redis] = await Promise.allSettled([
       withTimeout(sql`select 1`.execute(deps.db), 2_000),
       withTimeout(deps.redis.ping(), 2_000),
     ])
-    if (postgres.status === 'fulfilled' && redis.status === 'fulfilled') return { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } }
+    if (postgres.status === 'fulfilled' && redis.status === 'fulfilled') return ready
     const down = [postgres.status === 'rejected' ? 'PostgreSQL' : null, redis.status === 'rejected' ? 'Redis' : null].filter(Boolean)
-    return sendProblem(request, reply, 503, 'not-ready', `${down.join(' and ')} did not answer`)
+    throw new DomainError('unavailable', 'not-ready', `${down.join(' and ')} did not answer`)
   })
   declareRoute(app, spec, 'getMetrics', 'tenants:admin', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply.type(metrics.registry.contentType).code(200).send(await metrics.registry.metrics()),
   )
 
-  const blobStore = deps.blobStore ?? new FilesystemBlobStore(deps.config.blobDir)
+  const blobStore = deps.blobStore ?? blobStoreFrom(deps.config)
   await app.register(async (v1) => {
+    // Tenant data, often personal (a case's subject, staff names, keys): never kept by a cache.
+    v1.addHook('onSend', async (_request, reply) => {
+      if (!reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store')
+    })
     tenancyRoutes(v1, spec, deps.db)
     caseRoutes(v1, spec, { db: deps.db, bsnHashKey: deps.config.bsnHashKey })
     appointmentRoutes(v1, spec, { db: deps.db })

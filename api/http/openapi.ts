@@ -169,13 +169,23 @@ export function routeSchema(spec: OpenApiDocument, operationId: string): Fastify
     const json = isObject(content) ? content['application/json'] : undefined
     if (isObject(json) && json.schema !== undefined) schema.body = rewriteRefs(json.schema)
   }
+  // Every response of the operation, the errors too: a success body is serialised by its schema;
+  // a problem+json body is declared by media type (errors.ts renders it, as RFC 9457 says).
   const response: Record<string, Json> = {}
   const responses = isObject(op.operation.responses) ? op.operation.responses : {}
   for (const [status, raw] of Object.entries(responses)) {
-    if (!status.startsWith('2') || !isObject(raw)) continue
+    if (!isObject(raw)) continue
     const content = resolve(spec, raw, 'responses').content
-    const json = isObject(content) ? content['application/json'] : undefined
-    if (isObject(json) && json.schema !== undefined) response[status] = rewriteRefs(json.schema)
+    if (!isObject(content)) continue
+    const json = content['application/json']
+    if (status.startsWith('2')) {
+      if (isObject(json) && json.schema !== undefined) response[status] = rewriteRefs(json.schema)
+      continue
+    }
+    const problem = content['application/problem+json']
+    if (isObject(problem) && problem.schema !== undefined) {
+      response[status] = { content: { 'application/problem+json': { schema: rewriteRefs(problem.schema) } } }
+    }
   }
   if (Object.keys(response).length > 0) schema.response = response
   return schema

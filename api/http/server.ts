@@ -2,7 +2,7 @@
 import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
 import { buildApp } from './app.js'
-import { loadConfig } from '../config.js'
+import { loadConfig, warnOfDevelopmentKeys } from '../config.js'
 import { assertUnprivilegedRole, createDb } from '../db/database.js'
 import { closeQueues, createQueues } from '../jobs/queues.js'
 import { createApiRedis } from '../jobs/redis.js'
@@ -12,6 +12,7 @@ import { closeOnSignals } from '../shutdown.js'
 export async function main(): Promise<void> {
   const config = loadConfig()
   const logger = createLogger(config.logLevel)
+  warnOfDevelopmentKeys(config, logger)
   const db = createDb(config.appDatabaseUrl, {
     applicationName: 'regiobalie-api',
     connectTimeoutMs: config.database.connectTimeoutMs,

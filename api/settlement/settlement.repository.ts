@@ -1,8 +1,9 @@
 // All SQL of fees and settlement. Money columns are int8; they are read as text and become bigints
 // here (`cents`), and written as decimal strings — never through a float.
 import { randomUUID } from 'node:crypto'
-import { sql, type RawBuilder } from 'kysely'
+import { sql, type RawBuilder, type Selectable } from 'kysely'
 import type { Trx } from '../db/database.js'
+import type { DB } from '../db/schema.js'
 import type { Posting, TariffItem, TariffTable } from '../domain/money.js'
 import { isTariffCode } from '../domain/money.js'
 
@@ -106,7 +107,7 @@ export interface EntryRow {
   created_at: Date
   period: string
   case_id: string | null
-  kind: string
+  kind: Selectable<DB['ledger_entries']>['kind']
   lines: Array<{ tenantId: string; account: string; debitCents: string; creditCents: string }>
 }
 

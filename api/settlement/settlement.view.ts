@@ -1,7 +1,12 @@
 // Response shapes of fees and settlement. Cents are bigints inside; JSON has no bigint, so they
 // leave as JSON integers — checked to be exact (a safe integer), never rounded.
+// Each view returns the contract's component type, so a view that drifts from openapi.yaml fails
+// to compile.
+import type { components } from '../../openapi/types.gen.js'
 import type { TariffTable } from '../domain/money.js'
 import type { BillingRow, EntryRow, FeeInsert, InvoiceRow, RemittanceLineRow, RemittanceRow, SettlementRow } from './settlement.repository.js'
+
+type Schemas = components['schemas']
 
 export function money(cents: bigint | string): number {
   const value = typeof cents === 'string' ? BigInt(cents) : cents
@@ -9,13 +14,13 @@ export function money(cents: bigint | string): number {
   return Number(value)
 }
 
-export const tariffView = (t: TariffTable) => ({
+export const tariffView = (t: TariffTable): Schemas['TariffTable'] => ({
   year: t.year,
   source: t.source,
   items: t.items.map((i) => ({ code: i.code, feeCents: money(i.feeCents), compensationCents: money(i.compensationCents) })),
 })
 
-export const billingView = (b: BillingRow) => ({
+export const billingView = (b: BillingRow): Schemas['Billing'] => ({
   oin: b.oin,
   kvk: b.kvk,
   address: { street: b.street, houseNumber: b.house_number, postalCode: b.postal_code, city: b.city },
@@ -24,7 +29,7 @@ export const billingView = (b: BillingRow) => ({
   vatCategory: b.vat_category,
 })
 
-export const feeView = (f: FeeInsert) => ({
+export const feeView = (f: FeeInsert): Schemas['Fee'] => ({
   caseId: f.caseId,
   tariffCode: f.tariffCode,
   tariffYear: f.tariffYear,
@@ -36,7 +41,7 @@ export const feeView = (f: FeeInsert) => ({
   remitCents: money(f.remitCents),
 })
 
-export const entryView = (e: EntryRow) => ({
+export const entryView = (e: EntryRow): Schemas['LedgerEntry'] => ({
   id: e.id,
   postedAt: e.created_at.toISOString(),
   period: e.period,
@@ -45,7 +50,7 @@ export const entryView = (e: EntryRow) => ({
   lines: e.lines.map((l) => ({ tenantId: l.tenantId, account: l.account, debitCents: money(l.debitCents), creditCents: money(l.creditCents) })),
 })
 
-export const settlementView = (s: SettlementRow, extra: { invoices?: unknown[]; remittances?: unknown[] } = {}) => ({
+export const settlementView = (s: SettlementRow, extra: Pick<Schemas['Settlement'], 'invoices' | 'remittances'> = {}): Schemas['Settlement'] => ({
   id: s.id,
   hubTenantId: s.hub_tenant_id,
   period: s.period,
@@ -57,7 +62,7 @@ export const settlementView = (s: SettlementRow, extra: { invoices?: unknown[]; 
   ...extra,
 })
 
-export const invoiceView = (i: InvoiceRow) => ({
+export const invoiceView = (i: InvoiceRow): Schemas['Invoice'] => ({
   id: i.id,
   documentType: i.document_type,
   number: i.number,
@@ -76,7 +81,7 @@ export const invoiceView = (i: InvoiceRow) => ({
   createdAt: i.created_at.toISOString(),
 })
 
-export const remittanceView = (r: RemittanceRow, lines?: RemittanceLineRow[]) => ({
+export const remittanceView = (r: RemittanceRow, lines?: RemittanceLineRow[]): Schemas['Remittance'] => ({
   id: r.id,
   hubTenantId: r.hub_tenant_id,
   memberTenantId: r.member_tenant_id,

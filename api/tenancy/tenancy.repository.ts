@@ -1,6 +1,6 @@
 // All SQL of the tenancy feature. Plain functions taking the executor first (STYLE.md §9); they run
 // inside a transaction that has either a tenant or the admin setting.
-import type { Selectable } from 'kysely'
+import type { Insertable, Selectable, Updateable } from 'kysely'
 import type { Trx } from '../db/database.js'
 import { newestFirstPage } from '../db/keyset.js'
 import type { AgreementsTable, ApiKeysTable, RegionsTable, StaffTable, TenantsTable } from '../db/schema.js'
@@ -47,13 +47,13 @@ export const setTenantStatus = (trx: Trx, id: string, status: 'active' | 'suspen
 
 export const insertApiKey = (
   trx: Trx,
-  values: { kind: 'admin' | 'client' | 'staff'; tenant_id: string | null; staff_id: string | null; name: string; prefix: string; secret_hash: Buffer; scopes: string[] },
+  values: Insertable<ApiKeysTable>,
 ): Promise<ApiKeyRow> => trx.insertInto('api_keys').values(values).returningAll().executeTakeFirstOrThrow()
 
 /** Inserts the key unless one with the same hash exists (the bootstrap admin key, on every start). */
 export const ensureApiKey = async (
   trx: Trx,
-  values: { kind: 'admin'; tenant_id: null; staff_id: null; name: string; prefix: string; secret_hash: Buffer; scopes: string[] },
+  values: Insertable<ApiKeysTable> & { kind: 'admin'; tenant_id: null; staff_id: null },
 ): Promise<void> => {
   await trx.insertInto('api_keys').values(values).onConflict((oc) => oc.column('secret_hash').doNothing()).execute()
 }
@@ -83,7 +83,7 @@ export const revokeApiKey = async (trx: Trx, tenantId: string, keyId: string): P
 
 export const upsertAgreement = (
   trx: Trx,
-  values: { hub_tenant_id: string; member_tenant_id: string; case_type: string; tariff_cents: number; valid_from: string; valid_until: string | null },
+  values: Insertable<AgreementsTable> & { valid_until: string | null },
 ): Promise<AgreementRow> =>
   trx
     .insertInto('agreements')
@@ -105,7 +105,7 @@ export const listAgreements = (trx: Trx, memberTenantId: string): Promise<Agreem
 
 export const insertStaff = (
   trx: Trx,
-  values: { hub_tenant_id: string; name: string; email: string; role: 'specialist' | 'lead'; skills: string[] },
+  values: Insertable<StaffTable>,
 ): Promise<StaffRow> => trx.insertInto('staff').values(values).returningAll().executeTakeFirstOrThrow()
 
 export const findStaff = (trx: Trx, id: string): Promise<StaffRow | undefined> =>
@@ -122,6 +122,6 @@ export const listStaff = (trx: Trx, hubTenantId: string, page: Page): Promise<St
 export const updateStaff = (
   trx: Trx,
   id: string,
-  changes: Partial<{ name: string; role: 'specialist' | 'lead'; skills: string[]; status: 'active' | 'inactive' }>,
+  changes: Pick<Updateable<StaffTable>, 'name' | 'role' | 'skills' | 'status'>,
 ): Promise<StaffRow | undefined> =>
   trx.updateTable('staff').set({ ...changes, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst()

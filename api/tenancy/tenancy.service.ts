@@ -5,7 +5,7 @@ import { inScope, isAdmin, isLeadOf, requireAdmin, type Principal } from '../aut
 import { DEFAULT_SCOPES, type Scope } from '../auth/scopes.js'
 import { withAdmin, type Db } from '../db/database.js'
 import { uniqueViolation } from '../db/errors.js'
-import { isCaseTypeCode } from '../domain/case-types.js'
+import { isCaseTypeCode, type CaseTypeCode } from '../domain/case-types.js'
 import { municipalityOn } from '../domain/municipalities.js'
 import { invalidFields, notFound, DomainError } from '../domain/errors.js'
 import { parsePage, toPage, type PageQuery } from '../pagination.js'
@@ -203,7 +203,7 @@ export async function putAgreement(
       hub_tenant_id: hub.id,
       member_tenant_id: member.id,
       case_type: caseType,
-      tariff_cents: input.tariffCents,
+      tariff_cents: BigInt(input.tariffCents),
       valid_from: input.validFrom,
       valid_until: input.validUntil ?? null,
     })
@@ -235,7 +235,7 @@ export async function createStaff(
   db: Db,
   principal: Principal,
   hubTenantId: string,
-  input: { name: string; email: string; role: 'specialist' | 'lead'; skills: string[] },
+  input: { name: string; email: string; role: 'specialist' | 'lead'; skills: CaseTypeCode[] },
 ) {
   requireAdminOrLead(principal, hubTenantId)
   try {
@@ -279,7 +279,7 @@ export async function updateStaff(
   db: Db,
   principal: Principal,
   staffId: string,
-  input: Partial<{ name: string; role: 'specialist' | 'lead'; skills: string[]; status: 'active' | 'inactive' }>,
+  input: Partial<{ name: string; role: 'specialist' | 'lead'; skills: CaseTypeCode[]; status: 'active' | 'inactive' }>,
 ) {
   const row = await inScope(db, principal, async (trx) => {
     const staff = await repo.findStaff(trx, staffId)

@@ -1,9 +1,13 @@
 // Rows → the JSON shapes of openapi.yaml. Never a secret hash, never more than the contract says.
+// Each view returns the contract's component type, so a view that drifts fails to compile.
+import type { components } from '../../openapi/types.gen.js'
 import type { AgreementRow, ApiKeyRow, RegionRow, StaffRow, TenantRow } from './tenancy.repository.js'
 
-export const regionView = (r: RegionRow) => ({ id: r.id, name: r.name, createdAt: r.created_at.toISOString() })
+type Schemas = components['schemas']
 
-export const tenantView = (t: TenantRow) => ({
+export const regionView = (r: RegionRow): Schemas['Region'] => ({ id: r.id, name: r.name, createdAt: r.created_at.toISOString() })
+
+export const tenantView = (t: TenantRow): Schemas['Tenant'] => ({
   id: t.id,
   municipalityCode: t.municipality_code,
   name: t.name,
@@ -14,7 +18,7 @@ export const tenantView = (t: TenantRow) => ({
   updatedAt: t.updated_at.toISOString(),
 })
 
-export const apiKeyView = (k: ApiKeyRow) => ({
+export const apiKeyView = (k: ApiKeyRow): Schemas['ApiKey'] => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,
@@ -26,7 +30,7 @@ export const apiKeyView = (k: ApiKeyRow) => ({
   revokedAt: k.revoked_at?.toISOString() ?? null,
 })
 
-export const agreementView = (a: AgreementRow) => ({
+export const agreementView = (a: AgreementRow): Schemas['Agreement'] => ({
   id: a.id,
   memberTenantId: a.member_tenant_id,
   hubTenantId: a.hub_tenant_id,
@@ -37,7 +41,7 @@ export const agreementView = (a: AgreementRow) => ({
   updatedAt: a.updated_at.toISOString(),
 })
 
-export const staffView = (s: StaffRow) => ({
+export const staffView = (s: StaffRow): Schemas['Staff'] => ({
   id: s.id,
   hubTenantId: s.hub_tenant_id,
   name: s.name,

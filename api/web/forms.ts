@@ -1,6 +1,7 @@
 // Forms: a refused submission comes back as the same page with the person's values, the message
 // next to each field and an error summary at the top (WCAG 3.3.1, NL Design System pattern).
 import type { FastifyRequest } from 'fastify'
+import type { components } from '../../openapi/types.gen.js'
 import { DomainError, invalidFields, type InvalidField } from '../domain/errors.js'
 import { fieldProblemText, refusalText } from './texts.js'
 
@@ -63,7 +64,13 @@ const AJV_CODES: Record<string, string> = {
  * Validates a body against a schema of the contract (`regiobalie:CaseCreate`), the same schema the
  * API validates the JSON body with, and throws the same invalid fields.
  */
-export function validateAgainstContract(request: FastifyRequest, schemaId: string, body: unknown): void {
+type Schemas = components['schemas']
+
+/**
+ * Validates a form's values against the contract's schema (the same Ajv as the JSON API) and, once
+ * it passes, gives them the contract's type: the services take no unchecked strings.
+ */
+export function validateAgainstContract<K extends keyof Schemas>(request: FastifyRequest, schemaId: `regiobalie:${K}`, body: unknown): asserts body is Schemas[K] {
   const validate = request.compileValidationSchema({ $ref: `${schemaId}#` })
   if (validate(body)) return
   const errors = (validate.errors ?? []) as AjvError[]

@@ -1,5 +1,6 @@
 // Rows → the JSON shapes of openapi.yaml. Never a secret (it is shown once, by the service, on
 // creation and rotation), never a delivery's body.
+import { isEventType } from './events.js'
 import type { DeliveryRow, SubscriptionRow } from './webhooks.repository.js'
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null
@@ -7,7 +8,7 @@ const iso = (d: Date | null): string | null => d?.toISOString() ?? null
 export const subscriptionView = (s: SubscriptionRow, now: Date = new Date()) => ({
   id: s.id,
   url: s.url,
-  events: s.events,
+  events: s.events.filter(isEventType),
   description: s.description,
   format: s.format,
   status: s.status,

@@ -10,7 +10,8 @@ export async function freshBenchDatabase(name) {
   const { migrate } = await import(join(ROOT, 'dist/scripts/migrate.js'))
   const { createDb } = await import(join(ROOT, 'dist/api/db/database.js'))
   const { seedDemo } = await import(join(ROOT, 'dist/scripts/seed.js'))
-  const config = loadConfig()
+  // A benchmark database is a demo database: the fixed development keys unless set (DEMO_KEYS).
+  const config = loadConfig({ DEMO_KEYS: 'on', ...process.env })
   const on = (url, database) => {
     const u = new URL(url)
     u.pathname = `/${database}`

@@ -22,6 +22,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 export async function startApi({ port, owner, app, config, extraEnv = {}, nodeArgs = [] }) {
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/api/http/server.js')], {
     env: {
+      // A benchmark database is a demo database: the fixed development keys unless set.
+      DEMO_KEYS: 'on',
       ...process.env,
       PORT: String(port),
       DATABASE_URL: owner,

@@ -34,7 +34,7 @@ const ddMatch = /copied, ([\d.]+) s/.exec(ddOut)
 const ddMiBps = (CLIENTS * FILE_BYTES) / 2 ** 20 / Number(ddMatch?.[1])
 rmSync(join(blobDir, 'dd.bin'))
 const api = spawn(process.execPath, [join(ROOT, 'dist/api/http/server.js')], {
-  env: { PORT: String(PORT), DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, BLOB_DIR: blobDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
+  env: { DEMO_KEYS: 'on', PORT: String(PORT), DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, BLOB_DIR: blobDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
   stdio: ['ignore', 'inherit', 'inherit'],
 })
 const rssMiB = () => {

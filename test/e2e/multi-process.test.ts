@@ -10,7 +10,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { REDIS_URL } from '../helpers/env.js'
+import { REDIS_URL, TEST_KEYS } from '../helpers/env.js'
 import { freePort, run, until, type Proc } from './helpers.js'
 
 let database: TestDatabase
@@ -25,6 +25,7 @@ beforeAll(async () => {
   database = await createTestDatabase()
   region = await newRegion(database.db)
   const env = {
+    ...TEST_KEYS,
     DATABASE_URL: database.ownerUrl,
     APP_DATABASE_URL: database.appUrl,
     REDIS_URL,

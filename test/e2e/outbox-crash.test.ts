@@ -6,7 +6,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withAdmin } from '../../api/db/database.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { REDIS_URL } from '../helpers/env.js'
+import { REDIS_URL, TEST_KEYS } from '../helpers/env.js'
 import { run, until } from './helpers.js'
 
 let database: TestDatabase
@@ -36,6 +36,7 @@ describe('workers killed with SIGKILL mid-relay', () => {
           select null, 'maintenance', 'purge-dispatched-outbox', '{}'::jsonb from generate_series(1, ${ROWS})`.execute(trx),
     )
     const env = {
+      ...TEST_KEYS,
       DATABASE_URL: database.ownerUrl,
       APP_DATABASE_URL: database.appUrl,
       REDIS_URL,

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../fault/servers.js'
-import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL, testDatabaseName } from '../helpers/env.js'
+import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL, TEST_KEYS, testDatabaseName } from '../helpers/env.js'
 import { run, until, type Proc } from './helpers.js'
 
 const dbName = testDatabaseName('test')
@@ -40,6 +40,8 @@ describe('npm start as a supervisor', () => {
       QUEUE_PREFIX: `{rbsupervise-${randomUUID()}}`,
       LOG_LEVEL: 'warn',
       BOOTSTRAP_ADMIN_TOKEN: `supervise-${randomUUID()}`,
+      // A deployment with an admin token is no demo: it brings its own keys (config refuses otherwise).
+      ...TEST_KEYS,
     }, cwd)
     const p = proc
     await until('readiness', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000)

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL, testDatabaseName } from '../helpers/env.js'
+import { APP_PASSWORD, APP_USER, databaseUrl, OWNER_SERVER_URL, REDIS_URL, TEST_KEYS, testDatabaseName } from '../helpers/env.js'
 import { freePort, run, until } from './helpers.js'
 
 const dbName = testDatabaseName('test')
@@ -55,9 +55,16 @@ describe('npm start', () => {
     proc.child.kill('SIGTERM')
     expect(await proc.exited).toBe(0)
 
-    // With BOOTSTRAP_ADMIN_TOKEN it seeds nothing more and that exact secret is an admin key.
+    expect(proc.output()).toMatch(/demo database: BLOB_MASTER_KEY and BSN_HASH_KEY use the fixed development keys/)
+
+    // A real deployment (an admin token) does not start on the development keys, and says which is missing.
     const token = `bootstrap-${randomBytes(24).toString('hex')}`
-    const second = run('scripts/start.js', { ...env, BOOTSTRAP_ADMIN_TOKEN: token }, cwd)
+    const refused = run('scripts/start.js', { ...env, BOOTSTRAP_ADMIN_TOKEN: token }, cwd)
+    expect(await refused.exited).toBe(1)
+    expect(refused.output()).toMatch(/BLOB_MASTER_KEY is not set: set it to the base64 of 32 random bytes/)
+
+    // With BOOTSTRAP_ADMIN_TOKEN and its own keys it seeds nothing more and that exact secret is an admin key.
+    const second = run('scripts/start.js', { ...env, ...TEST_KEYS, BOOTSTRAP_ADMIN_TOKEN: token }, cwd)
     await until('readiness again', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000)
     expect(second.output()).toContain('nothing seeded')
     const regions = await fetch(`http://127.0.0.1:${port}/v1/regions`, { headers: { authorization: `Bearer ${token}` } })

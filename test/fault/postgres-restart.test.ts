@@ -17,7 +17,7 @@ import { migrate } from '../../scripts/migrate.js'
 import { run, until, type Proc } from '../e2e/helpers.js'
 import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { caseBody } from '../helpers/case-builders.js'
-import { APP_PASSWORD, APP_USER, REDIS_URL } from '../helpers/env.js'
+import { APP_PASSWORD, APP_USER, REDIS_URL, TEST_KEYS } from '../helpers/env.js'
 import { freePort, startPostgres, type PostgresServer } from './servers.js'
 
 let pg: PostgresServer
@@ -53,6 +53,7 @@ beforeAll(async () => {
     RATE_LIMIT_PER_MINUTE: '1000000',
     DB_CONNECT_TIMEOUT_MS: '1000',
     DB_STATEMENT_TIMEOUT_MS: '2000',
+    ...TEST_KEYS,
   }
   apiUrl = `http://127.0.0.1:${port}`
   workersHealth = `http://127.0.0.1:${metricsPort}`

@@ -14,6 +14,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { submitCase } from '../helpers/case-builders.js'
 import { filePart, pngOf, uploadOk } from '../helpers/document-builders.js'
+import { TEST_KEYS } from '../helpers/env.js'
 import { freePort, startRedis, type RedisServer } from './servers.js'
 
 let redis: RedisServer
@@ -49,6 +50,7 @@ async function workers(queues: string | null, port: number): Promise<Proc> {
     BLOB_DIR: blobDir,
     WORKERS_METRICS_PORT: String(port),
     LOG_LEVEL: 'warn',
+    ...TEST_KEYS,
   }
   if (queues !== null) env.WORKER_QUEUES = queues
   const p = run('workers/main.js', env)

@@ -4,7 +4,7 @@ import { buildApp } from '../../api/http/app.js'
 import { loadConfig, type Config } from '../../api/config.js'
 import { createLogger } from '../../api/logger.js'
 import { createTestDatabase, type TestDatabase } from './db.js'
-import { REDIS_URL } from './env.js'
+import { REDIS_URL, TEST_KEYS } from './env.js'
 
 export interface TestApp {
   app: FastifyInstance
@@ -17,6 +17,7 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}, options: { database?: TestDatabase; extraRoutes?: (app: FastifyInstance) => void } = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase())
   const config = loadConfig({
+    ...TEST_KEYS,
     DATABASE_URL: database.ownerUrl,
     APP_DATABASE_URL: database.appUrl,
     REDIS_URL,

@@ -5,6 +5,11 @@ import pg from 'pg'
 // the local services.
 export const OWNER_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** The secret keys of a test deployment (config refuses to start without them). */
+export const TEST_KEYS = {
+  BLOB_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
+  BSN_HASH_KEY: Buffer.alloc(32, 5).toString('base64'),
+}
 export const APP_USER = 'regiobalie_api'
 export const APP_PASSWORD = 'regiobalie_api'
 

@@ -108,8 +108,18 @@ describe('the access log', () => {
     expectProblem(await search(region.members[0].key, { bsn: '12345' }), 400, 'invalid-request')
     // a JSON number is refused, never coerced to a string (a BSN is exactly nine digits as text)
     expectProblem(await search(region.members[0].key, { bsn: Number(newSubject().bsn) }), 400, 'invalid-request')
-    expectProblem(await search(region.members[0].key, { bsn: newSubject().bsn, caseId: randomUUID() }), 400, 'invalid-request')
-    expectProblem(await search(region.members[0].key, {}), 400, 'invalid-request')
+    const both = expectProblem(await search(region.members[0].key, { bsn: newSubject().bsn, caseId: randomUUID() }), 400, 'invalid-request')
+    expect(both.invalidParams).toEqual([
+      { name: 'caseId', code: 'exactly-one-of', reason: 'give exactly one of caseId and bsn, not both' },
+      { name: 'bsn', code: 'exactly-one-of', reason: 'give exactly one of caseId and bsn, not both' },
+    ])
+    expect(both.detail).toMatch(/exactly one of caseId and bsn/)
+    const neither = expectProblem(await search(region.members[0].key, {}), 400, 'invalid-request')
+    const reason = 'give exactly one of caseId and bsn (neither was given)'
+    expect(neither.invalidParams).toEqual([
+      { name: 'caseId', code: 'exactly-one-of', reason },
+      { name: 'bsn', code: 'exactly-one-of', reason },
+    ])
     expectProblem(await search(region.members[0].key, { caseId: randomUUID(), actorId: 'x' }), 400, 'invalid-request')
   })
 

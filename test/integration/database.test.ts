@@ -1,7 +1,6 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertUnprivilegedRole, createDb } from '../../api/db/database.js'
-import { SCHEMA_COLUMNS } from '../../api/db/schema.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
 
 let database: TestDatabase
@@ -9,18 +8,6 @@ beforeAll(async () => {
   database = await createTestDatabase()
 })
 afterAll(async () => database.drop())
-
-describe('the hand-written DB types', () => {
-  it('list exactly the columns of the migrated schema, table by table', async () => {
-    const { rows } = await sql<{ table_name: string; column_name: string }>`
-      select table_name, column_name from information_schema.columns
-      where table_schema = 'public' and table_name not like 'kysely_%'`.execute(database.owner)
-    const actual: Record<string, string[]> = {}
-    for (const r of rows) (actual[r.table_name] ??= []).push(r.column_name)
-    const expected = Object.fromEntries(Object.entries(SCHEMA_COLUMNS).map(([t, cols]) => [t, [...cols].sort()]))
-    expect(Object.fromEntries(Object.entries(actual).map(([t, cols]) => [t, cols.sort()]))).toEqual(expected)
-  })
-})
 
 describe('the application role', () => {
   it('is neither superuser, owner nor BYPASSRLS, and the start-up check agrees', async () => {

@@ -234,6 +234,15 @@ describe('refusals leave no row, no blob and no temporary file', () => {
     expect(names(p)).toEqual([['note0', 'unknown-property']])
   })
 
+  it('400 for a file part before the fields, saying the fields must come first', async () => {
+    const reason = 'is required, in a part before the file (the fields must come first)'
+    const p = await refused([filePart(pngOf()), ...fieldParts()], 400, 'invalid-request')
+    expect(p.invalidParams).toEqual(['kind', 'issuingCountry', 'language'].map((name) => ({ name, code: 'required', reason })))
+    expect(p.detail).toMatch(/the fields must come first/)
+    const some = await refused([{ name: 'kind', value: 'passport' }, filePart(pngOf())], 400, 'invalid-request')
+    expect(some.invalidParams).toEqual(['issuingCountry', 'language'].map((name) => ({ name, code: 'required', reason })))
+  })
+
   it('400 for a field given twice, or after the file', async () => {
     expect(names(await refused([...fieldParts(), { name: 'kind', value: 'id_card' }, filePart(pngOf())], 400, 'invalid-request'))).toEqual([['kind', 'duplicate']])
     expect(names(await refused([...fieldParts(), filePart(pngOf()), { name: 'issuedOn', value: '2020-01-01' }], 400, 'invalid-request'))).toEqual([

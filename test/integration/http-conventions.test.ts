@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../../api/http/app.js'
+import { createLogger } from '../../api/logger.js'
 import { bearer, body, startTestApp, type TestApp } from '../helpers/app.js'
 import { newAdminKey } from '../helpers/builders.js'
 
@@ -161,5 +164,83 @@ describe('/metrics', () => {
     expect(res.body).toContain('regiobalie_http_request_duration_seconds_bucket')
     expect(res.body).toMatch(/regiobalie_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/)
     expect(res.body).toContain('regiobalie_outbox_pending')
+  })
+})
+
+describe('security headers', () => {
+  it('every response is nosniff and never framed, errors and unknown paths too', async () => {
+    for (const res of [
+      await t.app.inject({ method: 'GET', url: '/healthz' }),
+      await t.app.inject({ method: 'GET', url: '/nope' }),
+      await t.app.inject({ method: 'GET', url: '/v1/regions' }),
+      await t.app.inject({ method: 'GET', url: '/v1/regions', headers: bearer(adminKey) }),
+    ]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/)
+      expect(res.headers['x-frame-options']).toBe('DENY')
+    }
+  })
+
+  it('leaves /docs its own policy, which lets the page run', async () => {
+    const docs = await t.app.inject({ method: 'GET', url: '/docs' })
+    expect(docs.statusCode).toBe(200)
+    expect(docs.headers['x-content-type-options']).toBe('nosniff')
+    expect(docs.headers['content-security-policy']).toMatch(/script-src 'self'/)
+    expect(docs.headers['content-security-policy']).toMatch(/frame-ancestors/)
+  })
+
+  it('marks every /v1 answer no-store, refusals too; the public documents may be cached', async () => {
+    const ok = await t.app.inject({ method: 'GET', url: '/v1/regions', headers: bearer(adminKey) })
+    expect(ok.statusCode).toBe(200)
+    expect(ok.headers['cache-control']).toBe('no-store')
+    expect((await t.app.inject({ method: 'GET', url: '/v1/regions' })).headers['cache-control']).toBe('no-store')
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).headers['cache-control']).toBeUndefined()
+  })
+})
+
+describe('a trailing slash', () => {
+  it('answers 404 like any unknown path, with or without a key', async () => {
+    for (const url of ['/v1/regions/', '/v1/cases/', '/healthz/', '/v1/tenants/?limit=1']) {
+      for (const headers of [{}, bearer(adminKey)]) {
+        const p = expectProblem(await t.app.inject({ method: 'GET', url, headers }), 404, 'route-not-found')
+        expect(p.detail).toBe(`no route GET ${url.split('?')[0]}`)
+      }
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/v1/regions', headers: bearer(adminKey) })).statusCode).toBe(200)
+  })
+})
+
+describe('401 messages', () => {
+  it('say what is wrong with the key', async () => {
+    const detail = async (authorization?: string) =>
+      expectProblem(await t.app.inject({ method: 'GET', url: '/v1/regions', headers: authorization ? { authorization } : {} }), 401, 'unauthorized').detail
+    expect(await detail()).toBe('an API key is required: Authorization: Bearer <key>')
+    expect(await detail('Bearer rbk_a_thisKeyDoesNotExistAnywhere0000000000000')).toBe('the API key is unknown or revoked')
+    expect(await detail('Bearer short')).toBe('the API key is unknown or revoked')
+    expect(await detail('Basic dXNlcjpwYXNzd29yZA==')).toBe('the Authorization header must be "Bearer <key>"')
+  })
+})
+
+describe('the request log', () => {
+  it('records the route path, never the query string or the path values', async () => {
+    const lines: string[] = []
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) }))
+    const logged = await buildApp({ config: t.config, db: t.database.db, redis: t.redis, logger })
+    try {
+      const bsn = '111222333'
+      const refused = await logged.app.inject({ method: 'GET', url: `/v1/cases?bsn=${bsn}`, headers: bearer(adminKey) })
+      expect(refused.statusCode).toBe(400)
+      await logged.app.inject({ method: 'GET', url: `/v1/cases/${bsn}`, headers: bearer(adminKey) })
+      await logged.app.inject({ method: 'GET', url: `/v1/${bsn}` })
+      const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+      expect(entries.filter((e) => e.msg === 'request completed').map((e) => [e.route, e.statusCode])).toEqual([
+        ['/v1/cases', 400],
+        ['/v1/cases/:caseId', 400],
+        [null, 404],
+      ])
+      expect(lines.join('')).not.toContain(bsn)
+    } finally {
+      await logged.app.close()
+    }
   })
 })

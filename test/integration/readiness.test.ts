@@ -6,6 +6,7 @@ import { loadConfig } from '../../api/config.js'
 import { createApiRedis } from '../../api/jobs/redis.js'
 import { createLogger } from '../../api/logger.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
+import { TEST_KEYS } from '../helpers/env.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -32,7 +33,7 @@ describe('/readyz', () => {
 
   it('answers 503 problem+json when Redis is unreachable (an instance pointed at a closed port)', async () => {
     const port = await closedPort()
-    const config = loadConfig({ DATABASE_URL: t.database.ownerUrl, APP_DATABASE_URL: t.database.appUrl, REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'silent' })
+    const config = loadConfig({ ...TEST_KEYS, DATABASE_URL: t.database.ownerUrl, APP_DATABASE_URL: t.database.appUrl, REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'silent' })
     const redis: Redis = createApiRedis(config.redisUrl)
     redis.on('error', () => undefined)
     const { app } = await buildApp({ config, db: t.database.db, redis, logger: createLogger('silent') })

@@ -8,6 +8,7 @@ import { loadConfig } from '../../api/config.js'
 import { createLogger } from '../../api/logger.js'
 import { startWorkers } from '../../workers/main.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { TEST_KEYS } from '../helpers/env.js'
 
 let database: TestDatabase
 let redis: ChildProcess
@@ -46,7 +47,7 @@ afterAll(async () => {
 
 describe('workers start-up', () => {
   it('refuses a Redis whose maxmemory-policy is not noeviction, naming the fix', async () => {
-    const config = loadConfig({ DATABASE_URL: database.ownerUrl, APP_DATABASE_URL: database.appUrl, REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'silent' })
+    const config = loadConfig({ ...TEST_KEYS, DATABASE_URL: database.ownerUrl, APP_DATABASE_URL: database.appUrl, REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'silent' })
     await expect(startWorkers(config, createLogger('silent'))).rejects.toThrow(/maxmemory-policy is "allkeys-lru".*CONFIG SET maxmemory-policy noeviction/s)
   })
 
@@ -55,6 +56,7 @@ describe('workers start-up', () => {
     await admin.config('SET', 'maxmemory-policy', 'noeviction')
     admin.disconnect()
     const config = loadConfig({
+      ...TEST_KEYS,
       DATABASE_URL: database.ownerUrl,
       APP_DATABASE_URL: database.appUrl,
       REDIS_URL: `redis://127.0.0.1:${port}`,

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { checkIntegrityIsolated, INTEGRITY_THREAD, IntegrityThreadMissingError } from '../../api/documents/integrity-isolated.js'
 import { createHash, randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -316,5 +319,14 @@ describe('checkIntegrity: limits', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses a nonsensical maxPixels (%s)', async (maxPixels) => {
     await expect(checkIntegrity('image/png', pngOf(1, 1), { maxPixels })).rejects.toThrow(RangeError)
+  })
+})
+
+describe('checkIntegrityIsolated without its worker thread', () => {
+  it('refuses to run rather than decode on the main thread', async () => {
+    // From the TypeScript sources there is no compiled thread entry next to the module.
+    expect(existsSync(fileURLToPath(INTEGRITY_THREAD))).toBe(false)
+    await expect(checkIntegrityIsolated('application/pdf', minimalPdf())).rejects.toThrow(IntegrityThreadMissingError)
+    await expect(checkIntegrityIsolated('application/pdf', minimalPdf())).rejects.toThrow(/worker thread .*integrity-thread\.js is missing/)
   })
 })

@@ -19,7 +19,7 @@ export function appointmentRoutes(app: FastifyInstance, spec: OpenApiDocument, d
   declareRoute(app, spec, 'createCeremony', 'appointments:write', async (req, reply) => {
     const session = await resources.createCeremony(deps, req.principal, req.params.hubTenantId, req.body)
     const location = `/v1/tenants/${session.hubTenantId}/ceremonies?from=${session.date}&to=${session.date}`
-    return reply.code(201).header('Location', location).send(session)
+    return reply.header('Location', location).code(201).send(session)
   })
   declareRoute(app, spec, 'listCeremonies', 'appointments:read', async (req) =>
     resources.listCeremonies(deps, req.principal, req.params.hubTenantId, req.query),
@@ -27,7 +27,7 @@ export function appointmentRoutes(app: FastifyInstance, spec: OpenApiDocument, d
 
   declareRoute(app, spec, 'requestAppointment', 'appointments:write', async (req, reply) => {
     const created = await appointments.requestAppointment(deps, req.principal, req.params.caseId, req.body)
-    return reply.code(202).header('Location', `/v1/appointments/${created.id}`).send(created)
+    return reply.header('Location', `/v1/appointments/${created.id}`).code(202).send(created)
   })
   declareRoute(app, spec, 'listCaseAppointments', 'appointments:read', async (req) =>
     appointments.listCaseAppointments(deps, req.principal, req.params.caseId),
@@ -42,9 +42,9 @@ export function appointmentRoutes(app: FastifyInstance, spec: OpenApiDocument, d
     appointments.recordOutcome(deps, req.principal, req.params.appointmentId, req.body),
   )
   declareRoute(app, spec, 'getAppointmentCalendar', 'appointments:read', async (req, reply) =>
-    reply.type(CALENDAR).send(await appointments.appointmentCalendar(deps, req.principal, req.params.appointmentId)),
+    reply.type(CALENDAR).code(200).send(await appointments.appointmentCalendar(deps, req.principal, req.params.appointmentId)),
   )
   declareRoute(app, spec, 'getStaffCalendar', 'appointments:read', async (req, reply) =>
-    reply.type(CALENDAR).send(await appointments.staffCalendar(deps, req.principal, req.params.staffId)),
+    reply.type(CALENDAR).code(200).send(await appointments.staffCalendar(deps, req.principal, req.params.staffId)),
   )
 }

@@ -1,5 +1,5 @@
 // HTTP only: parse, call one service function, shape the reply (STYLE.md §6).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { searchAccessLog } from '../../access-log/access-log.service.js'
 import { caseTypeCatalogue } from '../../domain/case-types.js'
 import { Problem } from '../problem.js'
@@ -18,40 +18,47 @@ export function expectedVersion(request: FastifyRequest): number | null {
   return Number(match[1])
 }
 
-const sendCase = (reply: FastifyReply, c: { version: number }, status = 200) => reply.code(status).header('ETag', `"${c.version}"`).send(c)
+/** The ETag of a case: its version, which If-Match must name to change it. */
+const etag = (c: { version: number }): string => `"${c.version}"`
 
 export function caseRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: cases.CaseDeps): void {
   declareRoute(app, spec, 'listCaseTypes', null, async () => ({ items: caseTypeCatalogue(dutchDate()) }))
 
   declareRoute(app, spec, 'submitCase', 'cases:write', async (req, reply) => {
     const created = await cases.submitCase(deps, req.principal, req.body)
-    return sendCase(reply.header('Location', `/v1/cases/${created.id}`), created, 201)
+    return reply.header('Location', `/v1/cases/${created.id}`).header('ETag', etag(created)).code(201).send(created)
   })
-  declareRoute(app, spec, 'listCases', 'cases:read', async (req) => cases.listCases(deps, req.principal, req.query as cases.ListQuery))
-  declareRoute(app, spec, 'getCase', 'cases:read', async (req, reply) => sendCase(reply, await cases.getCase(deps, req.principal, req.params.caseId)))
+  declareRoute(app, spec, 'listCases', 'cases:read', async (req) => cases.listCases(deps, req.principal, req.query))
+  declareRoute(app, spec, 'getCase', 'cases:read', async (req, reply) => {
+    const c = await cases.getCase(deps, req.principal, req.params.caseId)
+    return reply.header('ETag', etag(c)).code(200).send(c)
+  })
   declareRoute(app, spec, 'listCaseEvents', 'cases:read', async (req) => cases.caseEvents(deps, req.principal, req.params.caseId))
 
-  declareRoute(app, spec, 'withdrawCase', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.withdrawCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
-  )
-  declareRoute(app, spec, 'assignCase', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.assignCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
-  )
-  declareRoute(app, spec, 'requestInformation', 'cases:write', async (req, reply) =>
-    sendCase(
-      reply,
-      await cases.requestInformation(deps, req.principal, req.params.caseId, req.body, expectedVersion(req)),
-    ),
-  )
-  declareRoute(app, spec, 'decideCase', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.decideCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
-  )
-  declareRoute(app, spec, 'recordRoyalDecree', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.recordRoyalDecree(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))),
-  )
-  declareRoute(app, spec, 'closeCase', 'cases:write', async (req, reply) =>
-    sendCase(reply, await cases.closeCase(deps, req.principal, req.params.caseId, expectedVersion(req))),
-  )
+  declareRoute(app, spec, 'withdrawCase', 'cases:write', async (req, reply) => {
+    const c = await cases.withdrawCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))
+    return reply.header('ETag', etag(c)).code(200).send(c)
+  })
+  declareRoute(app, spec, 'assignCase', 'cases:write', async (req, reply) => {
+    const c = await cases.assignCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))
+    return reply.header('ETag', etag(c)).code(200).send(c)
+  })
+  declareRoute(app, spec, 'requestInformation', 'cases:write', async (req, reply) => {
+    const c = await cases.requestInformation(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))
+    return reply.header('ETag', etag(c)).code(200).send(c)
+  })
+  declareRoute(app, spec, 'decideCase', 'cases:write', async (req, reply) => {
+    const c = await cases.decideCase(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))
+    return reply.header('ETag', etag(c)).code(200).send(c)
+  })
+  declareRoute(app, spec, 'recordRoyalDecree', 'cases:write', async (req, reply) => {
+    const c = await cases.recordRoyalDecree(deps, req.principal, req.params.caseId, req.body, expectedVersion(req))
+    return reply.header('ETag', etag(c)).code(200).send(c)
+  })
+  declareRoute(app, spec, 'closeCase', 'cases:write', async (req, reply) => {
+    const c = await cases.closeCase(deps, req.principal, req.params.caseId, expectedVersion(req))
+    return reply.header('ETag', etag(c)).code(200).send(c)
+  })
 
   declareRoute(app, spec, 'searchAccessLog', 'cases:read', async (req) =>
     searchAccessLog(deps.db, deps.bsnHashKey, req.principal, req.body),

@@ -50,8 +50,8 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
             }
           : {}
         try {
-          const doc = await documents.uploadDocument(deps, req.principal, caseId, req.parts() as AsyncIterable<documents.UploadPart>, hooks)
-          return await reply.code(201).header('Location', `/v1/documents/${doc.id}`).send(doc)
+          const doc = await documents.uploadDocument(deps, req.principal, caseId, req.parts(), hooks)
+          return await reply.header('Location', `/v1/documents/${doc.id}`).code(201).send(doc)
         } catch (err) {
           if (err instanceof IdempotentReplay) return sendReplay(reply, err.replay)
           throw err
@@ -84,8 +84,9 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
         'Content-Disposition': attachment(downloadFilename(content.filename, content.contentType)),
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': 'private, no-store',
-        'Content-Security-Policy': "default-src 'none'; sandbox",
+        'Content-Security-Policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
       })
+      .code(200)
       .send(content.stream)
   })
   declareRoute(app, spec, 'recordVerdict', 'documents:write', async (req) =>

@@ -17,7 +17,7 @@ export function settlementRoutes(app: FastifyInstance, spec: OpenApiDocument, db
     'settlement:write',
     async (req, reply) => {
       const fee = await fees.recordFee(db, req.principal, req.params.caseId, req.body)
-      return reply.code(201).header('Location', `/v1/cases/${req.params.caseId}/fees`).send(fee)
+      return reply.header('Location', `/v1/cases/${req.params.caseId}/fees`).code(201).send(fee)
     },
     { idempotent: true },
   )
@@ -31,7 +31,7 @@ export function settlementRoutes(app: FastifyInstance, spec: OpenApiDocument, db
     'settlement:write',
     async (req, reply) => {
       const s = await settlement.startSettlement(db, req.principal, req.body)
-      return reply.code(202).header('Location', `/v1/settlements/${s.id}`).send(s)
+      return reply.header('Location', `/v1/settlements/${s.id}`).code(202).send(s)
     },
     { idempotent: true },
   )
@@ -41,11 +41,11 @@ export function settlementRoutes(app: FastifyInstance, spec: OpenApiDocument, db
   declareRoute(app, spec, 'getInvoice', 'settlement:read', async (req) => settlement.getInvoice(db, req.principal, req.params.invoiceId))
   declareRoute(app, spec, 'getInvoiceUbl', 'settlement:read', async (req, reply) => {
     const stream = await settlement.exportInvoice(db, req.principal, req.params.invoiceId, 'ubl')
-    return reply.type('application/xml; charset=utf-8').send(stream)
+    return reply.type('application/xml; charset=utf-8').code(200).send(stream)
   })
   declareRoute(app, spec, 'getInvoiceCsv', 'settlement:read', async (req, reply) => {
     const stream = await settlement.exportInvoice(db, req.principal, req.params.invoiceId, 'csv')
-    return reply.type('text/csv; charset=utf-8').send(stream)
+    return reply.type('text/csv; charset=utf-8').code(200).send(stream)
   })
   declareRoute(
     app,
@@ -54,7 +54,7 @@ export function settlementRoutes(app: FastifyInstance, spec: OpenApiDocument, db
     'settlement:write',
     async (req, reply) => {
       const note = await settlement.createCreditNote(db, req.principal, req.params.invoiceId, req.body)
-      return reply.code(201).header('Location', `/v1/invoices/${note.id}`).send(note)
+      return reply.header('Location', `/v1/invoices/${note.id}`).code(201).send(note)
     },
     { idempotent: true },
   )
@@ -63,7 +63,7 @@ export function settlementRoutes(app: FastifyInstance, spec: OpenApiDocument, db
   declareRoute(app, spec, 'getRemittance', 'settlement:read', async (req) => settlement.getRemittance(db, req.principal, req.params.remittanceId))
   declareRoute(app, spec, 'getRemittanceNameList', 'settlement:read', async (req, reply) => {
     const csv = await settlement.remittanceNameList(db, req.principal, req.params.remittanceId)
-    return reply.type('text/csv; charset=utf-8').header('Cache-Control', 'no-store').send(csv)
+    return reply.type('text/csv; charset=utf-8').header('Cache-Control', 'no-store').code(200).send(csv)
   })
   declareRoute(
     app,

@@ -7,7 +7,7 @@ import { declareRoute } from '../route.js'
 export function webhookRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: webhooks.WebhookDeps): void {
   declareRoute(app, spec, 'createWebhook', 'webhooks:write', async (req, reply) => {
     const created = await webhooks.createSubscription(deps, req.principal, req.body)
-    return reply.code(201).header('Location', `/v1/webhooks/${created.id}`).send(created)
+    return reply.header('Location', `/v1/webhooks/${created.id}`).code(201).send(created)
   })
   declareRoute(app, spec, 'listWebhooks', 'webhooks:write', async (req) => webhooks.listSubscriptions(deps, req.principal, req.query))
   declareRoute(app, spec, 'getWebhook', 'webhooks:write', async (req) => webhooks.getSubscription(deps, req.principal, req.params.webhookId))

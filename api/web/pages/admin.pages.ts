@@ -87,7 +87,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
     const input = { municipalityCode: text(body, 'municipalityCode'), regionId: text(body, 'regionId'), role: text(body, 'role') }
     try {
       validateAgainstContract(req, 'regiobalie:TenantCreate', input)
-      const tenant = await tenancy.onboardTenant(ctx.db, user.principal, input as Parameters<typeof tenancy.onboardTenant>[2])
+      const tenant = await tenancy.onboardTenant(ctx.db, user.principal, input)
       notice(req, `${tenant.name} is aangesloten.`)
       return redirect(reply, `/app/beheer/gemeenten/${tenant.id}`)
     } catch (err) {
@@ -164,7 +164,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
   tenantAction('medewerkers', 'medewerker', async (user, tenantId, body, req) => {
     const input = { name: text(body, 'name'), email: text(body, 'email'), role: text(body, 'role'), skills: list(body, 'skills') }
     validateAgainstContract(req, 'regiobalie:StaffCreate', input)
-    const staff = await tenancy.createStaff(ctx.db, user.principal, tenantId, input as Parameters<typeof tenancy.createStaff>[3])
+    const staff = await tenancy.createStaff(ctx.db, user.principal, tenantId, input)
     return { what: `Persoonlijke sleutel van ${staff.name}`, key: staff.key }
   })
 }

@@ -154,7 +154,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
     const number = text(body, 'decreeNumber')
     const input = { decision: text(body, 'decision'), decreeDate: text(body, 'decreeDate'), ...(number ? { decreeNumber: number } : {}) }
     validateAgainstContract(req, 'regiobalie:RoyalDecreeBody', input)
-    const c = await cases.recordRoyalDecree(ctx.cases, user.principal, caseId, input as cases.RoyalDecreeInput, versionOf(body))
+    const c = await cases.recordRoyalDecree(ctx.cases, user.principal, caseId, input, versionOf(body))
     return `Het Koninklijk Besluit over zaak ${c.reference} is vastgelegd.`
   })
   action('afspraken', 'afspraak', HUB, async (user, caseId, body, req) => {
@@ -182,7 +182,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
     const input = { verdict: text(body, 'verdict'), reason: text(body, 'reason') || (text(body, 'verdict') === 'accepted' ? 'Akkoord na beoordeling' : '') }
     try {
       validateAgainstContract(req, 'regiobalie:VerdictBody', input)
-      await documents.recordVerdict(ctx.documents, user.principal, documentId, input as Parameters<typeof documents.recordVerdict>[3])
+      await documents.recordVerdict(ctx.documents, user.principal, documentId, input)
       notice(req, `${documentKindLabel(doc.kind)}: ${input.verdict === 'accepted' ? 'geaccepteerd' : 'afgekeurd'}.`)
       return redirect(reply, `/app/zaken/${doc.caseId}#documenten`)
     } catch (err) {

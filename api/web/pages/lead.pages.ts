@@ -64,7 +64,7 @@ export function leadPages(app: FastifyInstance, ctx: WebContext): void {
     const input = { ...values, capacity: /^\d{1,4}$/.test(values.capacity) ? Number(values.capacity) : values.capacity }
     try {
       validateAgainstContract(req, 'regiobalie:CeremonyCreate', input)
-      await resources.createCeremony({ db: ctx.db }, user.principal, (user.principal as { tenantId: string }).tenantId, input as resources.CeremonyInput)
+      await resources.createCeremony({ db: ctx.db }, user.principal, (user.principal as { tenantId: string }).tenantId, input)
       notice(req, `De ceremonie op ${values.date} is ingepland.`)
       return redirect(reply, '/app/ceremonies')
     } catch (err) {

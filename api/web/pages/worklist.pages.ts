@@ -16,8 +16,8 @@ interface ListQuery {
   cursor?: string
 }
 
-const known = (value: string | undefined, allowed: readonly string[]): string | undefined =>
-  value && allowed.includes(value) ? value : undefined
+const known = <T extends string>(value: unknown, allowed: readonly T[]): T | undefined =>
+  allowed.find((a) => a === value)
 
 export const statusOptions = CASE_STATUSES.map((s) => ({ value: s, text: statusLabel(s) }))
 const clockOptions = CLOCK_FILTERS.map((c) => ({ value: c, text: clockFilterLabel(c) }))
