@@ -33,7 +33,9 @@ const layering = {
             message: 'Nothing imports the JSON API shell: api/http calls the services, never the other way round.',
           },
           {
-            target: outside('web'),
+            // The app factory (api/http/app.ts) is the one composition root: it mounts the workbench
+            // under /app/ beside the JSON API. No other file outside api/web may import it.
+            target: [...outside('web').filter((t) => t !== './api/!(web)/**'), './api/!(web|http)/**', './api/http/!(app).ts', './api/http/*/**'],
             from: './api/web',
             message: 'Nothing imports the workbench: api/web calls the services, never the other way round.',
           },

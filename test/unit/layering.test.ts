@@ -20,8 +20,6 @@ const lint = async (path: string, source: string): Promise<string[]> => {
   return (result?.messages ?? []).map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`)
 }
 
-// (The api/web zone is configured alike; its fixture comes with the workbench, as an import of a
-// file that does not exist is tsc's to refuse, not this rule's.)
 const wrongWay: [string, string, string][] = [
   ['a domain rule importing the HTTP shell', 'api/domain/fixture.ts', "import { STATUS_OF_KIND } from '../http/problem.js'"],
   ['a domain rule importing the database', 'api/domain/fixture.ts', "import type { Db } from '../db/database.js'"],
@@ -33,6 +31,9 @@ const wrongWay: [string, string, string][] = [
   ['a worker importing the HTTP shell', 'workers/fixture.ts', "import { Problem } from '../api/http/problem.js'"],
   ['a service importing a worker', 'api/documents/fixture.service.ts', "import { main } from '../../workers/main.js'"],
   ['a migration importing the HTTP shell', 'migrations/fixture.ts', "import { Problem } from '../api/http/problem.js'"],
+  ['a service importing the workbench', 'api/cases/fixture.service.ts', "import { workbench } from '../web/workbench.js'"],
+  ['a route file importing the workbench', 'api/http/routes/fixture.routes.ts', "import { workbench } from '../../web/workbench.js'"],
+  ['the workbench importing the HTTP shell', 'api/web/fixture.ts', "import { Problem } from '../http/problem.js'"],
 ]
 
 const rightWay: [string, string, string][] = [
@@ -43,6 +44,8 @@ const rightWay: [string, string, string][] = [
   ['a service importing a repository and the domain', 'api/cases/fixture.service.ts', "import { findCase } from './cases.repository.js'\nimport { DomainError } from '../domain/errors.js'"],
   ['a worker importing a service', 'workers/fixture.ts', "import { retentionSweep } from '../api/documents/documents.service.js'\nimport { relay } from './relay.js'"],
   ['a script starting the API', 'scripts/fixture.ts', "import { main } from '../api/http/server.js'"],
+  ['the app factory mounting the workbench', 'api/http/app.ts', "import { workbench } from '../web/workbench.js'"],
+  ['a workbench page calling a service', 'api/web/pages/fixture.pages.ts', "import { submitCase } from '../../cases/cases.service.js'"],
   ['a test testing a worker', 'test/integration/fixture.test.ts', "import { main } from '../../workers/main.js'\nimport { buildApp } from '../../api/http/app.js'"],
 ]
 
