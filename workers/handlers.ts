@@ -21,6 +21,8 @@ export interface JobContext {
   logger: Logger
   job: Job
   webhooks: DeliveryDeps
+  /** The review's integrity thread entry, when not next to the compiled module (tests). */
+  integrityThread?: URL
 }
 
 export type Handlers = {

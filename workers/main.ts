@@ -25,7 +25,14 @@ export interface WorkersHandle {
 
 type AnyHandler = (payload: unknown, ctx: JobContext) => Promise<unknown>
 
-export async function startWorkers(config: Config, logger: Logger, options: { queues?: readonly QueueName[] } = {}): Promise<WorkersHandle> {
+export interface WorkersOptions {
+  /** Only these queues (WORKER_QUEUES); all by default. */
+  queues?: readonly QueueName[]
+  /** The review's integrity thread entry; next to the compiled module unless given (tests run from sources). */
+  integrityThread?: URL
+}
+
+export async function startWorkers(config: Config, logger: Logger, options: WorkersOptions = {}): Promise<WorkersHandle> {
   const redis = createWorkerRedis(config.redisUrl)
   // Without a listener a lost connection is an 'error' event nobody handles; ioredis reconnects.
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
@@ -77,7 +84,15 @@ export async function startWorkers(config: Config, logger: Logger, options: { qu
       async (job) => {
         const handler = byName[job.name]
         if (!handler) throw new UnrecoverableError(`no handler for ${queue}/${job.name}`)
-        return handler(job.data, { db, store, masterKey: config.blobMasterKey, logger: logger.child({ queue, jobId: job.id }), job, webhooks })
+        return handler(job.data, {
+          db,
+          store,
+          masterKey: config.blobMasterKey,
+          logger: logger.child({ queue, jobId: job.id }),
+          job,
+          webhooks,
+          ...(options.integrityThread ? { integrityThread: options.integrityThread } : {}),
+        })
       },
       { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
     )

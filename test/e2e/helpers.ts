@@ -1,9 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** The review's integrity thread as built (the check refuses to run on the main thread). */
+export const COMPILED_INTEGRITY_THREAD = pathToFileURL(join(ROOT, 'dist', 'api', 'documents', 'integrity-thread.js'))
 
 /** End-to-end tests run the compiled processes, exactly as `npm start` does. */
 export function build(): void {

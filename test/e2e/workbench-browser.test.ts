@@ -23,10 +23,10 @@ import { putLocation } from '../../api/appointments/resources.service.js'
 import { authenticate } from '../../api/auth/authenticate.js'
 import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { REDIS_URL } from '../helpers/env.js'
+import { REDIS_URL, TEST_KEYS } from '../helpers/env.js'
 import { buildPdf } from '../helpers/pdf-fixtures.js'
 import { minimalPdf } from '../helpers/document-builders.js'
-import { ROOT } from './helpers.js'
+import { COMPILED_INTEGRITY_THREAD, ROOT } from './helpers.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SHOTS = join(ROOT, '.artifacts', 'e2e-screenshots')
@@ -51,6 +51,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true })
   database = await createTestDatabase()
   const config = loadConfig({
+    ...TEST_KEYS,
     DATABASE_URL: database.ownerUrl,
     APP_DATABASE_URL: database.appUrl,
     REDIS_URL,
@@ -69,7 +70,7 @@ beforeAll(async () => {
   redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 })
   ;({ app } = await buildApp({ config, db: database.db, redis, logger: createLogger('silent') }))
   base = await app.listen({ port: 0, host: '127.0.0.1' })
-  workers = await startWorkers(config, createLogger('silent'))
+  workers = await startWorkers(config, createLogger('silent'), { integrityThread: COMPILED_INTEGRITY_THREAD })
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
 }, 120_000)
 

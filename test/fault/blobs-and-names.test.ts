@@ -4,14 +4,13 @@
 import { mkdtemp, rm, truncate, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { UnrecoverableError } from 'bullmq'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FilesystemBlobStore } from '../../api/documents/blob-store.js'
 import { downloadFilename } from '../../api/documents/sniff.js'
 import { runDocumentReview, type ReviewDeps } from '../../workers/document-review.js'
-import { ROOT } from '../e2e/helpers.js'
+import { COMPILED_INTEGRITY_THREAD } from '../e2e/helpers.js'
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { submitCase } from '../helpers/case-builders.js'
@@ -22,7 +21,6 @@ let t: TestApp
 let blobDir: string
 let region: RegionFixture
 // The integrity check runs on its thread, compiled by the test set-up (it refuses to run without it).
-const COMPILED_THREAD = pathToFileURL(join(ROOT, 'dist', 'api', 'documents', 'integrity-thread.js'))
 let deps: ReviewDeps
 let caseId: string
 
@@ -30,7 +28,7 @@ beforeAll(async () => {
   blobDir = await mkdtemp(join(tmpdir(), 'rb-fault-blobs-'))
   t = await startTestApp({ BLOB_DIR: blobDir })
   region = await newRegion(t.database.db)
-  deps = { db: t.database.db, store: new FilesystemBlobStore(blobDir), masterKey: t.config.blobMasterKey, integrityThread: COMPILED_THREAD }
+  deps = { db: t.database.db, store: new FilesystemBlobStore(blobDir), masterKey: t.config.blobMasterKey, integrityThread: COMPILED_INTEGRITY_THREAD }
   caseId = (await submitCase(t.app, region.members[0].key)).id
 })
 afterAll(async () => {

@@ -5,12 +5,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FilesystemBlobStore } from '../../api/documents/blob-store.js'
 import { runDocumentReview, type ReviewDeps } from '../../workers/document-review.js'
-import { ROOT } from '../e2e/helpers.js'
+import { COMPILED_INTEGRITY_THREAD } from '../e2e/helpers.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { acceptChecklist, act, getCase, send, submitCase, toIntake, type CaseJson } from '../helpers/case-builders.js'
@@ -21,7 +20,6 @@ let t: TestApp
 let blobDir: string
 let region: RegionFixture
 let member: string
-const COMPILED_THREAD = pathToFileURL(join(ROOT, 'dist', 'api', 'documents', 'integrity-thread.js'))
 let deps: ReviewDeps
 
 beforeAll(async () => {
@@ -30,7 +28,7 @@ beforeAll(async () => {
   region = await newRegion(t.database.db)
   member = region.members[0].key
   // The review runs the integrity check in its worker thread, compiled by the global set-up.
-  deps = { db: t.database.db, store: new FilesystemBlobStore(blobDir), masterKey: t.config.blobMasterKey, integrityThread: COMPILED_THREAD }
+  deps = { db: t.database.db, store: new FilesystemBlobStore(blobDir), masterKey: t.config.blobMasterKey, integrityThread: COMPILED_INTEGRITY_THREAD }
 })
 afterAll(async () => {
   await t.close()

@@ -21,6 +21,7 @@ import { newSubject, send, submitCase, toIntake, type CaseCreate } from '../help
 import { filePart, minimalPdf, uploadOk } from '../helpers/document-builders.js'
 import { expectOk, expectProblem } from '../helpers/tenancy-builders.js'
 import { answer, startReceiver, type Received, type Receiver } from '../helpers/webhook-receiver.js'
+import { COMPILED_INTEGRITY_THREAD } from '../e2e/helpers.js'
 import { attemptAll, deliveriesOf, subscribe, TestClock, testDeliveryDeps, type DeliveryJson, type WebhookJson } from '../helpers/webhook-builders.js'
 
 let t: TestApp
@@ -154,7 +155,7 @@ describe('fan-out', () => {
     const c = await submit(region.members[0].key)
     const doc = await uploadOk(t.app, region.members[0].key, c.id, { kind: 'birth_certificate', issuingCountry: 'DE', language: 'de' }, filePart(minimalPdf(), 'akte.pdf', 'application/pdf'))
     const before = (await deliveriesOf(t.database.owner, subHub.id)).length
-    await runDocumentReview({ db: t.database.db, store: new FilesystemBlobStore(blobDir), masterKey: t.config.blobMasterKey }, { tenantId: region.hub.id, documentId: doc.id, reviewVersion: 1 })
+    await runDocumentReview({ db: t.database.db, store: new FilesystemBlobStore(blobDir), masterKey: t.config.blobMasterKey, integrityThread: COMPILED_INTEGRITY_THREAD }, { tenantId: region.hub.id, documentId: doc.id, reviewVersion: 1 })
     const rows = await deliveriesOf(t.database.owner, subHub.id)
     expect(rows.slice(before).map((d) => d.type)).toEqual(['document.reviewed'])
     await attemptAll(testDeliveryDeps(t.database.db, t.config, new TestClock()), t.database.owner, subHub.id)

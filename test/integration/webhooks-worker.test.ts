@@ -15,7 +15,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { newSubject, submitCase } from '../helpers/case-builders.js'
 import { eventually } from '../helpers/document-builders.js'
-import { REDIS_URL } from '../helpers/env.js'
+import { REDIS_URL, TEST_KEYS } from '../helpers/env.js'
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js'
 import { subscribe } from '../helpers/webhook-builders.js'
 
@@ -31,6 +31,7 @@ beforeAll(async () => {
   region = await newRegion(t.database.db)
   receiver = await startReceiver()
   const config = loadConfig({
+    ...TEST_KEYS,
     DATABASE_URL: t.database.ownerUrl,
     APP_DATABASE_URL: t.database.appUrl,
     REDIS_URL,

@@ -169,7 +169,8 @@ describe('headers, CSRF and refusals', () => {
   it('leaves the JSON API as it was: no session cookie, no workbench CSP', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/healthz' })
     expect(res.headers['set-cookie']).toBeUndefined()
-    expect(res.headers['content-security-policy']).toBeUndefined()
+    // The JSON API keeps its own policy (api/http/app.ts: nothing may load or frame it), not the pages'.
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'")
   })
 
   it('refuses a form without its CSRF token, and one with a token of another session', async () => {
