@@ -133,13 +133,6 @@ const key32 = (name: string, raw: string): Buffer => {
   return bytes
 }
 
-const bool = (env: Env, name: string): boolean => {
-  const raw = env[name]
-  if (raw === undefined || raw === '' || raw === 'false') return false
-  if (raw === 'true') return true
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
-}
-
 const queueList = (env: Env, name: string): QueueName[] | null => {
   const raw = env[name]
   if (raw === undefined) return null
@@ -234,7 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
     developmentKeys: Object.freeze(developmentKeys),
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', `http://127.0.0.1:${port}`, ['http:', 'https:']).replace(/\/+$/, ''),
     webhooks: Object.freeze({
-      allowPrivateNetworks: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
+      allowPrivateNetworks: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
       maxInFlightPerSubscription: integer(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION', 8, 1, 1_000),
     }),
     jsonBodyLimitBytes: integer(env, 'JSON_BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),

@@ -1,13 +1,14 @@
 // The access log (Wet BRP protocol right, DOMAIN.md §6.2): every read of a person's data is written
 // down — who, from which tenant, which case, when, why — and the member and hub of a case can ask
 // who read it. A BSN is never stored here in clear: entries carry the case's keyed BSN hash.
+import type { Selectable } from 'kysely'
 import { keyHolderOf, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
 import type { AccessAction } from '../db/column-types.js'
+import type { CasesTable } from '../db/schema.js'
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import { bsnHash } from '../domain/bsn-hash.js'
 import { isValidBsn } from '../domain/bsn.js'
 import { invalidFields, DomainError } from '../domain/errors.js'
-import type { CaseRow } from '../cases/cases.repository.js'
 import { parsePage, toPage } from '../pagination.js'
 import * as repo from './access-log.repository.js'
 import { entryView } from './access-log.view.js'
@@ -22,7 +23,7 @@ const purposeOf = (p: TenantPrincipal): string => (p.tenantRole === 'member' ? '
 export async function recordRead(
   trx: Trx,
   principal: TenantPrincipal,
-  c: Pick<CaseRow, 'id' | 'hub_tenant_id' | 'member_tenant_id' | 'bsn_hash'>,
+  c: Pick<Selectable<CasesTable>, 'id' | 'hub_tenant_id' | 'member_tenant_id' | 'bsn_hash'>,
   action: AccessAction,
   documentId: string | null = null,
   /** Overrides the default purpose of the principal's side (e.g. `ind-remittance`, BOEN art. 8(4)). */

@@ -19,8 +19,9 @@ import { addDays, addWeeks, addYears, isValidIsoDate, workingDaysAfter } from '.
 import { CIVIL_STATUS_KINDS, type DocumentKind } from './document-kinds.js'
 import { outcomeCodesFor, type OutcomeCode } from './outcomes.js'
 
-export const CASE_TYPE_CODES = ['naturalisation', 'option', 'first_registration', 'ipr_assessment'] as const
-export type CaseTypeCode = (typeof CASE_TYPE_CODES)[number]
+import { CASE_TYPE_CODES, type CaseTypeCode } from './case-type-codes.js'
+
+export { CASE_TYPE_CODES, type CaseTypeCode } from './case-type-codes.js'
 
 /** What an IPR assessment is about (API.md "Case types"). */
 export const IPR_MATTERS = [

@@ -10,7 +10,7 @@
 // - first_registration: registration in the BRP done or refused — Wet BRP art. 2.38 ff. [S25].
 // - ipr_assessment: the foreign document or fact is recognised or not (DOMAIN.md §3).
 
-import type { CaseTypeCode } from './case-types.js'
+import type { CaseTypeCode } from './case-type-codes.js'
 
 /** Where a decided case goes: it stays `decided` (for the hub to close, or for the Royal Decree) or awaits the ceremony. */
 export type OutcomeNext = 'decided' | 'awaiting_ceremony'
