@@ -39,7 +39,18 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
   const to = nextStatus(current.status, input.action, input.actor.kind, transitionContext(current, input.changes))
   const version = current.version + 1
   const changed = await repo.updateCase(trx, current.id, { ...input.changes, status: to, version })
-  const event = await repo.insertEvent(trx, {
+  const event = await appendEvent(trx, current, input, to, version)
+  // The transition may start or stop statutory clocks: keep the searchable earliest due date in step.
+  const updated = await refreshClockDue(trx, changed)
+  await announce(trx, updated, event)
+  // Settlement: a case entering review is charged to its member, once (idempotent per case).
+  if (to === 'in_review' && current.status !== 'in_review') await chargeOnEnteringReview(trx, updated)
+  return updated
+}
+
+/** The timeline row of a change of `current`: who did what, from its status to `to`, at `version`. */
+const appendEvent = (trx: Trx, current: repo.CaseRow, input: { action: string; actor: Actor; reason?: string | null }, to: repo.CaseRow['status'], version: number) =>
+  repo.insertEvent(trx, {
     case_id: current.id,
     hub_tenant_id: current.hub_tenant_id,
     member_tenant_id: current.member_tenant_id,
@@ -51,14 +62,6 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
     reason: input.reason ?? null,
     version,
   })
-  // The transition may start or stop statutory clocks: keep the searchable earliest due date in step.
-  const updated = await refreshClockDue(trx, changed)
-  await announce(trx, updated, event)
-  // Settlement: a case entering review is charged to its member, once (idempotent per case).
-  if (to === 'in_review' && current.status !== 'in_review') await chargeOnEnteringReview(trx, updated)
-  return updated
-}
-
 
 export interface CaseEventInput {
   /** What happened, e.g. `appointment_booked`; not a state-machine action, the status stays. */
@@ -75,18 +78,7 @@ export interface CaseEventInput {
 export async function recordCaseEvent(trx: Trx, current: repo.CaseRow, input: CaseEventInput): Promise<repo.CaseRow> {
   const version = current.version + 1
   const updated = await repo.updateCase(trx, current.id, { version })
-  const event = await repo.insertEvent(trx, {
-    case_id: current.id,
-    hub_tenant_id: current.hub_tenant_id,
-    member_tenant_id: current.member_tenant_id,
-    actor_kind: input.actor.kind,
-    actor_id: input.actor.id,
-    action: input.action,
-    from_status: current.status,
-    to_status: current.status,
-    reason: input.reason ?? null,
-    version,
-  })
+  const event = await appendEvent(trx, current, input, current.status, version)
   await announce(trx, updated, event)
   return updated
 }

@@ -27,6 +27,7 @@ import { slowClientsPlugin } from './plugins/slow-clients.js'
 import { textSafetyPlugin } from './plugins/text-safety.js'
 import { documentRoutes } from './routes/documents.routes.js'
 import { workbench } from '../web/workbench.js'
+import { STATUS_OF_KIND } from './problem.js'
 import { webhookRoutes } from './routes/webhooks.routes.js'
 import { secretsKey } from '../webhooks/secrets.js'
 import type { Resolver } from '../webhooks/url-guard.js'
@@ -181,6 +182,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     })
   })
   // The workbench for people (api/web), on the same services, in its own scope under /app/.
-  await app.register(workbench, { prefix: '/app', config: deps.config, db: deps.db, redis: deps.redis, store: blobStore })
+  await app.register(workbench, { prefix: '/app', statusOf: STATUS_OF_KIND, config: deps.config, db: deps.db, redis: deps.redis, store: blobStore })
   return { app, metrics }
 }

@@ -24,25 +24,11 @@ export interface WebContext {
   rateLimiter: RateLimiter
   /** Checks the form's CSRF token (a preHandler). */
   csrf: (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void
-}
-
-/**
- * The status of a page that shows a refusal. The JSON API decides its statuses in api/http; the
- * workbench is its own shell and answers a page with the same meaning.
- */
-export const STATUS_OF_KIND_PAGE: Readonly<Record<ErrorKind, number>> = {
-  invalid: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  gone: 410,
-  stale: 412,
-  'too-large': 413,
-  'unsupported-media-type': 415,
-  refused: 422,
-  unavailable: 503,
-  internal: 500,
+  /**
+   * The status of a page that shows a refusal: the JSON API's own table (api/http/problem.ts),
+   * handed over by the app factory, so both faces answer a domain error alike.
+   */
+  statusOf: Readonly<Record<ErrorKind, number>>
 }
 
 interface MenuItem {

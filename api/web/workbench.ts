@@ -2,6 +2,7 @@
 // on the same feature services as the JSON API. Its own encapsulated scope: security headers with a
 // strict CSP, an encrypted session cookie, CSRF tokens, form bodies, static assets and templates
 // apply here only; the API's bearer-key hook lets these routes through, the session stands in for it.
+import type { ErrorKind } from '../domain/errors.js'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,12 +27,14 @@ import { leadPages } from './pages/lead.pages.js'
 import { memberPages } from './pages/member.pages.js'
 import { signInPages } from './pages/sign-in.pages.js'
 import { worklistPages } from './pages/worklist.pages.js'
-import { render, STATUS_OF_KIND_PAGE, type WebContext } from './render.js'
+import { render, type WebContext } from './render.js'
 import { loadSignedIn, SESSION_COOKIE, SignInRequired, TooManyRequests } from './session.js'
 import { refusalText } from './texts.js'
 import { SignInThrottle } from './throttle.js'
 
 export interface WorkbenchOptions {
+  /** The HTTP status of each kind of domain error (the JSON API's table). */
+  statusOf: Readonly<Record<ErrorKind, number>>
   config: Config
   db: Db
   redis: Redis
@@ -100,6 +103,7 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
   })
 
   const ctx: WebContext = {
+    statusOf: opts.statusOf,
     config: opts.config,
     db: opts.db,
     store: opts.store,
@@ -127,7 +131,7 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
       return reply.redirect(`/app/inloggen${error.reason ? `?reden=${error.reason}` : ''}`, 303)
     }
     if (error instanceof DomainError) {
-      const status = STATUS_OF_KIND_PAGE[error.kind]
+      const status = opts.statusOf[error.kind]
       if (status === 404) return render(req, reply, 'not-found', { title: 'Niet gevonden' }, 404)
       return render(req, reply, 'error', { title: 'Dit is niet gelukt', message: refusalText(error) }, status)
     }

@@ -7,7 +7,7 @@ import { MUNICIPALITIES } from '../../domain/municipalities.js'
 import * as tenancy from '../../tenancy/tenancy.service.js'
 import { dutchDate } from '../../time.js'
 import { emptyForm, isDomainError, list, refusedForm, text, validateAgainstContract, type FormState } from '../forms.js'
-import { notice, redirect, render, STATUS_OF_KIND_PAGE, type WebContext } from '../render.js'
+import { notice, redirect, render, type WebContext } from '../render.js'
 import { requireUser, type WebUser } from '../session.js'
 import { caseTypeLabel } from '../texts.js'
 import { idParam } from './case.pages.js'
@@ -55,7 +55,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
       return redirect(reply, '/app/beheer/regios')
     } catch (err) {
       if (!isDomainError(err)) throw err
-      return regionsPage(req, reply, refusedForm('regio', input, err, LABELS.regio!), STATUS_OF_KIND_PAGE[err.kind])
+      return regionsPage(req, reply, refusedForm('regio', input, err, LABELS.regio!), ctx.statusOf[err.kind])
     }
   })
 
@@ -92,7 +92,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
       return redirect(reply, `/app/beheer/gemeenten/${tenant.id}`)
     } catch (err) {
       if (!isDomainError(err)) throw err
-      return tenantsPage(req, reply, refusedForm('gemeente', input, err, LABELS.gemeente!), STATUS_OF_KIND_PAGE[err.kind])
+      return tenantsPage(req, reply, refusedForm('gemeente', input, err, LABELS.gemeente!), ctx.statusOf[err.kind])
     }
   })
 
@@ -130,7 +130,7 @@ export function adminPages(app: FastifyInstance, ctx: WebContext): void {
       } catch (err) {
         if (!isDomainError(err) || err.kind === 'not-found') throw err
         const values = Object.fromEntries(Object.entries(body).filter(([k]) => k !== '_csrf')) as FormState['values']
-        return tenantPage(req, reply, refusedForm(form, values, err, LABELS[form] ?? {}), STATUS_OF_KIND_PAGE[err.kind])
+        return tenantPage(req, reply, refusedForm(form, values, err, LABELS[form] ?? {}), ctx.statusOf[err.kind])
       }
     })
 

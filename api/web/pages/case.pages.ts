@@ -13,7 +13,7 @@ import { notFound } from '../../domain/errors.js'
 import { listStaff } from '../../tenancy/tenancy.service.js'
 import { dutchDate } from '../../time.js'
 import { isDomainError, list, refusedForm, text, validateAgainstContract, versionOf, type FormState } from '../forms.js'
-import { notice, redirect, render, STATUS_OF_KIND_PAGE, type WebContext } from '../render.js'
+import { notice, redirect, render, type WebContext } from '../render.js'
 import { requireUser, type WebUser } from '../session.js'
 import { appointmentKindLabel, documentKindLabel, outcomeText } from '../texts.js'
 import * as appointmentsService from '../../appointments/appointments.service.js'
@@ -128,7 +128,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
       } catch (err) {
         if (!isDomainError(err) || err.kind === 'not-found') throw err
         const values = Object.fromEntries(Object.entries(body).filter(([k]) => k !== '_csrf')) as FormState['values']
-        return renderCase(ctx, req, reply, user, caseId, refusedForm(form, values, err, LABELS[form] ?? {}), STATUS_OF_KIND_PAGE[err.kind])
+        return renderCase(ctx, req, reply, user, caseId, refusedForm(form, values, err, LABELS[form] ?? {}), ctx.statusOf[err.kind])
       }
     })
 
@@ -188,7 +188,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
     } catch (err) {
       if (!isDomainError(err) || err.kind === 'not-found') throw err
       const form = refusedForm('oordeel', { documentId, ...input }, err, {})
-      return renderCase(ctx, req, reply, user, doc.caseId, form, STATUS_OF_KIND_PAGE[err.kind])
+      return renderCase(ctx, req, reply, user, doc.caseId, form, ctx.statusOf[err.kind])
     }
   })
 
@@ -256,7 +256,7 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
         return redirect(reply, `/app/zaken/${caseId}#documenten`)
       } catch (err) {
         if (!isDomainError(err) || err.kind === 'not-found') throw err
-        return renderCase(ctx, req, reply, user, caseId, refusedForm('upload', values, err, LABELS.upload!), STATUS_OF_KIND_PAGE[err.kind])
+        return renderCase(ctx, req, reply, user, caseId, refusedForm('upload', values, err, LABELS.upload!), ctx.statusOf[err.kind])
       }
     })
   })

@@ -5,7 +5,7 @@ import { listStaff } from '../../tenancy/tenancy.service.js'
 import * as resources from '../../appointments/resources.service.js'
 import { dutchDate } from '../../time.js'
 import { emptyForm, isDomainError, refusedForm, text, validateAgainstContract, type FormState } from '../forms.js'
-import { notice, redirect, STATUS_OF_KIND_PAGE } from '../render.js'
+import { notice, redirect } from '../render.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { render, type WebContext } from '../render.js'
 import { requireUser } from '../session.js'
@@ -69,7 +69,7 @@ export function leadPages(app: FastifyInstance, ctx: WebContext): void {
       return redirect(reply, '/app/ceremonies')
     } catch (err) {
       if (!isDomainError(err)) throw err
-      return ceremoniesPage(req, reply, refusedForm('ceremonie', values, err, LABELS), STATUS_OF_KIND_PAGE[err.kind])
+      return ceremoniesPage(req, reply, refusedForm('ceremonie', values, err, LABELS), ctx.statusOf[err.kind])
     }
   })
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import * as cases from '../../cases/cases.service.js'
 import { IPR_MATTERS } from '../../domain/case-types.js'
 import { emptyForm, isDomainError, refusedForm, text, validateAgainstContract, type FormState } from '../forms.js'
-import { notice, redirect, render, STATUS_OF_KIND_PAGE, type WebContext } from '../render.js'
+import { notice, redirect, render, type WebContext } from '../render.js'
 import { requireUser } from '../session.js'
 import { iprMatterLabel } from '../texts.js'
 import { countryOptions } from './case.pages.js'
@@ -60,7 +60,7 @@ export function memberPages(app: FastifyInstance, ctx: WebContext): void {
       return redirect(reply, `/app/zaken/${created.id}`)
     } catch (err) {
       if (!isDomainError(err)) throw err
-      return render(req, reply, 'new-case', newCasePage(refusedForm('nieuw', values, err, LABELS)), STATUS_OF_KIND_PAGE[err.kind])
+      return render(req, reply, 'new-case', newCasePage(refusedForm('nieuw', values, err, LABELS)), ctx.statusOf[err.kind])
     }
   })
 }
