@@ -21,7 +21,7 @@ import {
   type TariffTable,
 } from '../domain/money.js'
 import { dutchDate } from '../time.js'
-import * as repo from './settlement.repository.js'
+import * as repo from './fees.repository.js'
 import { encodeCursor, parsePage } from '../pagination.js'
 import { billingView, entryView, feeView, money, tariffView } from './settlement.view.js'
 

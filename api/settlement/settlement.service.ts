@@ -13,6 +13,7 @@ import { enqueueInTransaction } from '../jobs/outbox.js'
 import { encodeCursor, parsePage } from '../pagination.js'
 import { dutchDate } from '../time.js'
 import { emitEvent } from '../webhooks/events.js'
+import * as fees from './fees.repository.js'
 import * as repo from './settlement.repository.js'
 import { invoiceView, remittanceView, settlementView } from './settlement.view.js'
 import { writeInvoiceCsv, writeUbl, type UblLine, type UblParty } from './ubl.js'
@@ -49,7 +50,7 @@ export async function startSettlement(db: Db, principal: Principal, input: { per
       }
       return existing
     }
-    const missing = await repo.tenantsWithoutBilling(trx, hub.tenantId)
+    const missing = await fees.tenantsWithoutBilling(trx, hub.tenantId)
     if (missing.length > 0) throw new DomainError('refused', 'billing-details-missing', `billing details missing for: ${missing.join(', ')}`)
     const members = await repo.membersOfHub(trx, hub.tenantId)
     const inserted = await repo.insertSettlement(trx, { hubTenantId: hub.tenantId, period: input.period, closeEarly: input.closeEarly ?? false, issueDate: today, total: members.length })
@@ -174,7 +175,7 @@ export async function getInvoice(db: Db, principal: Principal, id: string) {
   return invoiceView(await withTenant(db, tenantScope(p), (trx) => visibleInvoice(trx, p, id)))
 }
 
-const partyOf = (b: repo.BillingRow, name: string): UblParty => ({
+const partyOf = (b: fees.BillingRow, name: string): UblParty => ({
   name,
   oin: b.oin,
   kvk: b.kvk,
@@ -208,8 +209,8 @@ export async function exportInvoice(db: Db, principal: Principal, id: string, fo
   const chunks: AsyncGenerator<string>[] = []
   const tx = withTenant(db, tenantScope(p), async (trx) => {
     const inv = await visibleInvoice(trx, p, id)
-    const seller = await repo.findBilling(trx, inv.hub_tenant_id)
-    const buyer = await repo.findBilling(trx, inv.member_tenant_id)
+    const seller = await fees.findBilling(trx, inv.hub_tenant_id)
+    const buyer = await fees.findBilling(trx, inv.member_tenant_id)
     const names = await repo.tenantCodes(trx, [inv.hub_tenant_id, inv.member_tenant_id])
     if (!seller || !buyer) throw new DomainError('refused', 'billing-details-missing', 'the hub or the member has no billing details')
     const credited = inv.credited_invoice_id ? await repo.findInvoice(trx, inv.credited_invoice_id) : null
@@ -289,7 +290,7 @@ export async function createCreditNote(db: Db, principal: Principal, invoiceId: 
     })
     for (const c of charges) {
       await repo.insertCreditNoteLine(trx, { creditNoteId: id, chargeId: c.id, hubTenantId: hub.tenantId, memberTenantId: inv.member_tenant_id, amountCents: c.amountCents })
-      await repo.postEntry(trx, {
+      await fees.postEntry(trx, {
         hubTenantId: hub.tenantId,
         memberTenantId: inv.member_tenant_id,
         caseId: c.case_id,
@@ -358,7 +359,7 @@ export async function markRemitted(db: Db, principal: Principal, id: string, inp
     if (!(await repo.markRemitted(trx, r.id, input.remittedOn, input.bankReference))) {
       throw new DomainError('conflict', 'already-remitted', 'this remittance is recorded as transferred already')
     }
-    await repo.postEntry(trx, {
+    await fees.postEntry(trx, {
       hubTenantId: r.hub_tenant_id,
       memberTenantId: r.member_tenant_id,
       caseId: null,

@@ -4,7 +4,8 @@
 // to compile.
 import type { components } from '../../openapi/types.gen.js'
 import type { TariffTable } from '../domain/money.js'
-import type { BillingRow, EntryRow, FeeInsert, InvoiceRow, RemittanceLineRow, RemittanceRow, SettlementRow } from './settlement.repository.js'
+import type { BillingRow, EntryRow, FeeInsert } from './fees.repository.js'
+import type { InvoiceRow, RemittanceLineRow, RemittanceRow, SettlementRow } from './settlement.repository.js'
 
 type Schemas = components['schemas']
 
