@@ -124,6 +124,18 @@ async function untilShown(page: Page, text: string | RegExp, timeoutMs = 30_000)
   }
 }
 
+/**
+ * Polls an expression through the DevTools protocol until it is truthy. (page.waitForFunction
+ * evaluates its predicate with the page's own `eval`, which the workbench's CSP rightly blocks.)
+ */
+async function untilTrue(page: Page, expression: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression} on ${page.url()}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 /** Tabs forward (bounded) until the element with that id has the focus. */
 async function tabTo(page: Page, id: string): Promise<void> {
   for (let i = 0; i < 60; i += 1) {
@@ -201,7 +213,7 @@ describe('the workbench in a browser', () => {
     await k.press('Enter')
     await desk.page.getByText('Dit is geen geldig burgerservicenummer').first().waitFor()
     // The error summary takes the focus; its link leads to the field.
-    await desk.page.waitForFunction('document.activeElement && document.activeElement.hasAttribute("data-error-summary")', undefined, { timeout: 3_000 })
+    await untilTrue(desk.page, 'document.activeElement !== null && document.activeElement.hasAttribute("data-error-summary")')
     await check(desk.page, '05-nieuwe-zaak-fouten')
     await k.press('Tab')
     await k.press('Enter')
