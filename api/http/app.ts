@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import AjvCompiler from '@fastify/ajv-compiler'
 import helmet from '@fastify/helmet'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify'
 import { sql } from 'kysely'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     requestIdHeader: false,
     // Logged below with the route path: Fastify's own lines carry the URL with its query string.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Per route: JSON routes take at most this; the upload route's multipart body is bounded by
     // its own limits (config.upload).
     bodyLimit: deps.config.jsonBodyLimitBytes,
