@@ -35,18 +35,6 @@ export const tenantInRegion = (trx: Trx, regionId: string, municipalityCode: str
 export const findStaff = (trx: Trx, staffId: string) =>
   trx.selectFrom('staff').select(['id', 'hub_tenant_id', 'role', 'skills', 'status']).where('id', '=', staffId).executeTakeFirst()
 
-/** Active staff of a hub with a skill, in a stable order. */
-export const skilledStaff = (trx: Trx, hubTenantId: string, skill: string) =>
-  trx
-    .selectFrom('staff')
-    .select(['id'])
-    .where('hub_tenant_id', '=', hubTenantId)
-    .where('status', '=', 'active')
-    .where(sql<boolean>`${skill} = any(skills)`)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute()
-
 // ——— locations ———
 
 export const upsertLocation = (
@@ -105,18 +93,95 @@ export const absencesOf = (trx: Trx, staffIds: string[]): Promise<AbsenceRow[]> 
     ? Promise.resolve([])
     : trx.selectFrom('staff_absences').selectAll().where('staff_id', 'in', staffIds).orderBy('from_date').execute()
 
-/** The time the staff members already hold between two instants. */
-export const busyOf = (trx: Trx, staffIds: string[], from: Date, to: Date) =>
-  staffIds.length === 0
-    ? Promise.resolve([])
-    : trx
-        .selectFrom('appointments')
-        .select(['staff_id', 'starts_at', 'ends_at'])
-        .where('staff_id', 'in', staffIds)
-        .where('status', 'in', ['booked', 'attended', 'no_show'])
-        .where('ends_at', '>', from)
-        .where('starts_at', '<', to)
-        .execute()
+/** What the slot search needs of one staff member: the weekly pattern, absences and held time. */
+export interface CalendarRow {
+  id: string
+  /** Null when this staff member's calendar was not read (not in the group searched first). */
+  weekly: { weekday: number; startMinute: number; endMinute: number; locationCode: string }[] | null
+  absences: { from: string; until: string }[] | null
+  busy: { start: string; end: string }[] | null
+}
+
+/** The calendar of staff member `s.id` as three JSON columns (pattern, absences, held time), when `l.loaded`. */
+const calendarColumns = (from: Date, to: Date) => sql`
+  case when l.loaded then
+    (select coalesce(json_agg(json_build_object('weekday', w.weekday, 'startMinute', w.start_minute, 'endMinute', w.end_minute,
+                                                'locationCode', w.location_code) order by w.weekday, w.start_minute), '[]')
+       from staff_availability w where w.staff_id = s.id) end as weekly,
+  case when l.loaded then
+    (select coalesce(json_agg(json_build_object('from', x.from_date, 'until', x.until_date) order by x.from_date), '[]')
+       from staff_absences x where x.staff_id = s.id) end as absences,
+  case when l.loaded then
+    (select coalesce(json_agg(json_build_object('start', b.starts_at, 'end', b.ends_at) order by b.starts_at), '[]')
+       from appointments b
+      where b.staff_id = s.id and b.status in ('booked', 'attended', 'no_show')
+        and b.ends_at > ${from} and b.starts_at < ${to}) end as busy`
+
+/**
+ * The active staff of a hub with a skill, in a stable order, in one statement, with the calendars
+ * of the group the search starts with: the preferred (assigned) staff member alone when he has the
+ * skill, otherwise all of them. The others' calendars stay unread (null) until they are needed.
+ */
+export async function skilledStaffCalendars(
+  trx: Trx,
+  hubTenantId: string,
+  skill: string,
+  preferred: string | null,
+  from: Date,
+  to: Date,
+): Promise<CalendarRow[]> {
+  const { rows } = await sql<CalendarRow>`
+    with skilled as (
+      select id, created_at from staff
+       where hub_tenant_id = ${hubTenantId} and status = 'active' and ${skill} = any(skills)
+    ), preferred as (
+      select exists (select 1 from skilled where id = ${preferred}::uuid) as skilled
+    )
+    select s.id, ${calendarColumns(from, to)}
+      from skilled s
+     cross join preferred p
+     cross join lateral (select not p.skilled or s.id = ${preferred}::uuid as loaded) l
+     order by s.created_at, s.id`.execute(trx)
+  return rows
+}
+
+/** The calendars of these staff members, in the order given, in one statement. */
+export async function calendarsOf(trx: Trx, staffIds: string[], from: Date, to: Date): Promise<CalendarRow[]> {
+  if (staffIds.length === 0) return []
+  const { rows } = await sql<CalendarRow>`
+    select s.id, ${calendarColumns(from, to)}
+      from unnest(${staffIds}::uuid[]) with ordinality as s (id, n)
+     cross join lateral (select true as loaded) l
+     order by s.n`.execute(trx)
+  return rows
+}
+
+/** The answer of book_staff_slot: booked, or the time the staff member holds (null after a constraint violation). */
+export interface SlotBooking {
+  booked: boolean
+  busy: { start: Date; end: Date }[] | null
+}
+
+/**
+ * Books the requested appointment into one staff member's slot, in one statement (migration
+ * 0013's book_staff_slot): under the staff member's advisory lock, only if nothing booked
+ * overlaps it. When the slot is taken the answer carries the time the staff member holds between
+ * `busyFrom` and `busyTo`, read under the lock; with `hold` the lock is kept (to the end of the
+ * transaction), without it it is let go at once.
+ */
+export async function bookStaffSlot(
+  trx: Trx,
+  b: { appointmentId: string; staffId: string; start: Date; end: Date; locationCode: string; busyFrom: Date; busyTo: Date; hold: boolean },
+): Promise<SlotBooking> {
+  const { rows } = await sql<{ booked: boolean; busy_starts: Date[] | null; busy_ends: Date[] | null }>`
+    select booked, busy_starts, busy_ends
+      from book_staff_slot(${b.appointmentId}::uuid, ${b.staffId}::uuid, ${b.start}, ${b.end}, ${b.locationCode}, ${b.busyFrom}, ${b.busyTo}, ${b.hold})`.execute(trx)
+  const row = rows[0]
+  if (!row) throw new Error('book_staff_slot answered no row')
+  if (row.booked) return { booked: true, busy: null }
+  const ends = row.busy_ends ?? []
+  return { booked: false, busy: row.busy_starts ? row.busy_starts.map((start, i) => ({ start, end: ends[i]! })) : null }
+}
 
 // ——— ceremony sessions ———
 
@@ -133,37 +198,42 @@ export const listSessions = (trx: Trx, hubTenantId: string, fromDate: string | n
 export const findSession = (trx: Trx, sessionId: string) =>
   trx.selectFrom('ceremony_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()
 
-/** Sessions with a free seat in a window, earliest first. */
-export const candidateSessions = (
+/**
+ * Takes a seat in the earliest session of a window that still has one and books the appointment
+ * into it, in one statement; undefined when no session in the window has a free seat. The session
+ * row is locked (FOR UPDATE) and the free-seat condition re-checked after any concurrent writer
+ * committed — a session filled meanwhile is passed over for the next — so seats never exceed
+ * capacity; the check constraint is the backstop.
+ */
+export const bookEarliestSeat = async (
   trx: Trx,
+  appointmentId: string,
   hubTenantId: string,
   q: { notBefore: Date; notAfter: Date; lastDate: string; locationCode: string | null },
-) => {
-  let query = trx
-    .selectFrom('ceremony_sessions')
-    .select(['id'])
-    .where('hub_tenant_id', '=', hubTenantId)
-    .where('starts_at', '>=', q.notBefore)
-    .where('starts_at', '<=', q.notAfter)
-    .where('session_date', '<=', q.lastDate)
-    .where(sql<boolean>`seats_taken < capacity`)
-  if (q.locationCode) query = query.where('location_code', '=', q.locationCode)
-  return query.orderBy('starts_at').orderBy('id').limit(50).execute()
+): Promise<{ ceremony_id: string; starts_at: Date } | undefined> => {
+  const { rows } = await sql<{ ceremony_id: string; starts_at: Date }>`
+    with session as (
+      select id from ceremony_sessions
+       where hub_tenant_id = ${hubTenantId} and starts_at >= ${q.notBefore} and starts_at <= ${q.notAfter}
+         and session_date <= ${q.lastDate} and seats_taken < capacity
+         and (${q.locationCode}::text is null or location_code = ${q.locationCode})
+       order by starts_at, id
+       limit 1
+       for update
+    ), seat as (
+      update ceremony_sessions c set seats_taken = c.seats_taken + 1
+        from session where c.id = session.id and c.seats_taken < c.capacity
+      returning c.id, c.starts_at, c.ends_at, c.location_code
+    )
+    update appointments a
+       set status = 'booked', starts_at = seat.starts_at, ends_at = seat.ends_at, ceremony_id = seat.id,
+           location_code = seat.location_code, booked_at = clock_timestamp(), reason = null,
+           version = a.version + 1, updated_at = now()
+      from seat
+     where a.id = ${appointmentId}
+    returning a.ceremony_id, a.starts_at`.execute(trx)
+  return rows[0]
 }
-
-/**
- * Takes one seat if one is still free. The UPDATE locks the session row and re-checks the
- * condition after any concurrent writer committed, so seats never exceed capacity; the check
- * constraint is the backstop.
- */
-export const takeSeat = (trx: Trx, sessionId: string): Promise<SessionRow | undefined> =>
-  trx
-    .updateTable('ceremony_sessions')
-    .set({ seats_taken: sql<number>`seats_taken + 1` })
-    .where('id', '=', sessionId)
-    .where(sql<boolean>`seats_taken < capacity`)
-    .returningAll()
-    .executeTakeFirst()
 
 export const releaseSeat = (trx: Trx, sessionId: string) =>
   trx
@@ -229,33 +299,3 @@ export const calendarOfStaff = (trx: Trx, staffId: string, from: Date) =>
 
 export const caseReference = async (trx: Trx, caseId: string): Promise<string> =>
   (await trx.selectFrom('cases').select('reference').where('id', '=', caseId).executeTakeFirstOrThrow()).reference
-
-/** Runs `fn` inside a savepoint: its writes are undone when it throws, the transaction lives on. */
-export async function inSavepoint<T>(trx: Trx, fn: () => Promise<T>): Promise<T> {
-  await sql`savepoint booking`.execute(trx)
-  try {
-    const result = await fn()
-    await sql`release savepoint booking`.execute(trx)
-    return result
-  } catch (err) {
-    await sql`rollback to savepoint booking`.execute(trx)
-    throw err
-  }
-}
-
-/** Advisory-lock class of the scheduler: one lock per staff member (pg_advisory_xact_lock(int, int)). */
-const STAFF_BOOKING_LOCK = 10_010
-
-/**
- * Waits for the right to book into one staff member's calendar, held to the end of the
- * transaction (or of the savepoint, when that is rolled back). Two bookings that insert
- * overlapping ranges at the same moment would otherwise each wait for the other inside the
- * exclusion check — a deadlock PostgreSQL only breaks after deadlock_timeout; with the lock
- * they take turns, and the constraint stays the guarantee behind it.
- */
-export const lockStaffCalendar = (trx: Trx, staffId: string) =>
-  sql`select pg_advisory_xact_lock(${STAFF_BOOKING_LOCK}, hashtext(${staffId}))`.execute(trx)
-
-/** True for a PostgreSQL exclusion-constraint violation (23P01): the time is taken. */
-export const isExclusionViolation = (err: unknown): boolean =>
-  typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23P01'

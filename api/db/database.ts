@@ -82,13 +82,12 @@ export const withTenant = <T>(db: Db, scope: TenantScope, fn: (trx: Trx) => Prom
 
 /**
  * For system work on behalf of one tenant (workers): the job carries only the tenant id, so the
- * tenant's own row — visible to it — gives the region, which is then set too.
+ * tenant's own row — visible to it — gives the region, which is then set too; both in one
+ * statement (app_enter_tenant, migration 0013).
  */
 export const withTenantOf = <T>(db: Db, tenantId: string, fn: (trx: Trx) => Promise<T>): Promise<T> =>
   db.transaction().execute(async (trx) => {
-    await sql`select set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
-    const own = await trx.selectFrom('tenants').select('region_id').where('id', '=', tenantId).executeTakeFirst()
-    await sql`select set_config('app.region_id', ${own?.region_id ?? ''}, true)`.execute(trx)
+    await sql`select app_enter_tenant(${tenantId}::uuid)`.execute(trx)
     return fn(trx)
   })
 

@@ -189,6 +189,36 @@ describe('findEarliestSlot', () => {
       { numRuns: 150 },
     )
   })
+
+  // The scheduler rotates the list of staff per appointment (booking.ts tieBreakOffset) so that
+  // concurrent bookings spread across staff: the order may decide only between equally early slots.
+  it('finds the same earliest start whatever the order of the staff (the spreading rotation)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('2026-01-01T00:00:00Z') / 900_000, max: Date.parse('2027-11-30T00:00:00Z') / 900_000 }),
+        fc.array(calendarArb, { minLength: 2, maxLength: 4 }),
+        fc.nat(),
+        (quarter, raw, shift) => {
+          const notBefore = new Date(quarter * 900_000)
+          const query = { durationMinutes: 30, notBefore, notAfter: new Date(notBefore.getTime() + 14 * 86_400_000) }
+          const calendars: StaffCalendar[] = raw.map((r, i) => ({
+            staffId: `s${i}`,
+            weekly: r.weekly.filter((w) => w.startMinute < w.endMinute),
+            absences: [],
+            busy: r.busy.map(([q, len]) => ({ start: new Date(notBefore.getTime() + q * 900_000), end: new Date(notBefore.getTime() + (q + len) * 900_000) })),
+          }))
+          const k = shift % calendars.length
+          const rotated = [...calendars.slice(k), ...calendars.slice(0, k)]
+          const plain = findEarliestSlot([calendars], query)
+          const spread = findEarliestSlot([rotated], query)
+          expect(spread?.start.toISOString()).toBe(plain?.start.toISOString())
+          // Ties go to the first staff member in the rotated order that has the slot.
+          if (spread) expect(spread.staffId).toBe(rotated.find((c) => findEarliestSlot([[c]], query)?.start.getTime() === spread.start.getTime())!.staffId)
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
 })
 
 describe('the next working day and the ceremony rules', () => {
