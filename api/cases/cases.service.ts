@@ -21,7 +21,7 @@ import { nextReferenceNumber } from './reference-numbers.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
 import { announce, applyTransition, transitionContext, type Actor } from './lifecycle.js'
-import { clocksOf, listedClocksOf, refreshClockDue } from './clocks.js'
+import { clocksOf, listedClocks, refreshClockDue } from './clocks.js'
 import { caseListItemView, caseSummaryView, caseView, eventView } from './cases.view.js'
 
 export interface CaseDeps {
@@ -183,10 +183,10 @@ export async function listCases(deps: CaseDeps, principal: Principal, query: Lis
     )
     // One statement gave each row its checklist and clock-event dates; no timestamp is parsed but the cursor's.
     const shown = rows.slice(0, page.limit)
-    const today = todayOf(deps)
+    const clocksOfRow = listedClocks(todayOf(deps))
     const last = shown[shown.length - 1]
     return {
-      items: shown.map((r) => caseListItemView(r, listedClocksOf(r, today))),
+      items: shown.map((r) => caseListItemView(r, clocksOfRow(r))),
       nextCursor: rows.length > page.limit && last ? encodeCursor(new Date(last.submitted_at), last.id) : null,
     }
   })

@@ -68,6 +68,26 @@ export function listedClocksOf(r: repo.CaseListRow, today: string): CaseClock[] 
   }, today)
 }
 
+/**
+ * listedClocksOf for the rows of one page: rows with the same facts (cases of one type submitted
+ * on one day and not moved on yet, most of a worklist's newest page) share one computation.
+ */
+export function listedClocks(today: string): (r: repo.CaseListRow) => CaseClock[] {
+  const computed = new Map<string, CaseClock[]>()
+  return (r) => {
+    const key = [
+      r.case_type, r.case_type_version, r.submitted_on, r.fee_paid_on, r.decided_on, r.decision_outcome, r.royal_decree_decision,
+      r.royal_decree_date, r.ceremony_invited_on, r.handed_over_on, r.lapsed_on, r.ended_on,
+    ].join('|')
+    let clocks = computed.get(key)
+    if (!clocks) {
+      clocks = listedClocksOf(r, today)
+      computed.set(key, clocks)
+    }
+    return clocks
+  }
+}
+
 /** Recomputes `clock_due_on` after a change of the case's facts; returns the row as stored. */
 export async function refreshClockDue(trx: Trx, c: repo.CaseRow): Promise<repo.CaseRow> {
   const events = await repo.clockEventsOf(trx, [c.id])
