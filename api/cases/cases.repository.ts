@@ -85,20 +85,102 @@ export interface CaseFilter {
   clockDue?: { before?: string; from?: string; until?: string }
 }
 
-export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<CaseRow[]> {
-  let q = trx.selectFrom('cases').selectAll()
-  q = filter.side === 'hub' ? q.where('hub_tenant_id', '=', filter.tenantId) : q.where('member_tenant_id', '=', filter.tenantId)
-  if (filter.status) q = q.where('status', '=', filter.status)
-  if (filter.caseType) q = q.where('case_type', '=', filter.caseType)
-  if (filter.assignedStaffId) q = q.where('assigned_staff_id', '=', filter.assignedStaffId)
-  if (filter.memberTenantId) q = q.where('member_tenant_id', '=', filter.memberTenantId)
-  if (filter.unassigned) q = q.where('assigned_staff_id', 'is', null)
+/** The columns of a case its list item shows (CaseSummary), as stored. */
+const LISTED_COLUMNS = [
+  'id',
+  'reference',
+  'case_type',
+  'case_type_version',
+  'ipr_matter',
+  'status',
+  'member_tenant_id',
+  'hub_tenant_id',
+  'external_reference',
+  'assigned_staff_id',
+  'due_date',
+  'decision_outcome',
+  'decision_note',
+  'decided_by',
+  'royal_decree_decision',
+  'royal_decree_date',
+  'royal_decree_number',
+  'fee_paid_on',
+  'ceremony_invited_on',
+  'version',
+] as const satisfies ReadonlyArray<keyof CaseRow>
+
+/**
+ * One row of the case list: the listed columns only (never the personal-data subject), its times as
+ * the ISO text the API sends, the Dutch dates the clocks count from, the first Dutch date of each
+ * kind of clock event, and the checklist as [documentKind, status] pairs in document-kind order —
+ * all taken in the one statement, so a page is one round trip and no timestamp is parsed.
+ */
+export type CaseListRow = Pick<CaseRow, (typeof LISTED_COLUMNS)[number]> & {
+  /** created_at, ISO 8601 in UTC with milliseconds (Date#toISOString). */
+  submitted_at: string
+  updated_at_iso: string
+  decided_at_iso: string | null
+  royal_decree_recorded_at_iso: string | null
+  /** created_at and decided_at as Dutch calendar dates (api/time.ts dutchDate). */
+  submitted_on: string
+  decided_on: string | null
+  /** The first `ceremony_attended`, `decree_lapsed`, and `withdraw`/`reject_at_intake`/`close` event, as Dutch dates. */
+  handed_over_on: string | null
+  lapsed_on: string | null
+  ended_on: string | null
+  checklist: Array<[ChecklistRow['document_kind'], ChecklistRow['status']]>
+}
+
+const isoText = (column: 'created_at' | 'updated_at' | 'decided_at' | 'royal_decree_recorded_at') =>
+  sql<string>`to_char(${sql.ref(`cases.${column}`)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+const dutchDay = (column: string) => sql<string>`(${sql.ref(column)} at time zone 'Europe/Amsterdam')::date`
+const firstEventDay = (actions: string) => sql<string | null>`min((e.created_at at time zone 'Europe/Amsterdam')::date) filter (where e.action in (${sql.raw(actions)}))`
+
+/** One page of the list (limit + 1 rows, newest first), each row with its checklist and clock-event dates. */
+export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<CaseListRow[]> {
+  let q = trx
+    .selectFrom('cases')
+    // The clocks' events (api/cases/clocks.ts CLOCK_EVENT_ACTIONS), through case_events (case_id, version).
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('case_events as e')
+          .select([
+            firstEventDay(`'ceremony_attended'`).as('handed_over_on'),
+            firstEventDay(`'decree_lapsed'`).as('lapsed_on'),
+            firstEventDay(`'withdraw', 'reject_at_intake', 'close'`).as('ended_on'),
+          ])
+          .whereRef('e.case_id', '=', 'cases.id')
+          .where('e.action', 'in', sql.raw<never>(`('ceremony_attended', 'decree_lapsed', 'withdraw', 'reject_at_intake', 'close')`))
+          .as('ev'),
+      (join) => join.onTrue(),
+    )
+    .select(LISTED_COLUMNS.map((c) => `cases.${c}` as const))
+    .select([
+      isoText('created_at').as('submitted_at'),
+      isoText('updated_at').as('updated_at_iso'),
+      isoText('decided_at').as('decided_at_iso'),
+      isoText('royal_decree_recorded_at').as('royal_decree_recorded_at_iso'),
+      dutchDay('cases.created_at').as('submitted_on'),
+      dutchDay('cases.decided_at').as('decided_on'),
+      'ev.handed_over_on',
+      'ev.lapsed_on',
+      'ev.ended_on',
+      sql<CaseListRow['checklist']>`coalesce((select json_agg(json_build_array(i.document_kind, i.status) order by i.document_kind)
+        from case_checklist_items i where i.case_id = cases.id), '[]')`.as('checklist'),
+    ])
+  q = filter.side === 'hub' ? q.where('cases.hub_tenant_id', '=', filter.tenantId) : q.where('cases.member_tenant_id', '=', filter.tenantId)
+  if (filter.status) q = q.where('cases.status', '=', filter.status)
+  if (filter.caseType) q = q.where('cases.case_type', '=', filter.caseType)
+  if (filter.assignedStaffId) q = q.where('cases.assigned_staff_id', '=', filter.assignedStaffId)
+  if (filter.memberTenantId) q = q.where('cases.member_tenant_id', '=', filter.memberTenantId)
+  if (filter.unassigned) q = q.where('cases.assigned_staff_id', 'is', null)
   // cases_hub_clock / cases_member_clock: a range on (tenant, clock_due_on) where it is set.
   if (filter.clockDue) {
-    q = q.where('clock_due_on', 'is not', null)
-    if (filter.clockDue.before) q = q.where('clock_due_on', '<', filter.clockDue.before)
-    if (filter.clockDue.from) q = q.where('clock_due_on', '>=', filter.clockDue.from)
-    if (filter.clockDue.until) q = q.where('clock_due_on', '<=', filter.clockDue.until)
+    q = q.where('cases.clock_due_on', 'is not', null)
+    if (filter.clockDue.before) q = q.where('cases.clock_due_on', '<', filter.clockDue.before)
+    if (filter.clockDue.from) q = q.where('cases.clock_due_on', '>=', filter.clockDue.from)
+    if (filter.clockDue.until) q = q.where('cases.clock_due_on', '<=', filter.clockDue.until)
   }
   return q.$call(newestFirstPage(page)).execute()
 }

@@ -4,7 +4,7 @@
 // to compile.
 import type { components } from '../../openapi/types.gen.js'
 import type { CaseClock } from '../domain/clocks.js'
-import type { CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
+import type { CaseListRow, CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
 
 type Schemas = components['schemas']
 
@@ -37,6 +37,30 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[], clocks: C
   clocks,
   submittedAt: c.created_at.toISOString(),
   updatedAt: c.updated_at.toISOString(),
+  version: c.version,
+})
+
+/** A row of the list (repo.listCases: its times already ISO text, its checklist pairs) → the same CaseSummary. */
+export const caseListItemView = (c: CaseListRow, clocks: CaseClock[]): Schemas['CaseSummary'] => ({
+  id: c.id,
+  reference: c.reference,
+  caseType: c.case_type,
+  iprMatter: c.ipr_matter,
+  status: c.status,
+  memberTenantId: c.member_tenant_id,
+  hubTenantId: c.hub_tenant_id,
+  externalReference: c.external_reference,
+  assignedStaffId: c.assigned_staff_id,
+  dueDate: c.due_date,
+  checklist: c.checklist.map(([documentKind, status]) => ({ documentKind, status })),
+  decision: c.decision_outcome ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at_iso, decidedBy: c.decided_by } : null,
+  royalDecree:
+    c.royal_decree_decision && c.royal_decree_date
+      ? { decision: c.royal_decree_decision, decreeDate: c.royal_decree_date, decreeNumber: c.royal_decree_number, recordedAt: c.royal_decree_recorded_at_iso }
+      : null,
+  clocks,
+  submittedAt: c.submitted_at,
+  updatedAt: c.updated_at_iso,
   version: c.version,
 })
 

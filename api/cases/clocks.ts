@@ -48,6 +48,46 @@ export function clocksOf(c: repo.CaseRow, events: readonly ClockEvent[], today: 
   return def ? computeClocks(def, clockFactsOf(c, events), today) : []
 }
 
+/**
+ * The clocks of a row of the case list as of `today`: the same facts as clockFactsOf, whose Dutch
+ * dates (submission, decision, first events) the list's statement took in SQL already.
+ */
+export function listedClocksOf(r: repo.CaseListRow, today: string): CaseClock[] {
+  const def = findCaseType(r.case_type, r.case_type_version)
+  if (!def) return []
+  return computeClocks(def, {
+    ...emptyFacts(r.submitted_on),
+    feePaidOn: r.fee_paid_on,
+    decidedOn: r.decided_on,
+    outcome: r.decision_outcome,
+    royalDecree: r.royal_decree_decision && r.royal_decree_date ? { decision: r.royal_decree_decision, date: r.royal_decree_date } : null,
+    ceremonyInvitedOn: r.ceremony_invited_on,
+    handedOverOn: r.handed_over_on,
+    lapsedOn: r.lapsed_on,
+    endedOn: r.ended_on,
+  }, today)
+}
+
+/**
+ * listedClocksOf for the rows of one page: rows with the same facts (cases of one type submitted
+ * on one day and not moved on yet, most of a worklist's newest page) share one computation.
+ */
+export function listedClocks(today: string): (r: repo.CaseListRow) => CaseClock[] {
+  const computed = new Map<string, CaseClock[]>()
+  return (r) => {
+    const key = [
+      r.case_type, r.case_type_version, r.submitted_on, r.fee_paid_on, r.decided_on, r.decision_outcome, r.royal_decree_decision,
+      r.royal_decree_date, r.ceremony_invited_on, r.handed_over_on, r.lapsed_on, r.ended_on,
+    ].join('|')
+    let clocks = computed.get(key)
+    if (!clocks) {
+      clocks = listedClocksOf(r, today)
+      computed.set(key, clocks)
+    }
+    return clocks
+  }
+}
+
 /** Recomputes `clock_due_on` after a change of the case's facts; returns the row as stored. */
 export async function refreshClockDue(trx: Trx, c: repo.CaseRow): Promise<repo.CaseRow> {
   const events = await repo.clockEventsOf(trx, [c.id])

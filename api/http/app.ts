@@ -33,6 +33,7 @@ import { secretsKey } from '../webhooks/secrets.js'
 import type { Resolver } from '../webhooks/url-guard.js'
 import { appointmentRoutes } from './routes/appointments.routes.js'
 import { settlementRoutes } from './routes/settlement.routes.js'
+import { QUEUE_BOARD_PATH, queueBoard } from './plugins/queue-board.js'
 
 export interface AppDeps {
   config: Config
@@ -128,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // (else `/v1/cases/` would reach `/v1/cases/:caseId` with an empty id). /docs/ is swagger-ui's.
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? ''
-    if (path.length > 1 && path.endsWith('/') && !path.startsWith('/docs/')) {
+    if (path.length > 1 && path.endsWith('/') && !path.startsWith('/docs/') && !path.startsWith(`${QUEUE_BOARD_PATH}/`)) {
       return sendProblem(request, reply, 404, 'route-not-found', `no route ${request.method} ${path}`)
     }
   })
@@ -181,6 +182,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}),
     })
   })
+  // The queue dashboard for platform admins (bull-board), with its own policy, in its own scope.
+  await app.register(queueBoard, { queues: deps.queues ?? null, redis: deps.redis, queuePrefix: deps.config.queuePrefix })
   // The workbench for people (api/web), on the same services, in its own scope under /app/.
   await app.register(workbench, { prefix: '/app', statusOf: STATUS_OF_KIND, config: deps.config, db: deps.db, redis: deps.redis, store: blobStore })
   return { app, metrics }
