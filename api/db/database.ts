@@ -86,9 +86,8 @@ export const withTenant = <T>(db: Db, scope: TenantScope, fn: (trx: Trx) => Prom
  */
 export const withTenantOf = <T>(db: Db, tenantId: string, fn: (trx: Trx) => Promise<T>): Promise<T> =>
   db.transaction().execute(async (trx) => {
-    await sql`select set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
-    const own = await trx.selectFrom('tenants').select('region_id').where('id', '=', tenantId).executeTakeFirst()
-    await sql`select set_config('app.region_id', ${own?.region_id ?? ''}, true)`.execute(trx)
+    // Sets the tenant, reads its region under its own RLS and sets that: one round trip (migration 0014).
+    await sql`select app_enter_tenant(${tenantId}::uuid)`.execute(trx)
     return fn(trx)
   })
 
