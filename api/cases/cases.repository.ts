@@ -1,6 +1,6 @@
 // All SQL of the cases feature (STYLE.md §9). Runs in a transaction with a tenant set; RLS makes
 // sure only the case's member and hub see its rows, the explicit tenant filters use the indexes.
-import { sql, type Insertable, type Selectable } from 'kysely'
+import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
 import type { Trx } from '../db/database.js'
 import { newestFirstPage } from '../db/keyset.js'
 import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson } from '../db/schema.js'
@@ -180,26 +180,29 @@ export const setClockFacts = (
     .executeTakeFirstOrThrow()
 
 /**
- * A transition's two writes in one statement: the timeline row (its id chosen by the caller) and
- * the case's new status, version and other columns. Returns the case as stored and the time the
- * event was stored at (the clocks count from its Dutch date).
+ * A transition's writes in one statement: the timeline row (its id chosen by the caller), the
+ * case's new status, version and other columns, and — when given — the webhook fan-out of its event
+ * (api/webhooks/events.ts fanOutSql). Returns the case as stored, the time the event was stored at
+ * (the clocks count from its Dutch date) and how many deliveries the fan-out made.
  */
 export async function writeTransition(
   trx: Trx,
   caseId: string,
   changes: Partial<Pick<CaseRow, 'status' | TransitionColumn>> & { version: number },
   event: Omit<Selectable<CaseEventsTable>, 'created_at'>,
-): Promise<{ row: CaseRow; eventCreatedAt: Date }> {
-  const { event_created_at: eventCreatedAt, ...row } = await trx
+  fanOut: RawBuilder<unknown> | null = null,
+): Promise<{ row: CaseRow; eventCreatedAt: Date; deliveries: number }> {
+  const { event_created_at: eventCreatedAt, deliveries, ...row } = await trx
     .with('e', (db) => db.insertInto('case_events').values(event).returning('created_at'))
+    .with('f(n)', () => sql<{ n: number }>`(select count(*)::int from (${fanOut ?? sql`select 1 where false`}) d)`)
     .updateTable('cases')
-    .from('e')
+    .from(['e', 'f'])
     .set({ ...changes, updated_at: sql`date_trunc('milliseconds', now())` })
     .where('cases.id', '=', caseId)
     .returningAll('cases')
-    .returning('e.created_at as event_created_at')
+    .returning(['e.created_at as event_created_at', 'f.n as deliveries'])
     .executeTakeFirstOrThrow()
-  return { row, eventCreatedAt }
+  return { row, eventCreatedAt, deliveries }
 }
 
 /** What the intake checks of a submitted case need, read with the case's lock in one statement. */

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { Trx } from '../db/database.js'
 import { nextStatus, type ActorKind, type CaseAction, type TransitionContext } from '../domain/case-state.js'
 import { DomainError } from '../domain/errors.js'
-import { emitEvent, type EventType } from '../webhooks/events.js'
+import { announceDeliveries, emitEvent, fanOutSql, storedEvent, type EventType, type PlatformEvent } from '../webhooks/events.js'
 import { chargeOnEnteringReview } from '../settlement/fees.service.js'
 import * as repo from './cases.repository.js'
 import { clocksOf } from './clocks.js'
@@ -55,7 +55,12 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
   const changes = { ...input.changes, status: to, version }
   const dueOn = (at: Date) => earliestRunningDue(clocksOf({ ...current, ...changes }, [...events, { action: input.action, created_at: at }]))
   const event = eventOf(current, input, to, version)
-  const written = await repo.writeTransition(trx, current.id, { ...changes, clock_due_on: dueOn(now) }, event)
+  // A transition with one platform event fans it out in the same statement as its writes (the
+  // event's data are the case's ids, reference, status and version: known before writing).
+  const types = eventTypesOf(event)
+  const single = types.length === 1 ? platformEventOf(types[0]!, { ...current, ...changes }, event) : null
+  const stored = single ? storedEvent(single) : null
+  const written = await repo.writeTransition(trx, current.id, { ...changes, clock_due_on: dueOn(now) }, event, single && stored ? fanOutSql(single, stored) : null)
   let updated = written.row
   // The event's stored time is what the clocks count from; should it fall on another Dutch day
   // than the one assumed (a transition at midnight), the due date is worked out again.
@@ -63,7 +68,8 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
     const due = dueOn(written.eventCreatedAt)
     if (due !== updated.clock_due_on) updated = await repo.setClockFacts(trx, current.id, { clock_due_on: due })
   }
-  await announce(trx, updated, { ...event, created_at: written.eventCreatedAt })
+  if (single && stored) await announceDeliveries(trx, single, stored, written.deliveries)
+  else await announce(trx, updated, { ...event, created_at: written.eventCreatedAt })
   // Settlement: a case entering review is charged to its member, once (idempotent per case).
   if (to === 'in_review' && current.status !== 'in_review') await chargeOnEnteringReview(trx, updated)
   return updated
@@ -135,23 +141,28 @@ export function eventTypesOf(e: Pick<repo.EventRow, 'action' | 'from_status' | '
  * subject, a reason or a message, which may hold personal data.
  */
 export async function announce(trx: Trx, c: repo.CaseRow, event: repo.EventRow): Promise<void> {
-  for (const type of eventTypesOf(event)) {
-    await emitEvent(trx, {
-      type,
-      hubTenantId: c.hub_tenant_id,
-      memberTenantId: c.member_tenant_id,
-      objectPath: `/v1/cases/${c.id}`,
-      data: {
-        caseId: c.id,
-        caseEventId: event.id,
-        reference: c.reference,
-        caseType: c.case_type,
-        status: c.status,
-        previousStatus: event.from_status,
-        memberTenantId: c.member_tenant_id,
-        hubTenantId: c.hub_tenant_id,
-        version: c.version,
-      },
-    })
-  }
+  for (const type of eventTypesOf(event)) await emitEvent(trx, platformEventOf(type, c, event))
 }
+
+/** The platform event of one type of a case event, as the subscribers hear it. */
+const platformEventOf = (
+  type: EventType,
+  c: Pick<repo.CaseRow, 'id' | 'hub_tenant_id' | 'member_tenant_id' | 'reference' | 'case_type' | 'status' | 'version'>,
+  event: Pick<repo.EventRow, 'id' | 'from_status'>,
+): PlatformEvent => ({
+  type,
+  hubTenantId: c.hub_tenant_id,
+  memberTenantId: c.member_tenant_id,
+  objectPath: `/v1/cases/${c.id}`,
+  data: {
+    caseId: c.id,
+    caseEventId: event.id,
+    reference: c.reference,
+    caseType: c.case_type,
+    status: c.status,
+    previousStatus: event.from_status,
+    memberTenantId: c.member_tenant_id,
+    hubTenantId: c.hub_tenant_id,
+    version: c.version,
+  },
+})
