@@ -43,30 +43,29 @@ const RELAY_LOCK = 72_616_001
 
 const isQueueName = (name: string): name is QueueName => (QUEUE_NAMES as readonly string[]).includes(name)
 
-const NO_TENANT = '00000000-0000-0000-0000-000000000000'
-
 /**
- * Pending rows, fair across tenants: per queue, the n-th row of every tenant comes before any
- * (n+1)-th, and no tenant gets more than its cap of jobs in flight. The cost grows with the batch
- * and the number of (tenant, queue) pairs with work, never with the backlog (issue 13): a loose
- * index scan walks the distinct pairs of `outbox_pending_pairs`, and each pair gives at most its
- * free places from the head of its own queue.
+ * The fair pick, as SQL: pending rows, fair across tenants. Per queue, the n-th row of every
+ * tenant comes before any (n+1)-th, and no tenant gets more than its cap of jobs in flight. The cost
+ * grows with the batch and the number of (tenant, queue) pairs with work, never with the backlog
+ * (issue 13): a loose index scan walks the distinct pairs of `outbox_pending_fair`, and each pair
+ * gives at most its free places from the head of its own queue. Every condition is on plain columns
+ * (`fair_key`, not `coalesce(tenant_id, …)`), so PostgreSQL keeps them as index conditions under
+ * the outbox's row-level security (migration 0014). Rows come with their `turn`, the order to
+ * enqueue them in.
  */
-export async function pendingRows(trx: Trx, options: RelayOptions): Promise<OutboxRow[]> {
-  const { rows } = await sql<OutboxRow>`
+export const fairPick = (options: Pick<RelayOptions, 'batchSize' | 'maxInFlightPerTenant' | 'inFlightExpirySeconds'>) => sql<OutboxRow & { turn: number }>`
     with recursive pairs (t, queue) as (
-      (select coalesce(tenant_id, ${NO_TENANT}::uuid), queue from outbox
+      (select fair_key, queue from outbox
        where dispatched_at is null
-       order by coalesce(tenant_id, ${NO_TENANT}::uuid), queue limit 1)
+       order by fair_key, queue limit 1)
       union all
       select n.t, n.queue from pairs p cross join lateral (
-        select coalesce(o.tenant_id, ${NO_TENANT}::uuid) as t, o.queue from outbox o
-        where o.dispatched_at is null
-          and (coalesce(o.tenant_id, ${NO_TENANT}::uuid), o.queue) > (p.t, p.queue)
-        order by coalesce(o.tenant_id, ${NO_TENANT}::uuid), o.queue limit 1) n
+        select o.fair_key as t, o.queue from outbox o
+        where o.dispatched_at is null and (o.fair_key, o.queue) > (p.t, p.queue)
+        order by o.fair_key, o.queue limit 1) n
     ),
     in_flight as (
-      select coalesce(tenant_id, ${NO_TENANT}::uuid) as t, queue, count(*) as n from outbox
+      select fair_key as t, queue, count(*) as n from outbox
       where dispatched_at is not null and finished_at is null
         and dispatched_at > now() - make_interval(secs => ${options.inFlightExpirySeconds})
       group by 1, 2
@@ -80,15 +79,43 @@ export async function pendingRows(trx: Trx, options: RelayOptions): Promise<Outb
         select o.id, o.job_key, o.tenant_id, o.queue, o.job_name, o.payload,
                extract(epoch from clock_timestamp() - o.created_at)::float8 as waited_seconds
         from outbox o
-        where coalesce(o.tenant_id, ${NO_TENANT}::uuid) = p.t and o.queue = p.queue and o.dispatched_at is null
-        order by o.id
+        -- The pair as a range of the index, read in the index's order (the same as by id within
+        -- one pair). Written as equalities the planner may rather walk the primary key in id order
+        -- and filter the other pairs' rows out (it underestimates the rows RLS lets through),
+        -- which is O(backlog) again.
+        where (o.fair_key, o.queue) >= (p.t, p.queue) and (o.fair_key, o.queue) <= (p.t, p.queue)
+          and o.dispatched_at is null
+        order by o.fair_key, o.queue, o.id
         limit greatest(0, least(${options.batchSize}::bigint, ${options.maxInFlightPerTenant}::bigint - coalesce(f.n, 0)))
       ) r
     )
-    select id, job_key, tenant_id, queue, job_name, payload, waited_seconds from picked
+    select id, job_key, tenant_id, queue, job_name, payload, waited_seconds, turn from picked
     order by turn, id
-    limit ${options.batchSize}`.execute(trx)
-  return rows
+    limit ${options.batchSize}`
+
+const withoutTurn = ({ turn: _turn, ...row }: OutboxRow & { turn: number }): OutboxRow => row
+
+/** The fair batch without taking it (a crashed relay's view; tests). */
+export async function pendingRows(trx: Trx, options: RelayOptions): Promise<OutboxRow[]> {
+  const { rows } = await fairPick(options).execute(trx)
+  return rows.map(withoutTurn)
+}
+
+/**
+ * Picks the fair batch and marks it dispatched in one statement, in fair order. The mark commits
+ * with the caller's transaction, which the relay commits only after BullMQ took the jobs: a
+ * failure or a crash before that leaves the rows pending.
+ */
+export async function claimRows(trx: Trx, options: RelayOptions): Promise<OutboxRow[]> {
+  const { rows } = await sql<OutboxRow & { turn: number }>`
+    with picked as (${fairPick(options)}),
+    claimed as (
+      update outbox o set dispatched_at = now() from picked p
+      where o.id = p.id and o.dispatched_at is null
+      returning o.id)
+    select p.* from picked p join claimed c on c.id = p.id
+    order by p.turn, p.id`.execute(trx)
+  return rows.map(withoutTurn)
 }
 
 /** The worker's side: the job of this outbox row is finished for good. */
@@ -178,21 +205,20 @@ export async function markDispatched(trx: Trx, ids: number[]): Promise<void> {
 }
 
 /**
- * One round: lock, read a fair batch, enqueue, mark. Returns how many rows moved (0 when another
- * relay holds the lock or nothing is pending). If enqueueing fails the transaction rolls back and
- * the rows stay pending for the next round.
+ * One round: lock, claim a fair batch, enqueue, commit — four round trips to PostgreSQL and one
+ * pipeline per queue to Redis. Returns how many rows moved (0 when another relay holds the lock or
+ * nothing is pending). If enqueueing fails the transaction rolls back and the rows stay pending.
  */
 export async function relayOnce(db: Db, queues: Queues, options: RelayOptions = DEFAULT_RELAY_OPTIONS): Promise<number> {
-  return withAdmin(db, async (trx) => {
-    const { rows: lock } = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`.execute(trx)
+  return db.transaction().execute(async (trx) => {
+    // The admin setting (the outbox's RLS), no JIT (the pick's estimates grow with the backlog and
+    // would buy seconds of compilation for a millisecond's work), and the relay lock: one statement.
+    const { rows: lock } = await sql<{ ok: boolean }>`
+      select set_config('app.admin', 'on', true), set_config('jit', 'off', true), pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`.execute(trx)
     if (!lock[0]?.ok) return 0
-    const rows = await pendingRows(trx, options)
+    const rows = await claimRows(trx, options)
     if (rows.length === 0) return 0
     await enqueueRows(queues, rows)
-    await markDispatched(
-      trx,
-      rows.map((r) => r.id),
-    )
     for (const r of rows) options.onDispatched?.(r.queue, r.waited_seconds ?? 0)
     return rows.length
   })

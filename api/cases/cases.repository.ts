@@ -1,6 +1,6 @@
 // All SQL of the cases feature (STYLE.md §9). Runs in a transaction with a tenant set; RLS makes
 // sure only the case's member and hub see its rows, the explicit tenant filters use the indexes.
-import { sql, type Insertable, type Selectable } from 'kysely'
+import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
 import type { Trx } from '../db/database.js'
 import { newestFirstPage } from '../db/keyset.js'
 import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson } from '../db/schema.js'
@@ -260,3 +260,67 @@ export const setClockFacts = (
     .where('id', '=', caseId)
     .returningAll()
     .executeTakeFirstOrThrow()
+
+/**
+ * A transition's writes in one statement: the timeline row (its id chosen by the caller), the
+ * case's new status, version and other columns, and — when given — the webhook fan-out of its event
+ * (api/webhooks/events.ts fanOutSql). Returns the case as stored, the time the event was stored at
+ * (the clocks count from its Dutch date) and how many deliveries the fan-out made.
+ */
+export async function writeTransition(
+  trx: Trx,
+  caseId: string,
+  changes: Partial<Pick<CaseRow, 'status' | TransitionColumn>> & { version: number },
+  event: Omit<Selectable<CaseEventsTable>, 'created_at'>,
+  fanOut: RawBuilder<unknown> | null = null,
+): Promise<{ row: CaseRow; eventCreatedAt: Date; deliveries: number }> {
+  const { event_created_at: eventCreatedAt, deliveries, ...row } = await trx
+    .with('e', (db) => db.insertInto('case_events').values(event).returning('created_at'))
+    .with('f(n)', () => sql<{ n: number }>`(select count(*)::int from (${fanOut ?? sql`select 1 where false`}) d)`)
+    .updateTable('cases')
+    .from(['e', 'f'])
+    .set({ ...changes, updated_at: sql`date_trunc('milliseconds', now())` })
+    .where('cases.id', '=', caseId)
+    .returningAll('cases')
+    .returning(['e.created_at as event_created_at', 'f.n as deliveries'])
+    .executeTakeFirstOrThrow()
+  return { row, eventCreatedAt, deliveries }
+}
+
+/** What the intake checks of a submitted case need, read with the case's lock in one statement. */
+export interface IntakeFacts {
+  /** The hub of the member's agreement for the case type on the (Dutch) submission date, if any. */
+  agreementHubTenantId: string | null
+  memberStatus: string | null
+  /** The case's events the clocks count from (clockEventsOf), oldest first. */
+  clockEvents: Array<Pick<EventRow, 'action' | 'created_at'>>
+}
+
+export async function lockCaseForIntake(trx: Trx, caseId: string, clockActions: readonly string[]): Promise<{ c: CaseRow; facts: IntakeFacts } | undefined> {
+  const submittedOn = sql`(c.created_at at time zone 'Europe/Amsterdam')::date`
+  const found = await trx
+    .selectFrom('cases as c')
+    .selectAll('c')
+    .select([
+      sql<string | null>`(select a.hub_tenant_id from agreements a
+        where a.member_tenant_id = c.member_tenant_id and a.case_type = c.case_type
+          and a.valid_from <= ${submittedOn} and (a.valid_until is null or a.valid_until >= ${submittedOn})
+        limit 1)`.as('agreement_hub_tenant_id'),
+      sql<string | null>`(select t.status from tenants t where t.id = c.member_tenant_id)`.as('member_status'),
+      sql<Array<{ action: string; created_at: string }>>`coalesce((select json_agg(json_build_object('action', e.action, 'created_at', e.created_at) order by e.version)
+        from case_events e where e.case_id = c.id and e.action in (${sql.join(clockActions)})), '[]'::json)`.as('clock_events'),
+    ])
+    .where('c.id', '=', caseId)
+    .forUpdate()
+    .executeTakeFirst()
+  if (!found) return undefined
+  const { agreement_hub_tenant_id, member_status, clock_events, ...c } = found
+  return {
+    c,
+    facts: {
+      agreementHubTenantId: agreement_hub_tenant_id,
+      memberStatus: member_status,
+      clockEvents: clock_events.map((e) => ({ action: e.action, created_at: new Date(e.created_at) })),
+    },
+  }
+}

@@ -1,13 +1,16 @@
 // Applies a transition of the one state machine (api/domain/case-state.ts) to a locked case: checks
 // the version the client saw, appends the case_events row, bumps the version and announces the
 // event to the webhook subscribers of the member and the hub — all in the caller's transaction.
+import { randomUUID } from 'node:crypto'
 import type { Trx } from '../db/database.js'
 import { nextStatus, type ActorKind, type CaseAction, type TransitionContext } from '../domain/case-state.js'
 import { DomainError } from '../domain/errors.js'
-import { emitEvent, type EventType } from '../webhooks/events.js'
+import { announceDeliveries, emitEvent, fanOutSql, storedEvent, type EventType, type PlatformEvent } from '../webhooks/events.js'
 import { chargeOnEnteringReview } from '../settlement/fees.service.js'
 import * as repo from './cases.repository.js'
-import { refreshClockDue } from './clocks.js'
+import { clocksOf } from './clocks.js'
+import { earliestRunningDue } from '../domain/clocks.js'
+import { dutchDate } from '../time.js'
 
 export interface Actor {
   kind: ActorKind
@@ -32,21 +35,60 @@ export const transitionContext = (c: repo.CaseRow, changes: TransitionInput['cha
   royalDecreeRecorded: c.royal_decree_decision !== null,
 })
 
-export async function applyTransition(trx: Trx, current: repo.CaseRow, input: TransitionInput): Promise<repo.CaseRow> {
+/** What the caller read already with the case's lock, so the transition need not read it again. */
+export interface KnownFacts {
+  /** The case's events the clocks count from (repo.clockEventsOf), oldest first. */
+  clockEvents?: ReadonlyArray<Pick<repo.EventRow, 'action' | 'created_at'>>
+}
+
+export async function applyTransition(trx: Trx, current: repo.CaseRow, input: TransitionInput, known: KnownFacts = {}): Promise<repo.CaseRow> {
   if (input.expectedVersion !== undefined && input.expectedVersion !== null && input.expectedVersion !== current.version) {
     throw new DomainError('stale', 'version-mismatch', `the case is at version ${current.version}, not ${input.expectedVersion}; read it again`)
   }
   const to = nextStatus(current.status, input.action, input.actor.kind, transitionContext(current, input.changes))
   const version = current.version + 1
-  const changed = await repo.updateCase(trx, current.id, { ...input.changes, status: to, version })
-  const event = await appendEvent(trx, current, input, to, version)
-  // The transition may start or stop statutory clocks: keep the searchable earliest due date in step.
-  const updated = await refreshClockDue(trx, changed)
-  await announce(trx, updated, event)
+  // The transition may start or stop statutory clocks: the searchable earliest due date is worked
+  // out before writing (the new event counted as of now), so the case is written once, together
+  // with its timeline row.
+  const events = known.clockEvents ?? (await repo.clockEventsOf(trx, [current.id]))
+  const now = new Date()
+  const changes = { ...input.changes, status: to, version }
+  const dueOn = (at: Date) => earliestRunningDue(clocksOf({ ...current, ...changes }, [...events, { action: input.action, created_at: at }]))
+  const event = eventOf(current, input, to, version)
+  // A transition with one platform event fans it out in the same statement as its writes (the
+  // event's data are the case's ids, reference, status and version: known before writing).
+  const types = eventTypesOf(event)
+  const single = types.length === 1 ? platformEventOf(types[0]!, { ...current, ...changes }, event) : null
+  const stored = single ? storedEvent(single) : null
+  const written = await repo.writeTransition(trx, current.id, { ...changes, clock_due_on: dueOn(now) }, event, single && stored ? fanOutSql(single, stored) : null)
+  let updated = written.row
+  // The event's stored time is what the clocks count from; should it fall on another Dutch day
+  // than the one assumed (a transition at midnight), the due date is worked out again.
+  if (dutchDate(written.eventCreatedAt) !== dutchDate(now)) {
+    const due = dueOn(written.eventCreatedAt)
+    if (due !== updated.clock_due_on) updated = await repo.setClockFacts(trx, current.id, { clock_due_on: due })
+  }
+  if (single && stored) await announceDeliveries(trx, single, stored, written.deliveries)
+  else await announce(trx, updated, { ...event, created_at: written.eventCreatedAt })
   // Settlement: a case entering review is charged to its member, once (idempotent per case).
   if (to === 'in_review' && current.status !== 'in_review') await chargeOnEnteringReview(trx, updated)
   return updated
 }
+
+/** A transition's timeline row, its id chosen here (the webhook event names it before it is stored). */
+const eventOf = (current: repo.CaseRow, input: { action: string; actor: Actor; reason?: string | null }, to: repo.CaseRow['status'], version: number) => ({
+  id: randomUUID(),
+  case_id: current.id,
+  hub_tenant_id: current.hub_tenant_id,
+  member_tenant_id: current.member_tenant_id,
+  actor_kind: input.actor.kind,
+  actor_id: input.actor.id,
+  action: input.action,
+  from_status: current.status,
+  to_status: to,
+  reason: input.reason ?? null,
+  version,
+})
 
 /** The timeline row of a change of `current`: who did what, from its status to `to`, at `version`. */
 const appendEvent = (trx: Trx, current: repo.CaseRow, input: { action: string; actor: Actor; reason?: string | null }, to: repo.CaseRow['status'], version: number) =>
@@ -99,23 +141,28 @@ export function eventTypesOf(e: Pick<repo.EventRow, 'action' | 'from_status' | '
  * subject, a reason or a message, which may hold personal data.
  */
 export async function announce(trx: Trx, c: repo.CaseRow, event: repo.EventRow): Promise<void> {
-  for (const type of eventTypesOf(event)) {
-    await emitEvent(trx, {
-      type,
-      hubTenantId: c.hub_tenant_id,
-      memberTenantId: c.member_tenant_id,
-      objectPath: `/v1/cases/${c.id}`,
-      data: {
-        caseId: c.id,
-        caseEventId: event.id,
-        reference: c.reference,
-        caseType: c.case_type,
-        status: c.status,
-        previousStatus: event.from_status,
-        memberTenantId: c.member_tenant_id,
-        hubTenantId: c.hub_tenant_id,
-        version: c.version,
-      },
-    })
-  }
+  for (const type of eventTypesOf(event)) await emitEvent(trx, platformEventOf(type, c, event))
 }
+
+/** The platform event of one type of a case event, as the subscribers hear it. */
+const platformEventOf = (
+  type: EventType,
+  c: Pick<repo.CaseRow, 'id' | 'hub_tenant_id' | 'member_tenant_id' | 'reference' | 'case_type' | 'status' | 'version'>,
+  event: Pick<repo.EventRow, 'id' | 'from_status'>,
+): PlatformEvent => ({
+  type,
+  hubTenantId: c.hub_tenant_id,
+  memberTenantId: c.member_tenant_id,
+  objectPath: `/v1/cases/${c.id}`,
+  data: {
+    caseId: c.id,
+    caseEventId: event.id,
+    reference: c.reference,
+    caseType: c.case_type,
+    status: c.status,
+    previousStatus: event.from_status,
+    memberTenantId: c.member_tenant_id,
+    hubTenantId: c.hub_tenant_id,
+    version: c.version,
+  },
+})

@@ -87,6 +87,7 @@ export const withTenant = <T>(db: Db, scope: TenantScope, fn: (trx: Trx) => Prom
  */
 export const withTenantOf = <T>(db: Db, tenantId: string, fn: (trx: Trx) => Promise<T>): Promise<T> =>
   db.transaction().execute(async (trx) => {
+    // Sets the tenant, reads its region under its own RLS and sets that: one round trip (migration 0013).
     await sql`select app_enter_tenant(${tenantId}::uuid)`.execute(trx)
     return fn(trx)
   })

@@ -331,6 +331,7 @@ export interface OpenCharges {
 export interface Outbox {
   created_at: Generated<Timestamp>;
   dispatched_at: Timestamp | null;
+  fair_key: Generated<string>;
   finished_at: Timestamp | null;
   id: Generated<number>;
   job_key: Generated<string>;

@@ -37,24 +37,40 @@ export interface PlatformEvent {
 
 export const isEventType = (value: string): value is EventType => (EVENT_TYPES as readonly string[]).includes(value)
 
+/** The event as stored with each delivery and sent to the subscribers. */
+export const storedEvent = (event: PlatformEvent): WebhookEventJson => ({
+  id: randomUUID(),
+  type: event.type,
+  occurredAt: new Date().toISOString(),
+  objectPath: event.objectPath,
+  data: { ...event.data },
+})
+
+/**
+ * The fan-out as SQL, one row per delivery made, for a caller that puts it in a statement of its
+ * own (a case transition writes its rows and fans its event out in one statement); the caller then
+ * calls announceDeliveries with the number of rows.
+ */
+export const fanOutSql = (event: PlatformEvent, stored: WebhookEventJson) => sql<{ delivery_id: string; subscriber_tenant_id: string }>`
+    select delivery_id, subscriber_tenant_id
+    from webhook_fan_out(${stored.id}::uuid, ${event.type}, ${event.hubTenantId}::uuid, ${event.memberTenantId}::uuid, ${JSON.stringify(stored)}::jsonb)`
+
+/**
+ * One job for all the event's deliveries: the relay moves one row instead of one per subscription,
+ * and the worker attempts them side by side (each under its subscriber's tenant). No deliveries, no job.
+ */
+export async function announceDeliveries(trx: Trx, event: PlatformEvent, stored: WebhookEventJson, deliveries: number): Promise<void> {
+  if (deliveries > 0) await enqueueInTransaction(trx, 'notifications', 'deliver-event', { tenantId: event.hubTenantId, eventId: stored.id })
+}
+
 /**
  * Fans the event out to the active subscriptions of its hub and member that asked for its type.
  * The transaction's tenant must be the event's hub or member (the database function refuses any
  * other): a tenant can only announce events of its own objects. Returns the deliveries made.
  */
 export async function emitEvent(trx: Trx, event: PlatformEvent): Promise<number> {
-  const stored: WebhookEventJson = {
-    id: randomUUID(),
-    type: event.type,
-    occurredAt: new Date().toISOString(),
-    objectPath: event.objectPath,
-    data: { ...event.data },
-  }
-  const { rows } = await sql<{ delivery_id: string; subscriber_tenant_id: string }>`
-    select delivery_id, subscriber_tenant_id
-    from webhook_fan_out(${stored.id}::uuid, ${event.type}, ${event.hubTenantId}::uuid, ${event.memberTenantId}::uuid, ${JSON.stringify(stored)}::jsonb)`.execute(trx)
-  // One job for all the event's deliveries: the relay moves one row instead of one per
-  // subscription, and the worker attempts them side by side (each under its subscriber's tenant).
-  if (rows.length > 0) await enqueueInTransaction(trx, 'notifications', 'deliver-event', { tenantId: event.hubTenantId, eventId: stored.id })
+  const stored = storedEvent(event)
+  const { rows } = await fanOutSql(event, stored).execute(trx)
+  await announceDeliveries(trx, event, stored, rows.length)
   return rows.length
 }

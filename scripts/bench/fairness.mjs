@@ -39,7 +39,7 @@ const { loadConfig } = await import(join(ROOT, 'dist/api/config.js'))
 const { createLogger } = await import(join(ROOT, 'dist/api/logger.js'))
 const { startWorkers } = await import(join(ROOT, 'dist/workers/main.js'))
 const prefix = `{bench-fair-${randomUUID().slice(0, 8)}}`
-const workerConfig = loadConfig({ ...process.env, DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' })
+const workerConfig = loadConfig({ DEMO_KEYS: 'on', ...process.env, DATABASE_URL: owner, APP_DATABASE_URL: app, REDIS_URL: config.redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' })
 const workers = await startWorkers(workerConfig, createLogger('warn'), { queues: ['case-intake'] })
 const finishedOf = async (tenantId) =>
   Number((await ownerClient.query(`select count(*) as n from outbox where tenant_id = $1 and queue = 'case-intake' and finished_at is not null`, [tenantId])).rows[0].n)

@@ -6,7 +6,7 @@ import { withAdmin, withTenant } from '../../api/db/database.js'
 import { enqueueInTransaction } from '../../api/jobs/outbox.js'
 import { closeQueues, createQueues, type Queues } from '../../api/jobs/queues.js'
 import { outboxJobId } from '../../api/jobs/registry.js'
-import { enqueueRows, markFinished, pendingRows, relayOnce, DEFAULT_RELAY_OPTIONS } from '../../workers/relay.js'
+import { enqueueRows, fairPick, markFinished, pendingRows, relayOnce, DEFAULT_RELAY_OPTIONS } from '../../workers/relay.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { REDIS_URL } from '../helpers/env.js'
 import { newRegion } from '../helpers/builders.js'
@@ -168,6 +168,38 @@ describe('the relay', () => {
     await sql`update outbox set dispatched_at = now() - interval '1 hour' where finished_at is null and dispatched_at is not null`.execute(database.owner)
     expect(await relayOnce(database.db, queues, options)).toBe(10)
     expect(await pending()).toBe(6)
+  })
+
+  it('picks fairly by reading about a batch of rows, not the backlog, under row-level security', async () => {
+    const region = await newRegion(database.db)
+    const [big, small] = region.members
+    const BACKLOG = 20_000
+    await sql`insert into outbox (tenant_id, queue, job_name, payload)
+              select ${big.id}::uuid, 'maintenance', 'purge-dispatched-outbox', '{}'::jsonb from generate_series(1, ${BACKLOG}::int)`.execute(database.owner)
+    await sql`insert into outbox (tenant_id, queue, job_name, payload)
+              select ${small.id}::uuid, 'maintenance', 'purge-dispatched-outbox', '{}'::jsonb from generate_series(1, 3)`.execute(database.owner)
+    await sql`analyze outbox`.execute(database.owner)
+    const options = { ...DEFAULT_RELAY_OPTIONS, batchSize: 20 }
+    // The plan as the relay runs it: the application role, the admin setting, the outbox's RLS.
+    const plan = await withAdmin(database.db, async (trx) => {
+      await sql`select set_config('jit', 'off', true)`.execute(trx)
+      const { rows } = await sql<{ 'QUERY PLAN': unknown }>`explain (analyze, format json) ${fairPick(options)}`.execute(trx)
+      return rows[0]!['QUERY PLAN']
+    })
+    // Every row an outbox scan produced or threw away, over all its loops.
+    let touched = 0
+    const walk = (node: Record<string, unknown>) => {
+      if (node['Relation Name'] === 'outbox') {
+        const loops = Number(node['Actual Loops'] ?? 1)
+        touched += (Number(node['Actual Rows'] ?? 0) + Number(node['Rows Removed by Filter'] ?? 0)) * loops
+      }
+      for (const child of (node['Plans'] as Record<string, unknown>[] | undefined) ?? []) walk(child)
+    }
+    walk((plan as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan)
+    expect(touched).toBeGreaterThan(0)
+    expect(touched).toBeLessThan(200)
+    const batch = await withAdmin(database.db, (trx) => pendingRows(trx, options))
+    expect(batch.filter((r) => r.tenant_id === small.id)).toHaveLength(3)
   })
 
   it('moves each row once when two relays run at the same time', async () => {
