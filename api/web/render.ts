@@ -46,11 +46,13 @@ const MENUS: Record<WebRole, MenuItem[]> = {
     { href: '/app/toewijzen', text: 'Toewijzen' },
     { href: '/app/team', text: 'Team' },
     { href: '/app/ceremonies', text: 'Ceremonies' },
+    { href: '/app/afrekening', text: 'Afrekening' },
     { href: '/app/zaken', text: 'Alle zaken' },
   ],
   desk: [
     { href: '/app/zaken', text: 'Zaken' },
     { href: '/app/zaken/nieuw', text: 'Nieuwe zaak' },
+    { href: '/app/facturen', text: 'Facturen en afdrachten' },
   ],
   admin: [
     { href: '/app/beheer/regios', text: 'Regio’s' },

@@ -25,6 +25,7 @@ import { adminPages } from './pages/admin.pages.js'
 import { casePages } from './pages/case.pages.js'
 import { leadPages } from './pages/lead.pages.js'
 import { memberPages } from './pages/member.pages.js'
+import { settlementPages } from './pages/settlement.pages.js'
 import { signInPages } from './pages/sign-in.pages.js'
 import { worklistPages } from './pages/worklist.pages.js'
 import { render, type WebContext } from './render.js'
@@ -152,5 +153,6 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
   casePages(app, ctx)
   memberPages(app, ctx)
   leadPages(app, ctx)
+  settlementPages(app, ctx)
   adminPages(app, ctx)
 }
