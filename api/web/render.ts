@@ -40,6 +40,7 @@ const MENUS: Record<WebRole, MenuItem[]> = {
   specialist: [
     { href: '/app/werkvoorraad', text: 'Mijn werkvoorraad' },
     { href: '/app/zaken', text: 'Alle zaken' },
+    { href: '/app/beschikbaarheid', text: 'Mijn beschikbaarheid' },
   ],
   lead: [
     { href: '/app/werkvoorraad', text: 'Mijn werkvoorraad' },

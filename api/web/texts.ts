@@ -236,3 +236,8 @@ export const euros = (cents: number): string => {
   const abs = Math.abs(cents)
   return `${sign}€ ${Math.floor(abs / 100)},${String(abs % 100).padStart(2, '0')}`
 }
+export const unschedulableLabel = label({
+  'no-staff-with-skill': 'geen medewerker met de vaardigheid voor dit zaaktype',
+  'no-availability': 'geen beschikbaarheid van de medewerkers',
+  'no-session-within-statutory-term': 'geen ceremonie met een vrije plaats binnen de wettelijke termijn',
+})

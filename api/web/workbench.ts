@@ -22,6 +22,7 @@ import type { Db } from '../db/database.js'
 import type { BlobStore } from '../documents/blob-store.js'
 import { DomainError } from '../domain/errors.js'
 import { adminPages } from './pages/admin.pages.js'
+import { appointmentPages } from './pages/appointments.pages.js'
 import { casePages } from './pages/case.pages.js'
 import { leadPages } from './pages/lead.pages.js'
 import { memberPages } from './pages/member.pages.js'
@@ -154,5 +155,6 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
   memberPages(app, ctx)
   leadPages(app, ctx)
   settlementPages(app, ctx)
+  appointmentPages(app, ctx)
   adminPages(app, ctx)
 }
