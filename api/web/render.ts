@@ -49,11 +49,13 @@ const MENUS: Record<WebRole, MenuItem[]> = {
     { href: '/app/ceremonies', text: 'Ceremonies' },
     { href: '/app/afrekening', text: 'Afrekening' },
     { href: '/app/zaken', text: 'Alle zaken' },
+    { href: '/app/webhooks', text: 'Webhooks' },
   ],
   desk: [
     { href: '/app/zaken', text: 'Zaken' },
     { href: '/app/zaken/nieuw', text: 'Nieuwe zaak' },
     { href: '/app/facturen', text: 'Facturen en afdrachten' },
+    { href: '/app/webhooks', text: 'Webhooks' },
   ],
   admin: [
     { href: '/app/beheer/regios', text: 'Regio’s' },

@@ -28,6 +28,7 @@ import { leadPages } from './pages/lead.pages.js'
 import { memberPages } from './pages/member.pages.js'
 import { settlementPages } from './pages/settlement.pages.js'
 import { signInPages } from './pages/sign-in.pages.js'
+import { webhookPages } from './pages/webhooks.pages.js'
 import { worklistPages } from './pages/worklist.pages.js'
 import { render, type WebContext } from './render.js'
 import { loadSignedIn, SESSION_COOKIE, SignInRequired, TooManyRequests } from './session.js'
@@ -156,5 +157,6 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
   leadPages(app, ctx)
   settlementPages(app, ctx)
   appointmentPages(app, ctx)
+  webhookPages(app, ctx)
   adminPages(app, ctx)
 }
