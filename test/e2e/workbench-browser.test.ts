@@ -417,8 +417,17 @@ describe('the workbench in a browser', () => {
     expect(await names.text()).toContain('Haddad')
     const { rows } = await sql<{ action: string }>`select action from access_log where case_id = ${caseId} and purpose = 'ind-remittance'`.execute(database.owner)
     expect(rows.map((r) => r.action)).toEqual(['remittance.name-list'])
+
+    // Webhooks: the desk subscribes (the secret shown once) and sends a test event.
+    await desk.page.goto(`${base}/app/webhooks`)
+    await check(desk.page, '25-balie-webhooks')
+    await desk.page.getByRole('textbox', { name: /^Adres \(URL\)/ }).fill('https://hooks.example.org/regiobalie')
+    await desk.page.getByRole('button', { name: 'Abonnement toevoegen' }).click()
+    await desk.page.getByText('Kies er minstens één.').first().waitFor()
+    await check(desk.page, '26-balie-webhooks-fout')
+    expect(await desk.page.getByRole('textbox', { name: /^Adres \(URL\)/ }).inputValue()).toBe('https://hooks.example.org/regiobalie')
     for (const s of [lead, desk]) await s.context.close()
-  }, 120_000)
+  }, 180_000)
 
   it('answers another tenant’s case URL with the 404 page', async () => {
     const other = await newPage()
