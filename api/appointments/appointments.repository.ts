@@ -243,6 +243,19 @@ export const releaseSeat = (trx: Trx, sessionId: string) =>
     .where('seats_taken', '>', 0)
     .execute()
 
+/** The appointments holding a seat in a session (or that held one), with their case's reference — no personal data. */
+export const appointmentsOfSession = (trx: Trx, sessionId: string) =>
+  trx
+    .selectFrom('appointments')
+    .innerJoin('cases', 'cases.id', 'appointments.case_id')
+    .selectAll('appointments')
+    .select(['cases.reference as case_reference', 'cases.case_type as case_type'])
+    .where('appointments.ceremony_id', '=', sessionId)
+    .orderBy('appointments.booked_at')
+    .orderBy('appointments.id')
+    .limit(1000)
+    .execute()
+
 // ——— appointments ———
 
 export const insertAppointment = (trx: Trx, row: Insertable<AppointmentsTable>): Promise<AppointmentRow> =>

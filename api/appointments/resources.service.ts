@@ -7,7 +7,7 @@ import { DomainError, invalidFields, notFound, type InvalidField } from '../doma
 import { amsterdamToUtc, availabilityProblems, isCeremonyDate, parseClock, type WeeklyWindow } from '../domain/scheduling.js'
 import * as repo from './appointments.repository.js'
 import { isHubOf } from './access.js'
-import { availabilityView, locationView, sessionView } from './appointments.view.js'
+import { appointmentView, availabilityView, locationView, sessionView } from './appointments.view.js'
 
 export interface ResourceDeps {
   db: Db
@@ -104,6 +104,20 @@ export async function putAvailability(deps: ResourceDeps, principal: Principal, 
   })
 }
 
+/** A staff member's weekly pattern and absences, read by whoever may set them (the hub lead, or the specialist himself). */
+export async function getAvailability(deps: ResourceDeps, principal: Principal, staffId: string) {
+  if (isAdmin(principal) || principal.tenantRole !== 'hub') throw notFound('staff member')
+  return inScope(deps.db, principal, async (trx) => {
+    const staff = await repo.findStaff(trx, staffId)
+    if (!staff || staff.hub_tenant_id !== principal.tenantId) throw notFound('staff member')
+    const self = principal.kind === 'staff' && principal.staffId === staffId
+    if (!self && !isLeadOf(principal, staff.hub_tenant_id)) {
+      throw new DomainError('forbidden', 'forbidden', 'availability is read by a lead of the hub, or by a specialist for himself')
+    }
+    return availabilityView(staff.id, await repo.availabilityOf(trx, [staff.id]), await repo.absencesOf(trx, [staff.id]))
+  })
+}
+
 export interface CeremonyInput {
   date: string
   start: string
@@ -161,4 +175,19 @@ export async function listCeremonies(deps: ResourceDeps, principal: Principal, h
   return inScope(deps.db, principal, async (trx) => ({
     items: (await repo.listSessions(trx, hubTenantId, query.from ?? null, query.to ?? null)).map(sessionView),
   }))
+}
+
+/** One ceremony session with the appointments that hold (or held) a seat in it: for the hub lead. */
+export async function ceremonySeats(deps: ResourceDeps, principal: Principal, hubTenantId: string, sessionId: string) {
+  if (!isHubOf(principal, hubTenantId)) throw notFound('tenant')
+  if (!isLeadOf(principal, hubTenantId)) throw new DomainError('forbidden', 'forbidden', 'the seat holders of a session are for a lead of the hub')
+  return inScope(deps.db, principal, async (trx) => {
+    const session = await repo.findSession(trx, sessionId)
+    if (!session || session.hub_tenant_id !== hubTenantId) throw notFound('ceremony session')
+    const rows = await repo.appointmentsOfSession(trx, session.id)
+    return {
+      session: sessionView(session),
+      appointments: rows.map(({ case_reference, case_type, ...a }) => ({ ...appointmentView(a), caseReference: case_reference, caseType: case_type })),
+    }
+  })
 }

@@ -306,6 +306,12 @@ export async function createCreditNote(db: Db, principal: Principal, invoiceId: 
   return invoiceView(row)
 }
 
+/** The names and municipality codes of tenants the principal may see (its region's hub and members), for the workbench's tables. */
+export async function tenantNames(db: Db, principal: Principal, ids: readonly string[]): Promise<Map<string, { code: string; name: string }>> {
+  const p = requireTenant(principal)
+  return withTenant(db, tenantScope(p), (trx) => repo.tenantCodes(trx, [...new Set(ids)]))
+}
+
 // ---- remittances -----------------------------------------------------------------------------
 
 async function visibleRemittance(trx: Trx, p: TenantPrincipal, id: string): Promise<repo.RemittanceRow> {

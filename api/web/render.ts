@@ -40,17 +40,22 @@ const MENUS: Record<WebRole, MenuItem[]> = {
   specialist: [
     { href: '/app/werkvoorraad', text: 'Mijn werkvoorraad' },
     { href: '/app/zaken', text: 'Alle zaken' },
+    { href: '/app/beschikbaarheid', text: 'Mijn beschikbaarheid' },
   ],
   lead: [
     { href: '/app/werkvoorraad', text: 'Mijn werkvoorraad' },
     { href: '/app/toewijzen', text: 'Toewijzen' },
     { href: '/app/team', text: 'Team' },
     { href: '/app/ceremonies', text: 'Ceremonies' },
+    { href: '/app/afrekening', text: 'Afrekening' },
     { href: '/app/zaken', text: 'Alle zaken' },
+    { href: '/app/webhooks', text: 'Webhooks' },
   ],
   desk: [
     { href: '/app/zaken', text: 'Zaken' },
     { href: '/app/zaken/nieuw', text: 'Nieuwe zaak' },
+    { href: '/app/facturen', text: 'Facturen en afdrachten' },
+    { href: '/app/webhooks', text: 'Webhooks' },
   ],
   admin: [
     { href: '/app/beheer/regios', text: 'Regio’s' },

@@ -162,6 +162,17 @@ const REFUSALS: Record<string, string> = {
   'tenant-suspended': 'Uw gemeente is op het platform opgeschort.',
   'appointment-already-open': 'Er staat al een open afspraak van deze soort.',
   'kind-not-needed-for-case-type': 'Deze afspraak hoort niet bij dit zaaktype.',
+  'period-not-ended': 'Deze maand is nog niet voorbij. Kies een afgelopen maand, of vink aan dat u de lopende maand nu wilt afrekenen.',
+  'billing-details-missing': 'Van het regiocentrum of van een deelnemende gemeente ontbreken de factuurgegevens (OIN, adres, IBAN). Vraag de platformbeheerder ze vast te leggen.',
+  'already-remitted': 'Deze afdracht is al als overgemaakt vastgelegd.',
+  'appointment-attended': 'Deze afspraak heeft al plaatsgevonden en kan niet meer worden geannuleerd.',
+  'appointment-not-open': 'Deze afspraak is al geannuleerd of afgesloten.',
+  'appointment-not-booked': 'Deze afspraak is (nog) niet ingepland.',
+  'appointment-not-started': 'De uitkomst kan pas worden vastgelegd als de afspraak begonnen is.',
+  'not-awaiting-ceremony': 'Een ceremonie kan pas worden aangevraagd als het Koninklijk Besluit is vastgelegd.',
+  'webhook-disabled': 'Dit abonnement is uitgeschakeld. Maak een nieuw abonnement aan.',
+  'delivery-in-progress': 'Deze bezorging wordt op dit moment geprobeerd. Probeer het zo nog eens.',
+  'url-not-allowed': 'Dit adres is niet toegestaan: gebruik https naar een openbaar adres.',
 }
 
 const FIELD_PROBLEMS: Record<string, string> = {
@@ -181,6 +192,12 @@ const FIELD_PROBLEMS: Record<string, string> = {
   'before-valid-from': 'Deze datum ligt vóór de ingangsdatum.',
   'unknown-property': 'Dit veld is onbekend.',
   duplicate: 'Deze waarde komt dubbel voor.',
+  'in-the-future': 'Deze datum ligt in de toekomst.',
+  'invalid-time': 'Vul een tijd in als uu:mm, bijvoorbeeld 09:00.',
+  'inverted-range': 'Het einde moet na het begin liggen.',
+  'overlapping-range': 'Dit overlapt met een andere periode.',
+  'unknown-location': 'Kies een locatie van het regiocentrum.',
+  'unknown-event': 'Kies gebeurtenissen uit de lijst.',
 }
 
 export const refusalText = (err: DomainError): string => REFUSALS[err.code] ?? 'Dit is niet gelukt. Controleer de gegevens en probeer het opnieuw.'
@@ -207,3 +224,20 @@ export const appointmentStatusLabel = label({
 /** An instant as Dutch wall-clock time (Europe/Amsterdam), e.g. "2026-12-03 09:30". */
 export const dutchDateTime = (iso: string | null): string =>
   iso ? new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Amsterdam', dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso)) : ''
+
+export const settlementStatusLabel = label({ running: 'Bezig', done: 'Klaar', failed: 'Vastgelopen' })
+export const remittanceStatusLabel = label({ due: 'Nog over te maken', remitted: 'Overgemaakt' })
+export const weekdayLabel = label({ '1': 'maandag', '2': 'dinsdag', '3': 'woensdag', '4': 'donderdag', '5': 'vrijdag', '6': 'zaterdag', '7': 'zondag' })
+export const deliveryStatusLabel = label({ pending: 'Wordt bezorgd', delivered: 'Bezorgd', failed: 'Mislukt, wordt opnieuw geprobeerd', dead: 'Opgegeven' })
+
+/** Integer cents as Dutch euros: 45000 → "€ 450,00" (no floating point). */
+export const euros = (cents: number): string => {
+  const sign = cents < 0 ? '−' : ''
+  const abs = Math.abs(cents)
+  return `${sign}€ ${Math.floor(abs / 100)},${String(abs % 100).padStart(2, '0')}`
+}
+export const unschedulableLabel = label({
+  'no-staff-with-skill': 'geen medewerker met de vaardigheid voor dit zaaktype',
+  'no-availability': 'geen beschikbaarheid van de medewerkers',
+  'no-session-within-statutory-term': 'geen ceremonie met een vrije plaats binnen de wettelijke termijn',
+})

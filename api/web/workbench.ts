@@ -22,10 +22,13 @@ import type { Db } from '../db/database.js'
 import type { BlobStore } from '../documents/blob-store.js'
 import { DomainError } from '../domain/errors.js'
 import { adminPages } from './pages/admin.pages.js'
+import { appointmentPages } from './pages/appointments.pages.js'
 import { casePages } from './pages/case.pages.js'
 import { leadPages } from './pages/lead.pages.js'
 import { memberPages } from './pages/member.pages.js'
+import { settlementPages } from './pages/settlement.pages.js'
 import { signInPages } from './pages/sign-in.pages.js'
+import { webhookPages } from './pages/webhooks.pages.js'
 import { worklistPages } from './pages/worklist.pages.js'
 import { render, type WebContext } from './render.js'
 import { loadSignedIn, SESSION_COOKIE, SignInRequired, TooManyRequests } from './session.js'
@@ -152,5 +155,8 @@ export async function workbench(app: FastifyInstance, opts: WorkbenchOptions): P
   casePages(app, ctx)
   memberPages(app, ctx)
   leadPages(app, ctx)
+  settlementPages(app, ctx)
+  appointmentPages(app, ctx)
+  webhookPages(app, ctx)
   adminPages(app, ctx)
 }

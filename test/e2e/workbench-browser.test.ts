@@ -21,7 +21,11 @@ import { dutchDate } from '../../api/time.js'
 import { startWorkers, type WorkersHandle } from '../../workers/main.js'
 import { putLocation } from '../../api/appointments/resources.service.js'
 import { authenticate } from '../../api/auth/authenticate.js'
-import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
+import { ADMIN, newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
+import { billingBody } from '../helpers/settlement-builders.js'
+import { updateTenantStatus } from '../../api/tenancy/tenancy.service.js'
+import { recordFee } from '../../api/settlement/fees.service.js'
+import { workingDaysAfter } from '../../api/domain/calendar.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { REDIS_URL, TEST_KEYS } from '../helpers/env.js'
 import { buildPdf } from '../helpers/pdf-fixtures.js'
@@ -43,6 +47,8 @@ let adminKey: string
 const blobDir = mkdtempSync(join(tmpdir(), 'regiobalie-web-e2e-'))
 const files = mkdtempSync(join(tmpdir(), 'regiobalie-web-files-'))
 const cspViolations: string[] = []
+/** A ceremony inside the statutory window of a decree recorded today (a working day, a week ahead). */
+const ceremonyDate = workingDaysAfter(dutchDate(), 5)
 const visited: string[] = []
 
 beforeAll(async () => {
@@ -62,6 +68,8 @@ beforeAll(async () => {
   })
   region = await newRegion(database.db, { agreementsFrom: '2024-01-01' })
   adminKey = await newAdminKey(database.db)
+  // Billing details, so that the lead can settle the month at the end of the course.
+  for (const t of [region.hub, ...region.members]) await updateTenantStatus(database.db, ADMIN, t.id, { billing: billingBody() })
   await putLocation({ db: database.db }, await authenticate(database.db, `Bearer ${region.lead.key}`), region.hub.id, 'stadhuis', {
     name: 'Stadhuis',
     municipalityCode: region.hub.code,
@@ -228,6 +236,8 @@ describe('the workbench in a browser', () => {
     expect(caseId).toMatch(/^[0-9a-f-]{36}$/)
     expect(await desk.page.title()).toMatch(/^Zaak RB-\d{4}-\d{6} – Regiobalie$/)
     await check(desk.page, '06-balie-zaak')
+    // The citizen paid the fee at the desk (recorded through the fee service; it lands on the IND remittance).
+    await recordFee(database.db, await authenticate(database.db, `Bearer ${region.members[0].key}`), caseId, { tariffCode: 'D', paidOn: '2022-06-01' })
 
     // Documents; the large one shows its progress while it is sent.
     await desk.page.evaluate('window.__progress = 0; document.addEventListener("htmx:xhr:progress", () => { window.__progress += 1 })')
@@ -250,14 +260,32 @@ describe('the workbench in a browser', () => {
     await lead.page.goto(`${base}/app/team`)
     await lead.page.getByRole('cell', { name: 'Specialist', exact: true }).first().waitFor()
     await check(lead.page, '09-teamleider-team')
+    // The specialist's weekly availability: an inverted range is refused next to its field first.
+    await lead.page.getByRole('link', { name: 'Beschikbaarheid van Specialist' }).click()
+    await lead.page.locator('#veld-weekly-0-weekday').selectOption('1')
+    await lead.page.locator('#veld-weekly-0-start').fill('09:00')
+    await lead.page.locator('#veld-weekly-0-end').fill('08:00')
+    await lead.page.locator('#veld-weekly-0-locationCode').selectOption('stadhuis')
+    await lead.page.getByRole('button', { name: 'Beschikbaarheid opslaan' }).click()
+    await lead.page.getByText('Het einde moet na het begin liggen.').first().waitFor()
+    expect(await lead.page.locator('#veld-weekly-0-end').getAttribute('aria-invalid')).toBe('true')
+    await check(lead.page, '09a-teamleider-beschikbaarheid-fout')
+    await lead.page.locator('#veld-weekly-0-end').fill('12:30')
+    await lead.page.locator('#veld-absences-0-from').fill('2999-07-01')
+    await lead.page.locator('#veld-absences-0-until').fill('2999-07-14')
+    await lead.page.getByRole('button', { name: 'Beschikbaarheid opslaan' }).click()
+    await lead.page.getByText('De beschikbaarheid is opgeslagen.').first().waitFor()
+    expect(await lead.page.locator('#veld-weekly-0-end').inputValue()).toBe('12:30')
+    expect(await lead.page.locator('#veld-absences-0-until').inputValue()).toBe('2999-07-14')
+    await check(lead.page, '09c-teamleider-beschikbaarheid')
     await lead.page.goto(`${base}/app/ceremonies`)
-    await lead.page.getByLabel('Datum').fill('2999-12-15')
+    await lead.page.getByLabel('Datum').fill(ceremonyDate)
     await lead.page.getByLabel('Begintijd').fill('10:00')
     await lead.page.getByLabel('Eindtijd').fill('11:30')
     await lead.page.getByLabel('Locatie').selectOption('stadhuis')
     await lead.page.getByLabel('Aantal plaatsen').fill('20')
     await lead.page.getByRole('button', { name: 'Ceremonie inplannen' }).click()
-    await lead.page.getByText('De ceremonie op 2999-12-15 is ingepland.').first().waitFor()
+    await lead.page.getByText(`De ceremonie op ${ceremonyDate} is ingepland.`).first().waitFor()
     expect(await lead.page.getByRole('cell', { name: '0 van 20' }).count()).toBe(1)
     await check(lead.page, '09b-teamleider-ceremonies')
 
@@ -318,6 +346,27 @@ describe('the workbench in a browser', () => {
     await specialist.page.goto(`${base}/app/zaken?termijn=due_within_10_working_days`)
     await check(specialist.page, '14c-specialist-termijnfilter')
 
+    // ---- the ceremony: booked by the scheduling worker, seen by the lead, attended → closed ----------
+    await specialist.page.goto(caseUrl)
+    await untilShown(specialist.page, /^Ingepland$/)
+    expect(await specialist.page.getByText('De uitkomst legt u vast zodra de afspraak begonnen is.').count()).toBe(1)
+    await lead.page.goto(`${base}/app/ceremonies`)
+    await lead.page.getByRole('link', { name: ceremonyDate }).click()
+    await lead.page.getByRole('heading', { name: `Ceremonie op ${ceremonyDate}` }).waitFor()
+    expect(await lead.page.getByText('1 van 20', { exact: true }).count()).toBe(1)
+    const reference = (await specialist.page.locator('h1').textContent())!.replace('Zaak ', '')
+    expect(await lead.page.getByRole('link', { name: reference }).count()).toBe(1)
+    await check(lead.page, '14d-teamleider-ceremonie-plaatsen')
+    // The ceremony has taken place: its start is moved into the past (the outcome waits for the start).
+    await sql`update appointments set starts_at = now() - interval '2 hours', ends_at = now() - interval '1 hour' where case_id = ${caseId} and status = 'booked'`.execute(database.owner)
+    await specialist.page.reload()
+    await specialist.page.getByLabel('Verschenen', { exact: true }).check()
+    await specialist.page.getByLabel(/verklaring van verbondenheid is afgelegd/).check()
+    await specialist.page.getByRole('button', { name: /^Uitkomst vastleggen/ }).click()
+    await specialist.page.getByText('verschenen is vastgelegd').first().waitFor()
+    expect(await specialist.page.locator('.rb-badge').first().textContent()).toBe('Afgesloten')
+    await check(specialist.page, '14e-specialist-ceremonie-verschenen')
+
     // ---- the access log shows the reads -------------------------------------------------------------
     await desk.page.goto(caseUrl)
     const readsByHub = desk.page.locator('#inzage tr', { hasText: 'Medewerker regiocentrum' }).filter({ hasText: 'Dossier ingezien' })
@@ -329,7 +378,56 @@ describe('the workbench in a browser', () => {
     expect(rows.map((r) => r.actor_id)).toContain(region.specialist.id)
 
     for (const s of [desk, lead, specialist]) await s.context.close()
-  }, 240_000)
+  }, 600_000)
+
+  let remittanceUrl = ''
+
+  it('settles the month: the lead follows the run and downloads, the desk reads its remittance and name list', async () => {
+    const lead = await newPage()
+    await signIn(lead.page, region.lead.key)
+    await lead.page.goto(`${base}/app/afrekening`)
+    await check(lead.page, '21-teamleider-afrekening')
+    // The case entered review this month: settle the running month now.
+    await lead.page.getByRole('textbox', { name: 'Maand' }).fill(dutchDate().slice(0, 7))
+    await lead.page.getByLabel('Lopende maand nu afrekenen').check()
+    await lead.page.getByRole('button', { name: 'Afrekening starten' }).click()
+    await lead.page.waitForURL(/\/app\/afrekening\/[0-9a-f-]{36}$/)
+    await untilShown(lead.page, /^Klaar$/)
+    await check(lead.page, '22-teamleider-afrekening-klaar')
+    const ubl = await lead.page.request.get(`${base}${await lead.page.getByRole('link', { name: /^UBL/ }).first().getAttribute('href')}`)
+    expect(ubl.status()).toBe(200)
+    expect(ubl.headers()['content-type']).toMatch(/^application\/xml/)
+    expect(await ubl.text()).toContain('urn:fdc:peppol.eu:2017:poacc:billing:3.0')
+    const csv = await lead.page.request.get(`${base}${await lead.page.getByRole('link', { name: /^CSV/ }).first().getAttribute('href')}`)
+    expect(csv.status()).toBe(200)
+    expect(await csv.text()).toMatch(/RB-\d{4}-\d{6}/)
+
+    const desk = await newPage()
+    await signIn(desk.page, region.members[0].key)
+    await desk.page.goto(`${base}/app/facturen`)
+    await check(desk.page, '23-balie-facturen')
+    await desk.page.getByRole('link', { name: /^Afdracht \d{4}-\d{2}$/ }).click()
+    await desk.page.getByRole('heading', { name: 'Namenlijst voor de IND' }).waitFor()
+    remittanceUrl = desk.page.url()
+    expect(await desk.page.getByRole('link', { name: /^RB-\d{4}-\d{6}$/ }).count()).toBe(1)
+    expect(await desk.page.content()).not.toContain('Haddad')
+    await check(desk.page, '24-balie-afdracht')
+    const names = await desk.page.request.get(`${base}${await desk.page.getByRole('link', { name: 'Namenlijst downloaden (CSV)' }).getAttribute('href')}`)
+    expect(names.status()).toBe(200)
+    expect(await names.text()).toContain('Haddad')
+    const { rows } = await sql<{ action: string }>`select action from access_log where case_id = ${caseId} and purpose = 'ind-remittance'`.execute(database.owner)
+    expect(rows.map((r) => r.action)).toEqual(['remittance.name-list'])
+
+    // Webhooks: the desk subscribes (the secret shown once) and sends a test event.
+    await desk.page.goto(`${base}/app/webhooks`)
+    await check(desk.page, '25-balie-webhooks')
+    await desk.page.getByRole('textbox', { name: /^Adres \(URL\)/ }).fill('https://hooks.example.org/regiobalie')
+    await desk.page.getByRole('button', { name: 'Abonnement toevoegen' }).click()
+    await desk.page.getByText('Kies er minstens één.').first().waitFor()
+    await check(desk.page, '26-balie-webhooks-fout')
+    expect(await desk.page.getByRole('textbox', { name: /^Adres \(URL\)/ }).inputValue()).toBe('https://hooks.example.org/regiobalie')
+    for (const s of [lead, desk]) await s.context.close()
+  }, 180_000)
 
   it('answers another tenant’s case URL with the 404 page', async () => {
     const other = await newPage()
@@ -339,6 +437,9 @@ describe('the workbench in a browser', () => {
     await other.page.getByRole('heading', { name: 'Pagina niet gevonden' }).waitFor()
     expect(await other.page.content()).not.toContain('Haddad')
     await check(other.page, '15-andere-gemeente-404')
+    // A new page too: another member's IND remittance.
+    expect((await other.page.goto(remittanceUrl))?.status()).toBe(404)
+    await other.page.getByRole('heading', { name: 'Pagina niet gevonden' }).waitFor()
     await other.context.close()
   })
 

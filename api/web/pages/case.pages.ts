@@ -10,6 +10,7 @@ import { findCaseType } from '../../domain/case-types.js'
 import { COUNTRIES } from '../../domain/countries.js'
 import { DOCUMENT_KINDS } from '../../domain/document-kinds.js'
 import { notFound } from '../../domain/errors.js'
+import { SESSION_KINDS } from '../../domain/scheduling.js'
 import { listStaff } from '../../tenancy/tenancy.service.js'
 import { dutchDate } from '../../time.js'
 import { isDomainError, list, refusedForm, text, validateAgainstContract, versionOf, type FormState } from '../forms.js'
@@ -79,7 +80,12 @@ export async function renderCase(ctx: WebContext, req: FastifyRequest, reply: Fa
       title: `Zaak ${c.reference}`,
       c,
       docs: docs.items,
-      appointments: appointments.items,
+      appointments: appointments.items.map((a) => ({
+        ...a,
+        started: a.start !== null && new Date(a.start).getTime() <= Date.now(),
+        isSession: SESSION_KINDS.has(a.kind),
+        cancellable: ['requested', 'booked', 'unschedulable'].includes(a.status),
+      })),
       appointmentKindOptions: (def?.appointmentKinds ?? []).map((k) => ({ value: k, text: appointmentKindLabel(k) })),
       events: events.items,
       log: log.items,
@@ -204,6 +210,47 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
         'Content-Security-Policy': "default-src 'none'; sandbox",
       })
       .send(content.stream)
+  })
+
+  // An appointment's outcome (hub staff, once it has started) and its cancellation (hub staff, or the
+  // member for its own case): the appointment service decides, as for POST /v1/appointments/{id}/….
+  const appointmentAction = (
+    path: string,
+    form: string,
+    roles: WebUser['role'][],
+    run: (user: WebUser, appointmentId: string, body: Record<string, unknown>, req: FastifyRequest) => Promise<string>,
+  ) =>
+    app.post<{ Params: { appointmentId: string } }>(`/afspraken/:appointmentId/${path}`, { preHandler: ctx.csrf }, async (req, reply) => {
+      const user = requireUser(req, roles)
+      const appointmentId = idParam(req.params.appointmentId)
+      const body = (req.body ?? {}) as Record<string, unknown>
+      // Another tenant's appointment is not found here (RLS), so a 404 page.
+      const { caseId } = await appointmentsService.getAppointment({ db: ctx.db }, user.principal, appointmentId)
+      try {
+        notice(req, await run(user, appointmentId, body, req))
+        return redirect(reply, `/app/zaken/${caseId}#afspraken-kop`)
+      } catch (err) {
+        if (!isDomainError(err) || err.kind === 'not-found') throw err
+        const values = Object.fromEntries(Object.entries(body).filter(([k]) => k !== '_csrf')) as FormState['values']
+        return renderCase(ctx, req, reply, user, caseId, refusedForm(`${form}-${appointmentId}`, values, err, {}), ctx.statusOf[err.kind])
+      }
+    })
+
+  appointmentAction('uitkomst', 'uitkomst', HUB, async (user, appointmentId, body, req) => {
+    const attended = text(body, 'attended')
+    const input = {
+      attended: attended === 'true' ? true : attended === 'false' ? false : attended,
+      ...(attended === 'true' && text(body, 'declarationMade') === 'true' ? { declarationMade: true } : {}),
+    }
+    validateAgainstContract(req, 'regiobalie:AppointmentOutcome', input)
+    const a = await appointmentsService.recordOutcome({ db: ctx.db }, user.principal, appointmentId, input)
+    return `${appointmentKindLabel(a.kind)}: ${a.status === 'attended' ? 'verschenen' : 'niet verschenen'} is vastgelegd.`
+  })
+  appointmentAction('annuleren', 'annuleren', ANYONE, async (user, appointmentId, body, req) => {
+    const input = { reason: text(body, 'reason') }
+    validateAgainstContract(req, 'regiobalie:AppointmentCancel', input)
+    const a = await appointmentsService.cancelAppointment({ db: ctx.db }, user.principal, appointmentId, input)
+    return `${appointmentKindLabel(a.kind)} is geannuleerd.`
   })
 
   app.get<{ Params: { appointmentId: string } }>('/afspraken/:appointmentId/agenda.ics', async (req, reply) => {
