@@ -101,7 +101,8 @@ export interface Drafted {
  * in one statement: deletes them from the open_charges queue and inserts them as invoice lines of
  * the member's invoice id (`invoiceIds[i]` for `memberTenantIds[i]`). The database does the work,
  * so no charge passes through memory; returns per member with charges the count and the sum (the
- * invoice's total is its lines' sum by construction).
+ * invoice's total is its lines' sum by construction). The lines go in in charge order, so the
+ * primary key's pages are visited once each, in order.
  */
 export async function attachCharges(
   trx: Trx,
@@ -120,7 +121,7 @@ export async function attachCharges(
       returning o.charge_id, o.hub_tenant_id, o.member_tenant_id, o.amount_cents, b.invoice_id),
     lines as (
       insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
-      select charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents from taken
+      select charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents from taken order by charge_id
       returning member_tenant_id, invoice_id, amount_cents)
     select member_tenant_id as m, invoice_id as id, count(*)::int as n, sum(amount_cents)::text as total
     from lines group by member_tenant_id, invoice_id order by member_tenant_id`.execute(trx)
