@@ -17,10 +17,11 @@ import { build, ROOT, until } from './helpers.js'
 
 let database: TestDatabase
 
+// The build takes more than the default minute on a loaded machine.
 beforeAll(async () => {
   build()
   database = await createTestDatabase()
-})
+}, 300_000)
 afterAll(async () => database.drop())
 
 const MEMBERS = 24
