@@ -13,6 +13,7 @@ import * as webhooks from './2026_12_01_0007_webhooks.js'
 import * as performance from './2026_12_01_0010_performance.js'
 import * as bookingFunctions from './2026_12_01_0013_booking_functions.js'
 import * as relayThroughput from './2026_12_01_0014_relay_throughput.js'
+import * as settlementBatches from './2026_12_01_0011_settlement_batches.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0010_performance': performance,
   '2026_12_01_0013_booking_functions': bookingFunctions,
   '2026_12_01_0014_relay_throughput': relayThroughput,
+  '2026_12_01_0011_settlement_batches': settlementBatches,
 }

@@ -321,6 +321,7 @@ export interface Locations {
 }
 
 export interface OpenCharges {
+  amount_cents: ColumnType<number, bigint | string, bigint | string>;
   charge_id: string;
   hub_tenant_id: string;
   member_tenant_id: string;

@@ -208,7 +208,7 @@ export async function insertServiceCharge(
       insert into service_charges (hub_tenant_id, member_tenant_id, case_id, case_reference, case_type, entered_review_on, period, amount_cents, ledger_entry_id)
       values (${c.hubTenantId}, ${c.memberTenantId}, ${c.caseId}, ${c.reference}, ${c.caseType}, ${c.day}, ${c.period}, ${c.amountCents.toString()}::bigint, ${c.entryId})
       on conflict (case_id, kind) do nothing
-      returning id, hub_tenant_id, member_tenant_id, period, posted_at)
-    insert into open_charges (charge_id, hub_tenant_id, member_tenant_id, period, posted_at)
-    select id, hub_tenant_id, member_tenant_id, period, posted_at from charge`.execute(trx)
+      returning id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents)
+    insert into open_charges (charge_id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents)
+    select id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents from charge`.execute(trx)
 }

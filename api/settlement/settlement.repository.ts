@@ -48,16 +48,27 @@ export async function membersOfHub(trx: Trx, hubTenantId: string): Promise<strin
   return rows.map((r) => r.id)
 }
 
-/** Claims a member for a run; false when a run already finished it (a resumed or doubled run). */
-export async function claimMember(trx: Trx, s: SettlementRow, memberTenantId: string): Promise<boolean> {
-  // Two workers on the same settlement and member wait here for each other; the loser sees the row.
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`${s.id}:${memberTenantId}`}, 0))`.execute(trx)
+/** Members a run has finished (a resumed run skips them). */
+export async function settledMembers(trx: Trx, settlementId: string): Promise<Set<string>> {
+  const { rows } = await sql<{ m: string }>`select member_tenant_id as m from settlement_members where settlement_id = ${settlementId}`.execute(trx)
+  return new Set(rows.map((r) => r.m))
+}
+
+/**
+ * Claims a batch of members for a run, in one statement, and counts them as done; returns those
+ * claimed now (in id order), not those a run finished before. Two workers on the same batch meet at
+ * the primary key: the second waits for the first to commit, then skips what it claimed (or claims
+ * it after a rollback). Members are claimed in ascending id order, so the waits never form a cycle.
+ */
+export async function claimMembers(trx: Trx, s: SettlementRow, memberTenantIds: readonly string[]): Promise<string[]> {
+  if (memberTenantIds.length === 0) return []
   const { rows } = await sql<{ m: string }>`
-    insert into settlement_members (settlement_id, hub_tenant_id, member_tenant_id) values (${s.id}, ${s.hub_tenant_id}, ${memberTenantId})
+    insert into settlement_members (settlement_id, hub_tenant_id, member_tenant_id)
+    select ${s.id}::uuid, ${s.hub_tenant_id}::uuid, m from unnest(${[...memberTenantIds].sort()}::uuid[]) m order by m
     on conflict do nothing returning member_tenant_id as m`.execute(trx)
-  if (rows.length === 0) return false
-  await sql`update settlements set done = done + 1 where id = ${s.id}`.execute(trx)
-  return true
+  const claimed = rows.map((r) => r.m).sort()
+  if (claimed.length > 0) await sql`update settlements set done = done + ${claimed.length} where id = ${s.id}`.execute(trx)
+  return claimed
 }
 
 export async function finishSettlement(trx: Trx, id: string, status: 'done' | 'failed'): Promise<void> {
@@ -78,47 +89,75 @@ const reservedBy = (s: SettlementRow, period: RawBuilder<unknown>, postedAt: Raw
   where r.hub_tenant_id = ${s.hub_tenant_id} and r.id <> ${s.id} and r.status <> 'done'
     and r.period = ${period} and ${postedAt} <= r.cutoff`
 
+export interface Drafted {
+  memberTenantId: string
+  /** The id of the invoice (or remittance) to be: the lines point at it already. */
+  id: string
+  count: number
+}
+
 /**
- * Takes a member's open charges of the period and before (posted up to the cutoff) onto the invoice
- * id; the database does the work, so no charge list passes through memory. Returns count and sum.
+ * Takes the open charges of the period and before (posted up to the cutoff) of a batch of members,
+ * in one statement: deletes them from the open_charges queue and inserts them as invoice lines of
+ * the member's invoice id (`invoiceIds[i]` for `memberTenantIds[i]`). The database does the work,
+ * so no charge passes through memory; returns per member with charges the count and the sum (the
+ * invoice's total is its lines' sum by construction). The lines go in in charge order, so the
+ * primary key's pages are visited once each, in order.
  */
-export async function attachCharges(trx: Trx, invoiceId: string, s: SettlementRow, memberTenantId: string): Promise<{ count: number; total: bigint }> {
-  const { rows } = await sql<{ n: number; total: string | null }>`
-    with taken as (
-      delete from open_charges o
-      where o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = ${memberTenantId}
+export async function attachCharges(
+  trx: Trx,
+  s: SettlementRow,
+  memberTenantIds: readonly string[],
+  invoiceIds: readonly string[],
+): Promise<Array<Drafted & { total: bigint }>> {
+  if (memberTenantIds.length === 0) return []
+  const { rows } = await sql<{ m: string; id: string; n: number; total: string }>`
+    with batch (member_tenant_id, invoice_id) as (select * from unnest(${[...memberTenantIds]}::uuid[], ${[...invoiceIds]}::uuid[])),
+    taken as (
+      delete from open_charges o using batch b
+      where o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = b.member_tenant_id
         and o.period <= ${s.period} and o.posted_at <= (select cutoff from settlements where id = ${s.id})
         and not exists (${reservedBy(s, sql.ref('o.period'), sql.ref('o.posted_at'))})
-      returning o.charge_id),
+      returning o.charge_id, o.hub_tenant_id, o.member_tenant_id, o.amount_cents, b.invoice_id),
     lines as (
       insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
-      select c.id, ${invoiceId}, c.hub_tenant_id, c.member_tenant_id, c.amount_cents
-      from taken t join service_charges c on c.id = t.charge_id
-      returning amount_cents)
-    select count(*)::int as n, sum(amount_cents)::text as total from lines`.execute(trx)
-  return { count: rows[0]?.n ?? 0, total: big(rows[0]?.total) }
+      select charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents from taken order by charge_id
+      returning member_tenant_id, invoice_id, amount_cents)
+    select member_tenant_id as m, invoice_id as id, count(*)::int as n, sum(amount_cents)::text as total
+    from lines group by member_tenant_id, invoice_id order by member_tenant_id`.execute(trx)
+  return rows.map((r) => ({ memberTenantId: r.m, id: r.id, count: r.n, total: big(r.total) }))
 }
 
-export async function attachFees(trx: Trx, remittanceId: string, s: SettlementRow, memberTenantId: string) {
-  const { rows } = await sql<{ n: number; fee: string | null; comp: string | null; remit: string | null }>`
-    with attached as (
-      update fees f set remittance_id = ${remittanceId}
-      where f.hub_tenant_id = ${s.hub_tenant_id} and f.member_tenant_id = ${memberTenantId} and f.remittance_id is null
+/**
+ * Takes the unremitted fees of the period and before (recorded up to the cutoff) of a batch of
+ * members onto the member's remittance id, in one statement; returns per member with fees the sums.
+ */
+export async function attachFees(trx: Trx, s: SettlementRow, memberTenantIds: readonly string[], remittanceIds: readonly string[]) {
+  if (memberTenantIds.length === 0) return []
+  const { rows } = await sql<{ m: string; id: string; n: number; fee: string; comp: string; remit: string }>`
+    with batch (member_tenant_id, remittance_id) as (select * from unnest(${[...memberTenantIds]}::uuid[], ${[...remittanceIds]}::uuid[])),
+    attached as (
+      update fees f set remittance_id = b.remittance_id from batch b
+      where f.hub_tenant_id = ${s.hub_tenant_id} and f.member_tenant_id = b.member_tenant_id and f.remittance_id is null
         and f.remit_cents > 0 and f.period <= ${s.period} and f.created_at <= (select cutoff from settlements where id = ${s.id})
         and not exists (${reservedBy(s, sql.ref('f.period'), sql.ref('f.created_at'))})
-      returning fee_cents, compensation_cents, remit_cents)
-    select count(*)::int as n, sum(fee_cents)::text as fee, sum(compensation_cents)::text as comp, sum(remit_cents)::text as remit from attached`.execute(trx)
-  const r = rows[0]
-  return { count: r?.n ?? 0, feeCents: big(r?.fee), compensationCents: big(r?.comp), remitCents: big(r?.remit) }
+      returning f.member_tenant_id, f.remittance_id, f.fee_cents, f.compensation_cents, f.remit_cents)
+    select member_tenant_id as m, remittance_id as id, count(*)::int as n, sum(fee_cents)::text as fee,
+      sum(compensation_cents)::text as comp, sum(remit_cents)::text as remit
+    from attached group by member_tenant_id, remittance_id order by member_tenant_id`.execute(trx)
+  return rows.map((r) => ({ memberTenantId: r.m, id: r.id, count: r.n, feeCents: big(r.fee), compensationCents: big(r.comp), remitCents: big(r.remit) }))
 }
 
-/** The next number of the hub's series for the year, taken in the issuing transaction (row lock until commit). */
-export async function nextInvoiceSequence(trx: Trx, hubTenantId: string, year: number): Promise<number> {
+/**
+ * Takes `count` numbers of the hub's series for the year at once (row lock until commit) and
+ * returns the first; the caller numbers its documents first … first + count − 1.
+ */
+export async function takeInvoiceSequences(trx: Trx, hubTenantId: string, year: number, count: number): Promise<number> {
   const { rows } = await sql<{ v: number }>`
-    insert into invoice_counters (hub_tenant_id, year, last_value) values (${hubTenantId}, ${year}, 1)
-    on conflict (hub_tenant_id, year) do update set last_value = invoice_counters.last_value + 1
+    insert into invoice_counters (hub_tenant_id, year, last_value) values (${hubTenantId}, ${year}, ${count})
+    on conflict (hub_tenant_id, year) do update set last_value = invoice_counters.last_value + ${count}
     returning last_value as v`.execute(trx)
-  return rows[0]!.v
+  return rows[0]!.v - count + 1
 }
 
 export interface InvoiceInsert {
@@ -139,22 +178,45 @@ export interface InvoiceInsert {
   totalCents: bigint
 }
 
-export async function insertInvoice(trx: Trx, i: InvoiceInsert): Promise<void> {
+/** Inserts invoices (or credit notes), several in one statement. */
+export async function insertInvoices(trx: Trx, invoices: readonly InvoiceInsert[]): Promise<void> {
+  if (invoices.length === 0) return
+  const values = invoices.map(
+    (i) => sql`(${i.id}::uuid, ${i.hubTenantId}::uuid, ${i.memberTenantId}::uuid, ${i.documentType}, ${i.settlementId}::uuid, ${i.creditedInvoiceId}::uuid,
+      ${i.number}, ${i.year}::int, ${i.sequence}::int, ${i.period}, ${i.issueDate}::date, ${i.dueDate}::date, ${i.reason}, ${i.lineCount}::int,
+      ${i.totalCents.toString()}::bigint)`,
+  )
   await sql`
     insert into invoices (id, hub_tenant_id, member_tenant_id, document_type, settlement_id, credited_invoice_id, number, year, sequence,
       period, issue_date, due_date, reason, line_count, total_cents)
-    values (${i.id}, ${i.hubTenantId}, ${i.memberTenantId}, ${i.documentType}, ${i.settlementId}, ${i.creditedInvoiceId}, ${i.number},
-      ${i.year}, ${i.sequence}, ${i.period}, ${i.issueDate}, ${i.dueDate}, ${i.reason}, ${i.lineCount}, ${i.totalCents.toString()}::bigint)`.execute(trx)
+    values ${sql.join(values)}`.execute(trx)
 }
 
-export async function insertRemittance(
-  trx: Trx,
-  r: { id: string; hubTenantId: string; memberTenantId: string; settlementId: string; period: string; dueOn: string; count: number; feeCents: bigint; compensationCents: bigint; remitCents: bigint },
-): Promise<void> {
+export const insertInvoice = (trx: Trx, i: InvoiceInsert): Promise<void> => insertInvoices(trx, [i])
+
+export interface RemittanceInsert {
+  id: string
+  hubTenantId: string
+  memberTenantId: string
+  settlementId: string
+  period: string
+  dueOn: string
+  count: number
+  feeCents: bigint
+  compensationCents: bigint
+  remitCents: bigint
+}
+
+/** Inserts remittances, several in one statement. */
+export async function insertRemittances(trx: Trx, remittances: readonly RemittanceInsert[]): Promise<void> {
+  if (remittances.length === 0) return
+  const values = remittances.map(
+    (r) => sql`(${r.id}::uuid, ${r.hubTenantId}::uuid, ${r.memberTenantId}::uuid, ${r.settlementId}::uuid, ${r.period}, ${r.dueOn}::date, ${r.count}::int,
+      ${r.feeCents.toString()}::bigint, ${r.compensationCents.toString()}::bigint, ${r.remitCents.toString()}::bigint)`,
+  )
   await sql`
     insert into remittances (id, hub_tenant_id, member_tenant_id, settlement_id, period, due_on, line_count, fee_cents, compensation_cents, remit_cents)
-    values (${r.id}, ${r.hubTenantId}, ${r.memberTenantId}, ${r.settlementId}, ${r.period}, ${r.dueOn}, ${r.count},
-      ${r.feeCents.toString()}::bigint, ${r.compensationCents.toString()}::bigint, ${r.remitCents.toString()}::bigint)`.execute(trx)
+    values ${sql.join(values)}`.execute(trx)
 }
 
 export const newId = (): string => randomUUID()

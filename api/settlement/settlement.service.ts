@@ -1,6 +1,7 @@
 // Settlement runs per hub and month, invoices and credit notes, IND remittances (API.md "Fees and
-// settlement"). A run works one member per transaction: claim, invoice (number from the counter row,
-// in the same transaction), remittance, progress — so a crash loses at most the member in flight,
+// settlement"). A run works a batch of members per transaction, set-based: claim them, move their
+// open charges onto invoice lines in one statement, number their invoices from the counter row (in
+// the same transaction), remittances, progress — so a crash loses at most the batch in flight,
 // which the resumed run does again, and numbers never skip.
 import { Readable } from 'node:stream'
 import { recordRead } from '../access-log/access-log.service.js'
@@ -75,80 +76,87 @@ export async function getSettlement(db: Db, principal: Principal, id: string) {
   })
 }
 
-export interface RunHooks {
-  /** Called after each member's transaction committed (tests use it to crash a run midway). */
-  afterMember?: (index: number) => void | Promise<void>
+export interface RunOptions {
+  /** Members settled per transaction (default SETTLE_BATCH). */
+  batchSize?: number
+  /** Called after each batch's transaction committed, with the members done so far (tests use it to crash a run midway). */
+  afterBatch?: (done: number) => void | Promise<void>
 }
 
-/** Members settled at once: their transactions overlap, and meet only at the counter row's lock. */
-const LANES = 2
+/**
+ * Members settled per transaction. A batch is a handful of set-based statements however many
+ * charges its members have (the charges move inside the database); a crash loses at most the
+ * batch in flight, which the resumed run does again; progress moves per batch. Sized so that the
+ * batch's one big statement (at the benchmark's 5,000 charges a member: 40,000 lines) stays well
+ * inside the statement timeout on a loaded machine (50 members, 250,000 lines, did not).
+ */
+export const SETTLE_BATCH = 8
 
-/** The settlement job: every member of the hub, one transaction each; safe to run twice or resume. */
-export async function runSettlement(db: Db, job: { tenantId: string; settlementId: string }, hooks: RunHooks = {}): Promise<{ settled: number }> {
+/** The settlement job: every member of the hub, a batch of members per transaction; safe to run twice or resume. */
+export async function runSettlement(db: Db, job: { tenantId: string; settlementId: string }, options: RunOptions = {}): Promise<{ settled: number }> {
+  const batchSize = Math.max(1, options.batchSize ?? SETTLE_BATCH)
   const s = await withTenantOf(db, job.tenantId, (trx) => repo.findSettlement(trx, job.settlementId))
   if (!s || s.hub_tenant_id !== job.tenantId) return { settled: 0 }
   if (s.status === 'done') return { settled: 0 }
-  const members = await withTenantOf(db, job.tenantId, (trx) => repo.membersOfHub(trx, job.tenantId))
+  const { members, finished } = await withTenantOf(db, job.tenantId, async (trx) => ({
+    members: await repo.membersOfHub(trx, job.tenantId),
+    finished: await repo.settledMembers(trx, s.id),
+  }))
+  const open = members.filter((m) => !finished.has(m))
   let settled = 0
-  let next = 0
-  let failed = false
-  const lane = async (): Promise<void> => {
-    while (next < members.length && !failed) {
-      const index = next
-      next += 1
-      try {
-        if (await withTenantOf(db, job.tenantId, (trx) => settleMember(trx, s, members[index]!))) settled += 1
-        await hooks.afterMember?.(index)
-      } catch (err) {
-        // One lane failing stops the others after their member in flight; the retry resumes.
-        failed = true
-        throw err
-      }
-    }
+  for (let i = 0; i < open.length; i += batchSize) {
+    settled += await withTenantOf(db, job.tenantId, (trx) => settleBatch(trx, s, open.slice(i, i + batchSize)))
+    await options.afterBatch?.(finished.size + settled)
   }
-  const lanes = await Promise.allSettled(Array.from({ length: Math.min(LANES, members.length) }, lane))
-  const rejected = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected')
-  if (rejected) throw rejected.reason
   await withTenantOf(db, job.tenantId, (trx) => repo.finishSettlement(trx, s.id, 'done'))
   return { settled }
 }
 
-async function settleMember(trx: Trx, s: repo.SettlementRow, memberId: string): Promise<boolean> {
-  if (!(await repo.claimMember(trx, s, memberId))) return false
-  const invoiceId = repo.newId()
-  const charges = await repo.attachCharges(trx, invoiceId, s, memberId)
-  if (charges.count > 0) {
+/**
+ * One transaction: claims the members (those another run finished meanwhile drop out), moves their
+ * open charges onto one invoice each and their fees onto one remittance each, numbers the invoices
+ * from the counter row in member order, and announces them. Returns the members claimed.
+ */
+async function settleBatch(trx: Trx, s: repo.SettlementRow, batch: readonly string[]): Promise<number> {
+  const claimed = await repo.claimMembers(trx, s, batch)
+  if (claimed.length === 0) return 0
+  const drafts = await repo.attachCharges(trx, s, claimed, claimed.map(() => repo.newId()))
+  if (drafts.length > 0) {
     const year = Number(s.issue_date.slice(0, 4))
-    const sequence = await repo.nextInvoiceSequence(trx, s.hub_tenant_id, year)
-    const codes = await repo.tenantCodes(trx, [s.hub_tenant_id])
-    const number = invoiceNumber(codes.get(s.hub_tenant_id)!.code, year, sequence)
-    await repo.insertInvoice(trx, {
-      id: invoiceId,
+    const first = await repo.takeInvoiceSequences(trx, s.hub_tenant_id, year, drafts.length)
+    const code = (await repo.tenantCodes(trx, [s.hub_tenant_id])).get(s.hub_tenant_id)!.code
+    const dueDate = addDays(s.issue_date, 30)
+    const invoices = drafts.map((d, i): repo.InvoiceInsert => ({
+      id: d.id,
       hubTenantId: s.hub_tenant_id,
-      memberTenantId: memberId,
+      memberTenantId: d.memberTenantId,
       documentType: 'invoice',
       settlementId: s.id,
       creditedInvoiceId: null,
-      number,
+      number: invoiceNumber(code, year, first + i),
       year,
-      sequence,
+      sequence: first + i,
       period: s.period,
       issueDate: s.issue_date,
-      dueDate: addDays(s.issue_date, 30),
+      dueDate,
       reason: null,
-      lineCount: charges.count,
-      totalCents: charges.total,
-    })
-    await emitEvent(trx, { type: 'invoice.issued', hubTenantId: s.hub_tenant_id, memberTenantId: memberId, objectPath: `/v1/invoices/${invoiceId}`, data: { invoiceId, number, period: s.period } })
+      lineCount: d.count,
+      totalCents: d.total,
+    }))
+    await repo.insertInvoices(trx, invoices)
+    for (const inv of invoices) {
+      await emitEvent(trx, { type: 'invoice.issued', hubTenantId: s.hub_tenant_id, memberTenantId: inv.memberTenantId, objectPath: `/v1/invoices/${inv.id}`, data: { invoiceId: inv.id, number: inv.number, period: s.period } })
+    }
   }
-  const remittanceId = repo.newId()
-  const fees = await repo.attachFees(trx, remittanceId, s, memberId)
-  if (fees.count > 0) {
+  const remitted = await repo.attachFees(trx, s, claimed, claimed.map(() => repo.newId()))
+  if (remitted.length > 0) {
     const dueOn = remittanceDueOn(s.period)
-    await repo.insertRemittance(trx, { id: remittanceId, hubTenantId: s.hub_tenant_id, memberTenantId: memberId, settlementId: s.id, period: s.period, dueOn, ...fees })
-    await emitEvent(trx, { type: 'remittance.due', hubTenantId: s.hub_tenant_id, memberTenantId: memberId, objectPath: `/v1/remittances/${remittanceId}`, data: { remittanceId, period: s.period, dueOn } })
+    await repo.insertRemittances(trx, remitted.map((r) => ({ ...r, hubTenantId: s.hub_tenant_id, settlementId: s.id, period: s.period, dueOn })))
+    for (const r of remitted) {
+      await emitEvent(trx, { type: 'remittance.due', hubTenantId: s.hub_tenant_id, memberTenantId: r.memberTenantId, objectPath: `/v1/remittances/${r.id}`, data: { remittanceId: r.id, period: s.period, dueOn } })
+    }
   }
-  return true
+  return claimed.length
 }
 
 // ---- invoices --------------------------------------------------------------------------------
@@ -267,7 +275,7 @@ export async function createCreditNote(db: Db, principal: Principal, invoiceId: 
     const charges = await repo.uncreditedCharges(trx, inv.id, refs)
     if (charges.length === 0) throw new DomainError('conflict', 'invoice-fully-credited', `${inv.number} is credited already`)
     const year = Number(today.slice(0, 4))
-    const sequence = await repo.nextInvoiceSequence(trx, hub.tenantId, year)
+    const sequence = await repo.takeInvoiceSequences(trx, hub.tenantId, year, 1)
     const codes = await repo.tenantCodes(trx, [hub.tenantId])
     const id = repo.newId()
     const total = charges.reduce((s, c) => s + c.amountCents, 0n)

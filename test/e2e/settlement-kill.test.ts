@@ -17,14 +17,17 @@ import { build, ROOT, until } from './helpers.js'
 
 let database: TestDatabase
 
+// The build takes more than the default minute on a loaded machine.
 beforeAll(async () => {
   build()
   database = await createTestDatabase()
-})
+}, 300_000)
 afterAll(async () => database.drop())
 
 const MEMBERS = 24
 const PER_MEMBER = 1000
+/** Members per transaction: several batches, so the kill lands between (or inside) them. */
+const BATCH = 4
 
 describe('the settlement worker killed with SIGKILL mid-run', () => {
   it('resumes without duplicates or gaps', async () => {
@@ -50,21 +53,24 @@ describe('the settlement worker killed with SIGKILL mid-run', () => {
         insert into service_charges (hub_tenant_id, member_tenant_id, case_id, case_reference, case_type, entered_review_on, period, amount_cents, ledger_entry_id, posted_at)
         select c.hub_tenant_id, c.member_tenant_id, c.id, c.reference, c.case_type, (${period} || '-15')::date, ${period}, 45000, e.id, now() - interval '1 day'
         from cases c join ledger_entries e on e.case_id = c.id where c.reference like 'RB-K-%'
-        returning id, hub_tenant_id, member_tenant_id, period, posted_at)
-      insert into open_charges select id, hub_tenant_id, member_tenant_id, period, posted_at from c`.execute(database.owner)
+        returning id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents)
+      insert into open_charges (charge_id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents)
+      select id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents from c`.execute(database.owner)
 
     const hub: Principal = { kind: 'client', keyId: 'e2e', scopes: new Set(DEFAULT_SCOPES.hubClient), tenantId: region.hub.id, tenantRole: 'hub', regionId }
     const s = await startSettlement(db, hub, { period })
     expect(s.progress.total).toBe(MEMBERS)
 
     const done = async () => (await sql<{ n: number }>`select done as n from settlements where id = ${s.id}`.execute(database.owner)).rows[0]!.n
-    const worker = spawn(process.execPath, [join(ROOT, 'scripts/bench/settlement-worker.mjs'), database.appUrl, region.hub.id, s.id], { stdio: 'ignore' })
+    const worker = spawn(process.execPath, [join(ROOT, 'scripts/bench/settlement-worker.mjs'), database.appUrl, region.hub.id, s.id, String(BATCH)], { stdio: 'ignore' })
     const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)))
-    await until('the worker to have settled a member', async () => (await done()) >= 1, 60_000)
+    await until('the worker to have settled a batch', async () => (await done()) >= 1, 60_000)
     worker.kill('SIGKILL')
     await exited
     const atKill = await done()
     expect(atKill).toBeLessThan(MEMBERS)
+    // Progress moves a whole batch at a time: what was in flight rolled back.
+    expect(atKill % BATCH).toBe(0)
 
     // The retried job (BullMQ redelivers a stalled one) resumes where the killed one stopped.
     await runSettlement(db, { tenantId: region.hub.id, settlementId: s.id })

@@ -209,3 +209,53 @@ describe('the ledger in the database', () => {
     ).rejects.toThrow(/does not balance/)
   })
 })
+
+describe('service charges and invoice lines in the database', () => {
+  const aCharge = async () => {
+    const c = await caseInIntake(t.app, t.database.db, member)
+    await chargeOn(t.database.db, c, dutchDate())
+    const { rows } = await sql<{ id: string; amount: string }>`select id, amount_cents::text as amount from service_charges where case_id = ${c.id}`.execute(t.database.owner)
+    return rows[0]!
+  }
+
+  it('the open-charge queue carries the charge’s own amount (foreign key on charge and amount)', async () => {
+    const charge = await aCharge()
+    const { rows } = await sql<{ amount: string }>`select amount_cents::text as amount from open_charges where charge_id = ${charge.id}`.execute(t.database.owner)
+    expect(rows[0]!.amount).toBe(charge.amount)
+    await expect(
+      t.database.owner.transaction().execute(async (trx) => {
+        await sql`delete from open_charges where charge_id = ${charge.id}`.execute(trx)
+        await sql`insert into open_charges (charge_id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents)
+          values (${charge.id}, ${region.hub.id}, ${region.members[0].id}, '2026-01', now(), ${BigInt(charge.amount) + 1n})`.execute(trx)
+      }),
+    ).rejects.toThrow(/foreign key/)
+  })
+
+  it('an invoice line must be a service charge at its amount (checked per statement, also for the owner)', async () => {
+    const charge = await aCharge()
+    const line = (chargeId: string, amount: bigint) =>
+      sql`insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
+        values (${chargeId}, gen_random_uuid(), ${region.hub.id}, ${region.members[0].id}, ${amount})`
+    const inRollback = (q: ReturnType<typeof line>) =>
+      t.database.owner.transaction().execute(async (trx) => {
+        await q.execute(trx)
+        throw new Error('accepted')
+      })
+    await expect(inRollback(line('00000000-0000-4000-8000-000000000001', 45_000n))).rejects.toThrow(/must be a service charge/)
+    await expect(inRollback(line(charge.id, BigInt(charge.amount) - 1n))).rejects.toThrow(/must be a service charge/)
+    // The real charge at its amount is accepted (the transaction is then rolled back).
+    await expect(inRollback(line(charge.id, BigInt(charge.amount)))).rejects.toThrow('accepted')
+  })
+
+  it('a service charge is never changed nor deleted, not even by the owner', async () => {
+    const charge = await aCharge()
+    await expect(sql`update service_charges set amount_cents = amount_cents + 1 where id = ${charge.id}`.execute(t.database.owner)).rejects.toThrow(/immutable/)
+    await expect(
+      t.database.owner.transaction().execute(async (trx) => {
+        await sql`delete from open_charges where charge_id = ${charge.id}`.execute(trx)
+        await sql`delete from service_charges where id = ${charge.id}`.execute(trx)
+      }),
+    ).rejects.toThrow(/immutable/)
+    await expect(sql`truncate service_charges cascade`.execute(t.database.owner)).rejects.toThrow(/immutable/)
+  })
+})

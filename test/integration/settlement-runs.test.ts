@@ -293,30 +293,54 @@ describe('numbering under concurrency and crashes', () => {
   })
 
   it('a run that crashes midway resumes without duplicates or gaps', async () => {
-    const r = await billedRegion(2)
+    const r = await billedRegion(3)
     for (const m of r.all) await charged(m, 2, dayIn(lastMonth))
     const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
     const crash = new Error('worker killed')
     await expect(
       runSettlement(t.database.db, { tenantId: r.hub.id, settlementId: s.id }, {
-        // The worker dies as soon as its first member is done.
-        afterMember: () => {
+        // Two members per transaction; the worker dies as soon as its first batch is committed.
+        batchSize: 2,
+        afterBatch: () => {
           throw crash
         },
       }),
     ).rejects.toBe(crash)
-    // Two lanes: the crash stops both after the member each had in flight.
     const midway = expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))
-    expect(midway).toMatchObject({ status: 'running', progress: { total: 4 } })
-    const done = midway.progress.done
-    expect(done).toBeGreaterThanOrEqual(1)
-    expect(done).toBeLessThanOrEqual(2)
-    expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(done)
-    // The retried job picks up where it stopped.
-    expect(await settle(r.hub, s)).toEqual({ settled: 4 - done })
+    expect(midway).toMatchObject({ status: 'running', progress: { done: 2, total: 5 } })
+    expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(2)
+    await assertChargesInvoicedOnce(r.hub.id)
+    // The retried job picks up where it stopped (the default batch takes the other three at once).
+    expect(await settle(r.hub, s)).toEqual({ settled: 3 })
+    expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(5)
+    await assertChargesInvoicedOnce(r.hub.id)
+    expect(expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))).toMatchObject({ status: 'done', progress: { done: 5, total: 5 } })
+  })
+
+  it('a batch that fails midway is rolled back whole: no member of it is settled, no number taken', async () => {
+    const r = await billedRegion(2)
+    for (const m of r.all) await charged(m, 1, dayIn(lastMonth))
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    // The second batch's invoice insert fails after its lines were taken and its numbers drawn: a
+    // sabotaged number collides with the unique (hub, year, sequence). Its transaction rolls back whole.
+    const year = Number(today.slice(0, 4))
+    let batches = 0
+    await expect(
+      runSettlement(t.database.db, { tenantId: r.hub.id, settlementId: s.id }, {
+        batchSize: 2,
+        afterBatch: async () => {
+          batches += 1
+          if (batches === 1) await sql`update invoice_counters set last_value = last_value - 1 where hub_tenant_id = ${r.hub.id} and year = ${year}`.execute(t.database.owner)
+        },
+      }),
+    ).rejects.toThrow(/duplicate key/)
+    expect(expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))).toMatchObject({ progress: { done: 2, total: 4 } })
+    const { rows: open } = await sql<{ n: number }>`select count(*)::int as n from open_charges where hub_tenant_id = ${r.hub.id}`.execute(t.database.owner)
+    expect(open[0]!.n).toBe(2)
+    await sql`update invoice_counters set last_value = last_value + 1 where hub_tenant_id = ${r.hub.id} and year = ${year}`.execute(t.database.owner)
+    expect(await settle(r.hub, s)).toEqual({ settled: 2 })
     expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(4)
     await assertChargesInvoicedOnce(r.hub.id)
-    expect(expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))).toMatchObject({ status: 'done', progress: { done: 4, total: 4 } })
   })
 
   it('a transaction killed after taking a number gives the number back (no gap)', async () => {
