@@ -6,7 +6,7 @@
 // subscription. The rows stay the truth: a pump that dies leaves leases that expire, and the sweep
 // (a pending delivery's next attempt is its fallback) takes over what it left.
 import { withAdmin } from '../db/database.js'
-import { pumpOnce, type DeliveryDeps } from './delivery.js'
+import { pumpSend, pumpStep, type DeliveryDeps, type SentBatch } from './delivery.js'
 import * as repo from './webhooks.repository.js'
 
 export interface PumpOptions {
@@ -14,7 +14,7 @@ export interface PumpOptions {
   lanes: number
 }
 
-export const DEFAULT_PUMP_OPTIONS: PumpOptions = { lanes: 2 }
+export const DEFAULT_PUMP_OPTIONS: PumpOptions = { lanes: 1 }
 
 interface Pump {
   tenantId: string
@@ -66,18 +66,24 @@ export class DeliveryPumps {
     pump.running.add(lane)
   }
 
+  // A lane: record the batch sent last and claim the next in one transaction, send, and again.
   private async lane(subscriptionId: string, pump: Pump): Promise<void> {
-    while (!this.closed) {
-      pump.again = false
-      let claimed: number
-      try {
-        ;({ claimed } = await pumpOnce(this.deps, pump.tenantId, subscriptionId, this.batchSize))
-      } catch (err) {
-        // The claim's leases expire; the sweep or the next wake takes the deliveries again.
-        this.onError(err)
-        return
+    let sent: SentBatch | null = null
+    try {
+      for (;;) {
+        pump.again = false
+        // Closing: the batch sent last is recorded, nothing more is claimed.
+        const step = await pumpStep(this.deps, pump.tenantId, subscriptionId, this.closed ? 0 : this.batchSize, sent)
+        sent = null
+        if (!step.next) {
+          if (this.closed || !pump.again) return
+          continue
+        }
+        sent = await pumpSend(this.deps, step.next, step.startedAt)
       }
-      if (claimed === 0 && !pump.again) return
+    } catch (err) {
+      // Leases of a batch not recorded expire; the sweep or the next wake takes the deliveries again.
+      this.onError(err)
     }
   }
 

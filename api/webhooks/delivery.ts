@@ -1,13 +1,18 @@
-// One attempt of one webhook delivery, and the sweep that finds attempts that are due. Time and
-// chance come in through deps (`now`, `random`), so the retry schedule is tested without waiting.
+// Attempts of webhook deliveries, in batches of one subscription, and the sweep that finds
+// attempts that are due. Time and chance come in through deps (`now`, `random`), so the retry
+// schedule is tested without waiting.
 //
-// An attempt: (1) in the subscriber's transaction, lock the subscription, respect its in-flight
-// cap (a slow receiver holds at most `maxInFlightPerSubscription` attempts; the rest are deferred
-// and the queue serves other subscriptions), lease the delivery; (2) check the URL against the
-// SSRF guard again, sign with Standard Webhooks (every secret still valid), POST; (3) record the
-// outcome: delivered, failed with the next attempt scheduled, dead, or — on 410 — the subscription
-// disabled. Five days of failures on end disable it too, and the tenant's other subscriptions hear
-// of it. Idempotent: a second job for the same delivery finds it leased, delivered or dead.
+// A batch: (1) in the subscriber's transaction, lock the subscription and lease as many of its
+// deliveries as its in-flight cap leaves room for (one statement: a slow receiver holds at most
+// `maxInFlightPerSubscription` attempts; the rest wait and the other subscriptions go on); (2)
+// check the URL against the SSRF guard again (DNS answers kept a few seconds), sign each body with
+// Standard Webhooks (every secret still valid; decrypted secrets kept a minute, in memory only),
+// POST them side by side; (3) record every outcome in one statement — delivered, failed with the
+// next attempt scheduled, dead — and at most one change of the subscription: a 410 disables it,
+// five days of failures on end too (the tenant's other subscriptions hear of it). The pump
+// (delivery-pump.ts) records a batch and claims the next in one transaction. Idempotent: a second
+// claim of the same delivery finds it leased, delivered or dead; a batch sent but never recorded
+// is sent again, with the same webhook-id, once its leases expire.
 import { randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
@@ -107,7 +112,7 @@ function cachedResolver(resolve: Resolver): Resolver {
 }
 
 /** Leased deliveries of one subscription, attempted together. */
-interface Batch {
+export interface Batch {
   subscription: repo.SubscriptionRow
   deliveries: repo.DeliveryRow[]
 }
@@ -328,18 +333,41 @@ export async function attemptEventDeliveries(deps: DeliveryDeps, payload: JobPay
   return due.map((d) => results.get(d.id) ?? 'skipped')
 }
 
+/** A pump's batch, sent and not yet recorded. */
+export interface SentBatch {
+  batch: Batch
+  results: SendResult[]
+}
+
 /**
- * One round of the pump (delivery-pump.ts): claims up to `limit` pending deliveries of one
- * subscription (its cap permitting), sends them and records them. The number claimed (0: nothing
- * to do, or the cap is full) and how many were ended because the subscription is disabled.
+ * One step of a subscription's pump (delivery-pump.ts), one transaction: records the batch the
+ * pump sent last (each delivery its own outcome), then claims the next — up to `limit` of the
+ * oldest pending deliveries, as many as the in-flight cap leaves room for (none when `limit` is
+ * 0). `next` is null when nothing was claimed (nothing pending, or the cap is full).
  */
-export async function pumpOnce(deps: DeliveryDeps, tenantId: string, subscriptionId: string, limit: number): Promise<{ claimed: number; ended: number }> {
+export async function pumpStep(
+  deps: DeliveryDeps,
+  tenantId: string,
+  subscriptionId: string,
+  limit: number,
+  sent: SentBatch | null,
+): Promise<{ next: Batch | null; startedAt: Date; ended: number }> {
   const startedAt = clock(deps)
-  const { batch, ended } = await asSubscriber(deps, tenantId, (trx) => claimPending(deps, trx, subscriptionId, limit, startedAt))
-  for (let i = 0; i < ended; i += 1) deps.metrics?.attempt('dead', null)
-  if (!batch) return { claimed: 0, ended }
-  await attemptBatch(deps, tenantId, batch, startedAt)
-  return { claimed: batch.deliveries.length, ended }
+  const { outcomes, next, ended } = await asSubscriber(deps, tenantId, async (trx) => {
+    const outcomes = sent ? await recordBatch(deps, trx, sent.batch, sent.results, startedAt) : []
+    const claim = limit > 0 ? await claimPending(deps, trx, subscriptionId, limit, startedAt) : { batch: null, ended: 0 }
+    return { outcomes, next: claim.batch, ended: claim.ended }
+  })
+  if (deps.metrics) {
+    outcomes.forEach((outcome, i) => deps.metrics!.attempt(outcome, sent!.results[i]!.error === 'url-not-allowed' ? null : sent!.results[i]!.durationMs / 1000))
+    for (let i = 0; i < ended; i += 1) deps.metrics.attempt('dead', null)
+  }
+  return { next, startedAt, ended }
+}
+
+/** Sends a batch the pump claimed (signed with the claim's time). */
+export async function pumpSend(deps: DeliveryDeps, batch: Batch, startedAt: Date): Promise<SentBatch> {
+  return { batch, results: await sendBatch(deps, batch, startedAt) }
 }
 
 /** The `sweep-due-deliveries` job: announces every delivery whose next attempt is due. */
