@@ -15,6 +15,7 @@ import { fork } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { request, Agent } from 'node:http'
 import { cpus, loadavg, totalmem } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -81,6 +82,30 @@ const ask = async (msg) => {
 
 const ownerClient = new pg.Client({ connectionString: owner })
 await ownerClient.connect()
+// CPU time, which holds under load where rates do not: this process (the bare client in the
+// baseline; emitter, relay, BullMQ and the delivery pumps in the burst) and this database's
+// PostgreSQL backends (from /proc; backends that end between two readings are missed).
+const backendCpuMs = async () => {
+  const { rows } = await ownerClient.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+  const out = new Map()
+  for (const { pid } of rows) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / 100)
+    } catch {
+      // ended, or not on this machine
+    }
+  }
+  return out
+}
+const cpuSince = async (before) => {
+  const node = process.cpuUsage(before.node)
+  const pgNow = await backendCpuMs()
+  let pgMs = 0
+  for (const [pid, ms] of pgNow) pgMs += ms - (before.pg.get(pid) ?? 0)
+  return { nodeMs: (node.user + node.system) / 1000, pgMs }
+}
+const cpuMark = async () => ({ node: process.cpuUsage(), pg: await backendCpuMs() })
 const regionOf = async (id) => (await ownerClient.query('select region_id from tenants where id = $1', [id])).rows[0].region_id
 const principal = async (tenant, role) => ({ kind: 'client', keyId: randomUUID(), scopes: new Set(['webhooks:write']), tenantId: tenant.id, tenantRole: role, regionId: await regionOf(tenant.id) })
 const member = demo.members[0]
@@ -142,6 +167,7 @@ const post = () =>
     req.end(body)
   })
 step('baseline')
+const baseCpuMark = await cpuMark()
 const baseStart = performance.now()
 let sent = 0
 await Promise.all(Array.from({ length: 64 }, async () => {
@@ -152,12 +178,14 @@ await Promise.all(Array.from({ length: 64 }, async () => {
 }))
 const baseSeconds = (performance.now() - baseStart) / 1000
 const baseRate = total / baseSeconds
+const baseCpu = await cpuSince(baseCpuMark)
 agent.destroy()
 await ask('reset')
 
 // --- phase 1: burst
 step('burst')
 const statementsBefore = statements
+const burstCpuMark = await cpuMark()
 const burstStart = Date.now()
 // Events come from many requests at once: four transactions side by side (the pool's size), 25 each.
 let emitted = 0
@@ -176,6 +204,7 @@ const burstFast = burst.fast ?? { count: 0, distinct: 0, last: Date.now(), laten
 const burstSeconds = (burstFast.last - burstStart) / 1000
 const burstRate = burstFast.distinct / burstSeconds
 const burstStatements = statements - statementsBefore
+const burstCpu = await cpuSince(burstCpuMark)
 await ask('reset')
 
 // --- phases 2 and 3: paced, without and with a slow subscription
@@ -207,6 +236,10 @@ console.log(`size      ${EVENTS} events × ${SUBS} subscriptions = ${total} deli
 console.log(`burst     ${EVENTS} events × ${SUBS} subscriptions: emitted in ${emitSeconds.toFixed(1)} s; ${burstFast.distinct}/${total} delivered in ${burstSeconds.toFixed(1)} s = ${Math.round(burstRate)}/s (${burstFast.count - burstFast.distinct} sent twice)`)
 console.log(`ratio     platform ${Math.round(burstRate)}/s ÷ bare client ${Math.round(baseRate)}/s = ${(burstRate / baseRate).toFixed(2)}× (goal ≥ 0.5×)`)
 console.log(`statements during the burst (emit + relay + delivery): ${burstStatements} = ${(burstStatements / Math.max(1, burstFast.distinct)).toFixed(2)} per delivery`)
+const perDelivery = (ms, n) => `${Math.round((ms * 1000) / Math.max(1, n))} µs`
+console.log(
+  `cpu       per POST/delivery: bare client ${perDelivery(baseCpu.nodeMs, total)} (node); platform ${perDelivery(burstCpu.nodeMs, burstFast.distinct)} node + ${perDelivery(burstCpu.pgMs, burstFast.distinct)} PostgreSQL`,
+)
 for (const r of [calm, withSlow]) {
   console.log(
     `paced     ${r.label}: ${PACED} events at ${RATE}/s, ${r.delivered}/${PACED * SUBS} delivered; event → delivery p50 ${r.p50} ms, p95 ${r.p95} ms, p99 ${r.p99} ms (goal p95 < 1000 ms)${r.label.includes('9 s') ? `; slow receiver got ${r.slow}` : ''}`,
