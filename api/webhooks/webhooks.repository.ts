@@ -75,6 +75,11 @@ export async function takeDue(trx: Trx, now: Date, requeueAt: Date, limit: numbe
       select id from webhook_deliveries
       where status in ('pending', 'failed') and next_attempt_at <= ${now}
         and (leased_until is null or leased_until <= ${now})
+        -- A pending delivery of a subscription whose pump holds live leases is not lost: that
+        -- pump takes it (one job per delivery of a large backlog would flood the queue).
+        and (status = 'failed' or not exists (
+          select 1 from webhook_deliveries l
+          where l.subscription_id = webhook_deliveries.subscription_id and l.leased_until > ${now}))
       order by next_attempt_at
       limit ${limit}
       for update skip locked)
