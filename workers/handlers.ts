@@ -5,6 +5,7 @@ import type { Db } from '../api/db/database.js'
 import type { BlobStore } from '../api/documents/blob-store.js'
 import type { JobName, JobPayload, QueueName } from '../api/jobs/registry.js'
 import type { DeliveryDeps } from '../api/webhooks/delivery.js'
+import type { DeliveryPumps } from '../api/webhooks/delivery-pump.js'
 import { runIntakeChecks } from './case-intake.js'
 import { lapseExpiredDecrees } from './lapse.js'
 import { runDocumentReview } from './document-review.js'
@@ -21,6 +22,8 @@ export interface JobContext {
   logger: Logger
   job: Job
   webhooks: DeliveryDeps
+  /** The process's webhook delivery pumps (one per subscription with pending deliveries). */
+  pumps: DeliveryPumps
   /** The review's integrity thread entry, when not next to the compiled module (tests). */
   integrityThread?: URL
 }
@@ -40,7 +43,7 @@ export const handlers = {
     book: (payload, ctx) => runBooking(ctx.db, payload),
   },
   notifications: {
-    'deliver-event': (payload, ctx) => deliverEvent(ctx.webhooks, payload),
+    'deliver-event': (payload, ctx) => deliverEvent(ctx.pumps, payload),
     deliver: (payload, ctx) => deliver(ctx.webhooks, payload),
     'sweep-due-deliveries': (_payload, ctx) => sweep(ctx.webhooks),
   },

@@ -18,6 +18,7 @@ import { createWorkerMetrics, type WorkerMetrics } from './metrics.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
 import { createWebhookMetrics } from '../api/webhooks/webhooks.metrics.js'
 import { deliveryDeps, SWEEP_EVERY_MS } from './notifications.js'
+import { DeliveryPumps, DEFAULT_PUMP_OPTIONS } from '../api/webhooks/delivery-pump.js'
 
 export interface WorkersHandle {
   close(): Promise<void>
@@ -61,6 +62,9 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   }
   const metrics = createWorkerMetrics(db, queues)
   const webhooks = deliveryDeps(db, config, createWebhookMetrics(metrics.registry))
+  const pumps = new DeliveryPumps(webhooks, DEFAULT_PUMP_OPTIONS, (err) =>
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'a webhook delivery batch failed; its deliveries are taken again'),
+  )
   const relay: RelayHandle = startRelay(
     db,
     queues,
@@ -91,6 +95,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
           logger: logger.child({ queue, jobId: job.id }),
           job,
           webhooks,
+          pumps,
           ...(options.integrityThread ? { integrityThread: options.integrityThread } : {}),
         })
       },
@@ -136,6 +141,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
       await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()))
       await relay.stop()
       await Promise.all(workers.map((w) => w.close()))
+      await pumps.close()
       await finishedJobs.close()
       await closeQueues(queues)
       await db.destroy()

@@ -1,13 +1,18 @@
-// One attempt of one webhook delivery, and the sweep that finds attempts that are due. Time and
-// chance come in through deps (`now`, `random`), so the retry schedule is tested without waiting.
+// Attempts of webhook deliveries, in batches of one subscription, and the sweep that finds
+// attempts that are due. Time and chance come in through deps (`now`, `random`), so the retry
+// schedule is tested without waiting.
 //
-// An attempt: (1) in the subscriber's transaction, lock the subscription, respect its in-flight
-// cap (a slow receiver holds at most `maxInFlightPerSubscription` attempts; the rest are deferred
-// and the queue serves other subscriptions), lease the delivery; (2) check the URL against the
-// SSRF guard again, sign with Standard Webhooks (every secret still valid), POST; (3) record the
-// outcome: delivered, failed with the next attempt scheduled, dead, or — on 410 — the subscription
-// disabled. Five days of failures on end disable it too, and the tenant's other subscriptions hear
-// of it. Idempotent: a second job for the same delivery finds it leased, delivered or dead.
+// A batch: (1) in the subscriber's transaction, lock the subscription and lease as many of its
+// deliveries as its in-flight cap leaves room for (one statement: a slow receiver holds at most
+// `maxInFlightPerSubscription` attempts; the rest wait and the other subscriptions go on); (2)
+// check the URL against the SSRF guard again (DNS answers kept a few seconds), sign each body with
+// Standard Webhooks (every secret still valid; decrypted secrets kept a minute, in memory only),
+// POST them side by side; (3) record every outcome in one statement — delivered, failed with the
+// next attempt scheduled, dead — and at most one change of the subscription: a 410 disables it,
+// five days of failures on end too (the tenant's other subscriptions hear of it). The pump
+// (delivery-pump.ts) records a batch and claims the next in one transaction. Idempotent: a second
+// claim of the same delivery finds it leased, delivered or dead; a batch sent but never recorded
+// is sent again, with the same webhook-id, once its leases expire.
 import { randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
@@ -18,7 +23,7 @@ import type { JobPayload } from '../jobs/registry.js'
 import { renderBody } from './payload.js'
 import { decryptSecret } from './secrets.js'
 import { DELIVERY_TIMEOUT_MS, EXCERPT_CHARS, httpSender, type Sender, type SendResult } from './sender.js'
-import { checkWebhookUrl, systemResolver, type Resolver } from './url-guard.js'
+import { checkWebhookUrl, systemResolver, type ResolvedAddress, type Resolver } from './url-guard.js'
 import type { AttemptOutcome, WebhookMetrics } from './webhooks.metrics.js'
 import * as repo from './webhooks.repository.js'
 
@@ -52,60 +57,143 @@ export function signatureHeader(secrets: readonly string[], messageId: string, t
   return secrets.map((secret) => new Webhook(secret).sign(messageId, timestamp, body)).join(' ')
 }
 
-interface Claimed {
-  delivery: repo.DeliveryRow
-  subscription: repo.SubscriptionRow
-  secrets: string[]
+// Decrypted secrets, per subscription and ciphertext, for a short while: in memory only, never
+// logged or stored. A rotation changes the ciphertext, so a rotated secret is never served stale.
+const SIGNER_TTL_MS = 60_000
+interface Signers {
+  key: string
+  until: number
+  current: Webhook
+  previous: Webhook | null
+}
+const signerCaches = new WeakMap<Buffer, Map<string, Signers>>()
+
+function signersOf(deps: DeliveryDeps, s: repo.SubscriptionRow, now: Date): Webhook[] {
+  let cache = signerCaches.get(deps.secretsKey)
+  if (!cache) signerCaches.set(deps.secretsKey, (cache = new Map<string, Signers>()))
+  const key = `${s.secret_encrypted}|${s.previous_secret_encrypted ?? ''}`
+  let entry = cache.get(s.id)
+  const at = Date.now()
+  if (!entry || entry.key !== key || entry.until < at) {
+    if (cache.size > 10_000) cache.clear()
+    entry = {
+      key,
+      until: at + SIGNER_TTL_MS,
+      current: new Webhook(decryptSecret(s.secret_encrypted, deps.secretsKey, s.id)),
+      previous: s.previous_secret_encrypted ? new Webhook(decryptSecret(s.previous_secret_encrypted, deps.secretsKey, s.id)) : null,
+    }
+    cache.set(s.id, entry)
+  }
+  // The previous secret signs only until it expires: checked at every attempt, not cached.
+  const previousValid = entry.previous && s.previous_secret_expires_at && s.previous_secret_expires_at > now
+  return previousValid ? [entry.current, entry.previous!] : [entry.current]
 }
 
-type Claim = { kind: 'claimed'; claimed: Claimed } | { kind: 'skipped' } | { kind: 'deferred' } | { kind: 'dead' }
+// The SSRF guard runs before every batch; the DNS answers it checks are kept for a few seconds
+// (per resolver), so a burst to one host does not resolve it per delivery. The addresses are
+// checked against the forbidden ranges every time.
+const DNS_TTL_MS = 5_000
+const resolverCaches = new WeakMap<Resolver, Resolver>()
+function cachedResolver(resolve: Resolver): Resolver {
+  let cached = resolverCaches.get(resolve)
+  if (!cached) {
+    const answers = new Map<string, { until: number; addresses: ResolvedAddress[] }>()
+    cached = async (hostname) => {
+      const hit = answers.get(hostname)
+      if (hit && hit.until > Date.now()) return hit.addresses
+      const addresses = await resolve(hostname)
+      if (answers.size > 10_000) answers.clear()
+      answers.set(hostname, { until: Date.now() + DNS_TTL_MS, addresses })
+      return addresses
+    }
+    resolverCaches.set(resolve, cached)
+  }
+  return cached
+}
 
-async function claim(deps: DeliveryDeps, trx: Trx, deliveryId: string, now: Date): Promise<Claim> {
-  const delivery = await repo.findDelivery(trx, deliveryId)
-  if (!delivery || delivery.status === 'delivered' || delivery.status === 'dead') return { kind: 'skipped' }
-  const subscription = await repo.lockSubscription(trx, delivery.subscription_id)
-  if (!subscription) return { kind: 'skipped' }
-  if (subscription.status !== 'active') {
-    await repo.updateDelivery(trx, delivery.id, { status: 'dead', next_attempt_at: null, leased_until: null, last_error: 'subscription-disabled' })
-    return { kind: 'dead' }
-  }
-  if ((await repo.leasesHeld(trx, subscription.id, now)) >= deps.maxInFlightPerSubscription) {
-    const wait = DEFER_MS + Math.round(DEFER_SPREAD_MS * random(deps))
-    await repo.updateDelivery(trx, delivery.id, { next_attempt_at: new Date(now.getTime() + wait) })
-    return { kind: 'deferred' }
-  }
-  const leased = await repo.takeLease(trx, delivery.id, now, new Date(now.getTime() + timeout(deps) + LEASE_MARGIN_MS))
-  if (!leased) return { kind: 'skipped' }
-  const secrets = [decryptSecret(subscription.secret_encrypted, deps.secretsKey, subscription.id)]
-  if (subscription.previous_secret_encrypted && subscription.previous_secret_expires_at && subscription.previous_secret_expires_at > now) {
-    secrets.push(decryptSecret(subscription.previous_secret_encrypted, deps.secretsKey, subscription.id))
-  }
-  return { kind: 'claimed', claimed: { delivery: leased, subscription, secrets } }
+/** Leased deliveries of one subscription, attempted together. */
+export interface Batch {
+  subscription: repo.SubscriptionRow
+  deliveries: repo.DeliveryRow[]
 }
 
 const clock = (deps: DeliveryDeps): Date => deps.now?.() ?? new Date()
 const random = (deps: DeliveryDeps): number => deps.random?.() ?? Math.random()
 const timeout = (deps: DeliveryDeps): number => deps.timeoutMs ?? DELIVERY_TIMEOUT_MS
+const leaseUntil = (deps: DeliveryDeps, now: Date): Date => new Date(now.getTime() + timeout(deps) + LEASE_MARGIN_MS)
 
-async function send(deps: DeliveryDeps, c: Claimed, now: Date): Promise<SendResult> {
-  const check = await checkWebhookUrl(c.subscription.url, { allowPrivateNetworks: deps.allowPrivateNetworks, resolve: deps.resolve ?? systemResolver })
-  if (!check.ok) return { statusCode: null, error: 'url-not-allowed', excerpt: null, durationMs: 0 }
-  const body = renderBody(c.delivery.event, c.subscription.format, deps.publicBaseUrl)
-  // webhook-id is the delivery's: the same message on every retry, so receivers can deduplicate.
-  const messageId = c.delivery.id
-  return (deps.send ?? httpSender)({
-    url: c.subscription.url,
-    body,
-    address: check.address ?? null,
-    timeoutMs: timeout(deps),
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'Regiobalie-Webhooks/1.0',
-      'webhook-id': messageId,
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': signatureHeader(c.secrets, messageId, now, body),
-    },
-  })
+/**
+ * Claims given deliveries of one tenant (retries, redelivery, test events, the event job): for
+ * each of their subscriptions, under its lock, as many as its in-flight cap leaves room for; the
+ * rest are deferred. Delivered, dead, unknown and otherwise leased ones are skipped.
+ */
+async function claimIds(deps: DeliveryDeps, trx: Trx, ids: readonly string[], now: Date): Promise<{ batches: Batch[]; results: Map<string, AttemptResult> }> {
+  const results = new Map<string, AttemptResult>()
+  const batches: Batch[] = []
+  const rows = await repo.deliveriesForClaim(trx, ids)
+  const bySubscription = new Map<string, string[]>()
+  for (const id of ids) results.set(id, 'skipped')
+  for (const r of rows) {
+    if (r.status === 'delivered' || r.status === 'dead' || (r.leased_until && r.leased_until > now)) continue
+    bySubscription.set(r.subscription_id, [...(bySubscription.get(r.subscription_id) ?? []), r.id])
+  }
+  for (const [subscriptionId, candidates] of bySubscription) {
+    const subscription = await repo.lockSubscription(trx, subscriptionId)
+    if (!subscription) continue
+    if (subscription.status !== 'active') {
+      for (const id of await repo.endDeliveriesOfDisabled(trx, subscription.id, candidates, now)) results.set(id, 'dead')
+      continue
+    }
+    const leased = await repo.leaseBatch(trx, subscription.id, candidates, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, candidates.length)
+    const taken = new Set(leased.map((d) => d.id))
+    const deferred = candidates.filter((id) => !taken.has(id))
+    if (deferred.length > 0) {
+      const wait = DEFER_MS + Math.round(DEFER_SPREAD_MS * random(deps))
+      await repo.deferDeliveries(trx, deferred, new Date(now.getTime() + wait))
+      for (const id of deferred) results.set(id, 'deferred')
+    }
+    if (leased.length > 0) batches.push({ subscription, deliveries: leased })
+  }
+  return { batches, results }
+}
+
+/** Claims the oldest pending deliveries of one subscription, as many as its cap leaves room for (the pump). */
+async function claimPending(deps: DeliveryDeps, trx: Trx, subscriptionId: string, limit: number, now: Date): Promise<{ batch: Batch | null; ended: number }> {
+  const subscription = await repo.lockSubscription(trx, subscriptionId)
+  if (!subscription) return { batch: null, ended: 0 }
+  if (subscription.status !== 'active') return { batch: null, ended: (await repo.endDeliveriesOfDisabled(trx, subscription.id, null, now)).length }
+  const deliveries = await repo.leaseBatch(trx, subscription.id, null, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, limit)
+  return { batch: deliveries.length > 0 ? { subscription, deliveries } : null, ended: 0 }
+}
+
+/** Sends every delivery of the batch side by side: one SSRF check and one set of signers for all. */
+async function sendBatch(deps: DeliveryDeps, batch: Batch, now: Date): Promise<SendResult[]> {
+  const s = batch.subscription
+  const check = await checkWebhookUrl(s.url, { allowPrivateNetworks: deps.allowPrivateNetworks, resolve: cachedResolver(deps.resolve ?? systemResolver) })
+  if (!check.ok) return batch.deliveries.map(() => ({ statusCode: null, error: 'url-not-allowed', excerpt: null, durationMs: 0 }))
+  const signers = signersOf(deps, s, now)
+  const timestamp = String(Math.floor(now.getTime() / 1000))
+  const sender = deps.send ?? httpSender
+  return Promise.all(
+    batch.deliveries.map((d) => {
+      const body = renderBody(d.event, s.format, deps.publicBaseUrl)
+      // webhook-id is the delivery's: the same message on every retry, so receivers can deduplicate.
+      const messageId = d.id
+      return sender({
+        url: s.url,
+        body,
+        address: check.address ?? null,
+        timeoutMs: timeout(deps),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Regiobalie-Webhooks/1.0',
+          'webhook-id': messageId,
+          'webhook-timestamp': timestamp,
+          'webhook-signature': signers.map((w) => w.sign(messageId, now, body)).join(' '),
+        },
+      }).catch((): SendResult => ({ statusCode: null, error: 'network-error', excerpt: null, durationMs: 0 }))
+    }),
+  )
 }
 
 /** Tells the tenant's other active subscriptions that one of its subscriptions was disabled. */
@@ -134,81 +222,152 @@ async function announceDisabled(trx: Trx, s: repo.SubscriptionRow, now: Date): P
   await enqueueManyInTransaction(trx, 'notifications', 'deliver', rows.map((r) => ({ tenantId: r.tenant_id, deliveryId: r.id })))
 }
 
-async function record(deps: DeliveryDeps, trx: Trx, c: Claimed, result: SendResult, now: Date): Promise<AttemptOutcome> {
-  const attempts = c.delivery.attempts + 1
-  const common = {
-    attempts,
-    leased_until: null,
-    last_attempt_at: now,
-    last_status_code: result.statusCode,
-    last_error: result.error,
-    response_excerpt: result.excerpt?.slice(0, EXCERPT_CHARS) ?? null,
-    last_duration_ms: result.durationMs,
-  }
-  const s = c.subscription
-  const status = result.statusCode
-  if (status !== null && status >= 200 && status < 300) {
-    await repo.updateDelivery(trx, c.delivery.id, { ...common, status: 'delivered', delivered_at: now, next_attempt_at: null })
-    if (s.failing_since) await repo.updateSubscription(trx, s.id, { failing_since: null })
-    return 'delivered'
-  }
-  if (status === 410) {
-    // The receiver says the endpoint is gone for good: stop sending to it.
-    await repo.updateDelivery(trx, c.delivery.id, { ...common, status: 'dead', next_attempt_at: null })
+const isSuccess = (r: SendResult): boolean => r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300
+
+/**
+ * Records a batch's outcomes: one statement for all its deliveries, each with its own outcome (one
+ * failing does not fail the others), and at most one change of the subscription: a 410 disables
+ * it; otherwise a success ends its run of failures, and failures alone start or extend one — five
+ * days of it disable the subscription, and the tenant's other subscriptions hear of it.
+ */
+async function recordBatch(deps: DeliveryDeps, trx: Trx, batch: Batch, results: readonly SendResult[], now: Date): Promise<AttemptOutcome[]> {
+  const outcomes: AttemptOutcome[] = []
+  const records: repo.AttemptRecord[] = batch.deliveries.map((d, i) => {
+    const result = results[i]!
+    const attempts = d.attempts + 1
+    const common = { id: d.id, attempts, statusCode: result.statusCode, error: result.error, excerpt: result.excerpt?.slice(0, EXCERPT_CHARS) ?? null, durationMs: result.durationMs }
+    if (isSuccess(result)) {
+      outcomes.push('delivered')
+      return { ...common, status: 'delivered', nextAttemptAt: null }
+    }
+    if (result.statusCode === 410) {
+      // The receiver says the endpoint is gone for good: stop sending to it.
+      outcomes.push('gone')
+      return { ...common, status: 'dead', nextAttemptAt: null }
+    }
+    const next = nextAttemptAt(attempts, now, random(deps))
+    outcomes.push(!next ? 'dead' : result.error === 'url-not-allowed' ? 'refused' : 'failed')
+    return { ...common, status: next ? 'failed' : 'dead', nextAttemptAt: next }
+  })
+  await repo.recordAttempts(trx, records, now)
+  const s = batch.subscription
+  if (outcomes.includes('gone')) {
     await repo.updateSubscription(trx, s.id, { status: 'disabled', disabled_reason: 'gone', disabled_at: now })
-    return 'gone'
+  } else if (outcomes.includes('delivered')) {
+    if (s.failing_since) await repo.updateSubscription(trx, s.id, { failing_since: null })
+  } else {
+    const failingSince = s.failing_since ?? now
+    if (failedTooLong(failingSince, now)) {
+      await repo.updateSubscription(trx, s.id, { status: 'disabled', disabled_reason: 'failing', disabled_at: now, failing_since: failingSince })
+      await announceDisabled(trx, s, now)
+    } else if (!s.failing_since) {
+      await repo.updateSubscription(trx, s.id, { failing_since: now })
+    }
   }
-  const next = nextAttemptAt(attempts, now, random(deps))
-  await repo.updateDelivery(trx, c.delivery.id, { ...common, status: next ? 'failed' : 'dead', next_attempt_at: next })
-  const failingSince = s.failing_since ?? now
-  if (failedTooLong(failingSince, now)) {
-    await repo.updateSubscription(trx, s.id, { status: 'disabled', disabled_reason: 'failing', disabled_at: now, failing_since: failingSince })
-    await announceDisabled(trx, s, now)
-  } else if (!s.failing_since) {
-    await repo.updateSubscription(trx, s.id, { failing_since: now })
-  }
-  if (!next) return 'dead'
-  return result.error === 'url-not-allowed' ? 'refused' : 'failed'
+  return outcomes
 }
 
 // Webhook rows are the subscriber's own; its region is not needed (one set_config, no tenant lookup).
 const asSubscriber = <T>(deps: DeliveryDeps, tenantId: string, fn: (trx: Trx) => Promise<T>): Promise<T> =>
   withTenant(deps.db, { tenantId, regionId: null }, fn)
 
+/** Sends a claimed batch and records it (its own transaction); the outcome per delivery, in order. */
+async function attemptBatch(deps: DeliveryDeps, tenantId: string, batch: Batch, startedAt: Date): Promise<AttemptOutcome[]> {
+  const results = await sendBatch(deps, batch, startedAt)
+  const outcomes = await asSubscriber(deps, tenantId, (trx) => recordBatch(deps, trx, batch, results, clock(deps)))
+  if (deps.metrics) {
+    for (const [i, outcome] of outcomes.entries()) {
+      deps.metrics.attempt(outcome, results[i]!.error === 'url-not-allowed' ? null : results[i]!.durationMs / 1000)
+    }
+  }
+  return outcomes
+}
+
+/** One attempt of each of the given deliveries of one subscriber tenant, batched per subscription. */
+export async function attemptDeliveries(deps: DeliveryDeps, tenantId: string, ids: readonly string[]): Promise<AttemptResult[]> {
+  if (ids.length === 0) return []
+  const startedAt = clock(deps)
+  const { batches, results } = await asSubscriber(deps, tenantId, (trx) => claimIds(deps, trx, ids, startedAt))
+  for (const r of results.values()) if (r === 'dead' || r === 'deferred') deps.metrics?.attempt(r, null)
+  await Promise.all(
+    batches.map(async (batch) => {
+      const outcomes = await attemptBatch(deps, tenantId, batch, startedAt)
+      batch.deliveries.forEach((d, i) => results.set(d.id, outcomes[i]!))
+    }),
+  )
+  return ids.map((id) => results.get(id) ?? 'skipped')
+}
+
 /** The `deliver` job: one attempt of one delivery. */
 export async function attemptDelivery(deps: DeliveryDeps, payload: JobPayload<'notifications', 'deliver'>): Promise<AttemptResult> {
-  const startedAt = clock(deps)
-  const claimed = await asSubscriber(deps, payload.tenantId, (trx) => claim(deps, trx, payload.deliveryId, startedAt))
-  if (claimed.kind !== 'claimed') {
-    if (claimed.kind !== 'skipped') deps.metrics?.attempt(claimed.kind, null)
-    return claimed.kind
-  }
-  const result = await send(deps, claimed.claimed, startedAt)
-  const outcome = await asSubscriber(deps, payload.tenantId, (trx) => record(deps, trx, claimed.claimed, result, clock(deps)))
-  deps.metrics?.attempt(outcome, result.error === 'url-not-allowed' ? null : result.durationMs / 1000)
-  return outcome
+  const [result] = await attemptDeliveries(deps, payload.tenantId, [payload.deliveryId])
+  return result ?? 'skipped'
 }
 
 /**
- * The `deliver-event` job: the first attempt of every pending delivery of one event, side by side.
- * A subscription at its in-flight cap is asked again a few times within a fraction of a second (a
- * fast receiver frees a place in milliseconds); a slow one stays deferred, for the sweep.
+ * The first attempt of every pending delivery of one event, side by side (one batch per
+ * subscriber). A subscription at its in-flight cap is asked again a few times within a fraction of
+ * a second (a fast receiver frees a place in milliseconds); a slow one stays deferred, for the sweep.
  */
 export async function attemptEventDeliveries(deps: DeliveryDeps, payload: JobPayload<'notifications', 'deliver-event'>): Promise<AttemptResult[]> {
   // Ids and subscribers only, read across tenants; each attempt then runs under its subscriber.
-  const due = await withAdmin(deps.db, (trx) => repo.pendingOfEvent(trx, payload.eventId))
-  const results = await Promise.all(due.map((d) => attemptDelivery(deps, { tenantId: d.tenant_id, deliveryId: d.id })))
-  for (const pauseMs of IN_JOB_RETRY_PAUSES_MS) {
-    const deferred = due.map((d, i) => [d, i] as const).filter(([, i]) => results[i] === 'deferred')
-    if (deferred.length === 0) break
-    await new Promise((resolve) => setTimeout(resolve, pauseMs))
+  const due = await withAdmin(deps.db, (trx) => repo.pendingOfEventBySubscription(trx, payload.eventId))
+  const results = new Map<string, AttemptResult>()
+  const attempt = async (rows: readonly { id: string; tenant_id: string }[]) => {
+    const byTenant = new Map<string, string[]>()
+    for (const d of rows) byTenant.set(d.tenant_id, [...(byTenant.get(d.tenant_id) ?? []), d.id])
     await Promise.all(
-      deferred.map(async ([d, i]) => {
-        results[i] = await attemptDelivery(deps, { tenantId: d.tenant_id, deliveryId: d.id })
+      [...byTenant].map(async ([tenantId, ids]) => {
+        const outcomes = await attemptDeliveries(deps, tenantId, ids)
+        ids.forEach((id, i) => results.set(id, outcomes[i]!))
       }),
     )
   }
-  return results
+  await attempt(due)
+  for (const pauseMs of IN_JOB_RETRY_PAUSES_MS) {
+    const deferred = due.filter((d) => results.get(d.id) === 'deferred')
+    if (deferred.length === 0) break
+    await new Promise((resolve) => setTimeout(resolve, pauseMs))
+    await attempt(deferred)
+  }
+  return due.map((d) => results.get(d.id) ?? 'skipped')
+}
+
+/** A pump's batch, sent and not yet recorded. */
+export interface SentBatch {
+  batch: Batch
+  results: SendResult[]
+}
+
+/**
+ * One step of a subscription's pump (delivery-pump.ts), one transaction: records the batch the
+ * pump sent last (each delivery its own outcome), then claims the next — up to `limit` of the
+ * oldest pending deliveries, as many as the in-flight cap leaves room for (none when `limit` is
+ * 0). `next` is null when nothing was claimed (nothing pending, or the cap is full).
+ */
+export async function pumpStep(
+  deps: DeliveryDeps,
+  tenantId: string,
+  subscriptionId: string,
+  limit: number,
+  sent: SentBatch | null,
+): Promise<{ next: Batch | null; startedAt: Date; ended: number }> {
+  const startedAt = clock(deps)
+  const { outcomes, next, ended } = await asSubscriber(deps, tenantId, async (trx) => {
+    const outcomes = sent ? await recordBatch(deps, trx, sent.batch, sent.results, startedAt) : []
+    const claim = limit > 0 ? await claimPending(deps, trx, subscriptionId, limit, startedAt) : { batch: null, ended: 0 }
+    return { outcomes, next: claim.batch, ended: claim.ended }
+  })
+  if (deps.metrics) {
+    outcomes.forEach((outcome, i) => deps.metrics!.attempt(outcome, sent!.results[i]!.error === 'url-not-allowed' ? null : sent!.results[i]!.durationMs / 1000))
+    for (let i = 0; i < ended; i += 1) deps.metrics.attempt('dead', null)
+  }
+  return { next, startedAt, ended }
+}
+
+/** Sends a batch the pump claimed (signed with the claim's time). */
+export async function pumpSend(deps: DeliveryDeps, batch: Batch, startedAt: Date): Promise<SentBatch> {
+  return { batch, results: await sendBatch(deps, batch, startedAt) }
 }
 
 /** The `sweep-due-deliveries` job: announces every delivery whose next attempt is due. */

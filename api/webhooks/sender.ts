@@ -30,9 +30,12 @@ export interface OutboundRequest {
 
 export type Sender = (request: OutboundRequest) => Promise<SendResult>
 
+// Keep-alive, bounded per origin; as many idle sockets kept as may be busy, so that a burst's
+// batches reuse their connections instead of opening new ones after every batch.
+const SOCKETS_PER_ORIGIN = 256
 const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 }),
+  http: new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_ORIGIN, maxFreeSockets: SOCKETS_PER_ORIGIN }),
+  https: new https.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_ORIGIN, maxFreeSockets: SOCKETS_PER_ORIGIN }),
 }
 
 const pinned = (address: ResolvedAddress): LookupFunction =>

@@ -63,28 +63,6 @@ export const listDeliveries = (trx: Trx, subscriptionId: string, status: Webhook
 export const updateDelivery = (trx: Trx, id: string, set: Updateable<WebhookDeliveriesTable>): Promise<DeliveryRow> =>
   trx.updateTable('webhook_deliveries').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 
-/** Attempts of one subscription holding a lease at `now` (the in-flight cap counts these). */
-export async function leasesHeld(trx: Trx, subscriptionId: string, now: Date): Promise<number> {
-  const row = await trx
-    .selectFrom('webhook_deliveries')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('subscription_id', '=', subscriptionId)
-    .where('leased_until', '>', now)
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
-}
-
-/** Takes the lease of a delivery that is due for an attempt and not held by another attempt. */
-export const takeLease = (trx: Trx, id: string, now: Date, until: Date): Promise<DeliveryRow | undefined> =>
-  trx
-    .updateTable('webhook_deliveries')
-    .set({ leased_until: until })
-    .where('id', '=', id)
-    .where('status', 'in', ['pending', 'failed'])
-    .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', now)]))
-    .returningAll()
-    .executeTakeFirst()
-
 /**
  * Deliveries whose next attempt is due (retries, deferred attempts, jobs that were lost), across
  * tenants (admin setting). Their next_attempt_at moves `requeueAfter` on, so the next sweep only
@@ -97,6 +75,11 @@ export async function takeDue(trx: Trx, now: Date, requeueAt: Date, limit: numbe
       select id from webhook_deliveries
       where status in ('pending', 'failed') and next_attempt_at <= ${now}
         and (leased_until is null or leased_until <= ${now})
+        -- A pending delivery of a subscription whose pump holds live leases is not lost: that
+        -- pump takes it (one job per delivery of a large backlog would flood the queue).
+        and (status = 'failed' or not exists (
+          select 1 from webhook_deliveries l
+          where l.subscription_id = webhook_deliveries.subscription_id and l.leased_until > ${now}))
       order by next_attempt_at
       limit ${limit}
       for update skip locked)
@@ -104,5 +87,109 @@ export async function takeDue(trx: Trx, now: Date, requeueAt: Date, limit: numbe
   return rows
 }
 
-export const pendingOfEvent = (trx: Trx, eventId: string): Promise<{ id: string; tenant_id: string }[]> =>
-  trx.selectFrom('webhook_deliveries').select(['id', 'tenant_id']).where('event_id', '=', eventId).where('status', '=', 'pending').execute()
+// --- batched delivery (api/webhooks/delivery.ts): a few statements per batch, not per delivery
+
+/** The state of the given deliveries as a claim sees it (visible ones only). */
+export const deliveriesForClaim = (trx: Trx, ids: readonly string[]): Promise<Pick<DeliveryRow, 'id' | 'subscription_id' | 'status' | 'leased_until'>[]> =>
+  trx.selectFrom('webhook_deliveries').select(['id', 'subscription_id', 'status', 'leased_until']).where('id', 'in', ids).execute()
+
+/**
+ * Leases deliveries of one subscription, at most `cap` minus the leases it holds at `now` and at
+ * most `limit`: the given ids, or (ids null) its pending deliveries, oldest first. The caller holds
+ * the subscription's lock (lockSubscription, a statement of its own, so that this statement's
+ * snapshot sees the leases committed by the claim it waited for).
+ */
+export async function leaseBatch(
+  trx: Trx,
+  subscriptionId: string,
+  ids: readonly string[] | null,
+  now: Date,
+  until: Date,
+  cap: number,
+  limit: number,
+): Promise<DeliveryRow[]> {
+  const which = ids === null ? sql`status = 'pending'` : sql`id = any(${[...ids]}::uuid[]) and status in ('pending', 'failed')`
+  const { rows } = await sql<DeliveryRow>`
+    with held as (
+      select count(*)::int as n from webhook_deliveries
+      where subscription_id = ${subscriptionId} and leased_until > ${now}),
+    pick as (
+      select id from webhook_deliveries
+      where subscription_id = ${subscriptionId} and ${which}
+        and (leased_until is null or leased_until <= ${now})
+      order by created_at, id
+      limit least(${limit}::int, greatest(0, ${cap}::int - (select n from held)))
+      for update skip locked)
+    update webhook_deliveries d set leased_until = ${until}
+    from pick where d.id = pick.id
+    returning d.*`.execute(trx)
+  return rows
+}
+
+/** Moves the next attempt of deliveries that could not be leased (their subscription at its cap). */
+export async function deferDeliveries(trx: Trx, ids: readonly string[], at: Date): Promise<void> {
+  if (ids.length > 0) await trx.updateTable('webhook_deliveries').set({ next_attempt_at: at }).where('id', 'in', ids).execute()
+}
+
+/** Ends unleased, undelivered deliveries of a disabled subscription (the given ids, or all of them). */
+export async function endDeliveriesOfDisabled(trx: Trx, subscriptionId: string, ids: readonly string[] | null, now: Date): Promise<string[]> {
+  const rows = await trx
+    .updateTable('webhook_deliveries')
+    .set({ status: 'dead', next_attempt_at: null, leased_until: null, last_error: 'subscription-disabled' })
+    .where('subscription_id', '=', subscriptionId)
+    .where('status', 'in', ['pending', 'failed'])
+    .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', now)]))
+    .$if(ids !== null, (qb) => qb.where('id', 'in', ids!))
+    .returning('id')
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+export interface AttemptRecord {
+  id: string
+  status: WebhookDeliveryStatus
+  attempts: number
+  statusCode: number | null
+  error: string | null
+  excerpt: string | null
+  durationMs: number
+  nextAttemptAt: Date | null
+}
+
+/** Records the outcomes of a batch of attempts in one statement, each row its own outcome. */
+export async function recordAttempts(trx: Trx, records: readonly AttemptRecord[], now: Date): Promise<void> {
+  if (records.length === 0) return
+  await sql`
+    update webhook_deliveries d set
+      status = v.status, attempts = v.attempts, leased_until = null, last_attempt_at = ${now},
+      last_status_code = v.code, last_error = v.error, response_excerpt = v.excerpt, last_duration_ms = v.ms,
+      delivered_at = case when v.status = 'delivered' then ${now}::timestamptz else d.delivered_at end,
+      next_attempt_at = v.next
+    from unnest(
+      ${records.map((r) => r.id)}::uuid[], ${records.map((r) => r.status)}::text[], ${records.map((r) => r.attempts)}::int[],
+      ${records.map((r) => r.statusCode)}::int[], ${records.map((r) => r.error)}::text[], ${records.map((r) => r.excerpt)}::text[],
+      ${records.map((r) => r.durationMs)}::int[], ${records.map((r) => r.nextAttemptAt)}::timestamptz[]
+    ) as v(id, status, attempts, code, error, excerpt, ms, next)
+    where d.id = v.id`.execute(trx)
+}
+
+/** The subscriptions (and their tenants) with pending deliveries of these events, across tenants (admin). */
+export const subscriptionsOfEvents = (trx: Trx, eventIds: readonly string[]): Promise<{ subscription_id: string; tenant_id: string }[]> =>
+  trx
+    .selectFrom('webhook_deliveries')
+    .select(['subscription_id', 'tenant_id'])
+    .distinct()
+    .where('event_id', 'in', eventIds)
+    .where('status', '=', 'pending')
+    .execute()
+
+/** Pending deliveries of an event with their subscriptions, across tenants (admin). */
+export const pendingOfEventBySubscription = (trx: Trx, eventId: string): Promise<{ id: string; tenant_id: string; subscription_id: string }[]> =>
+  trx
+    .selectFrom('webhook_deliveries')
+    .select(['id', 'tenant_id', 'subscription_id'])
+    .where('event_id', '=', eventId)
+    .where('status', '=', 'pending')
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()

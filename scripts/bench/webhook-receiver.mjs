@@ -40,9 +40,12 @@ process.on('message', (msg) => {
   if (msg === 'reset') {
     arrivals = new Map()
     process.send({ reset: true })
-  } else if (msg === 'report') {
+  } else if (msg === 'report' || msg === 'latencies') {
+    // Counts only while the bench polls (a few bytes); the latencies once, at the end of a phase.
     const out = {}
-    for (const [group, e] of arrivals) out[group] = { count: e.count, distinct: e.ids.size, first: e.first, last: e.last, latencies: e.latencies }
+    for (const [group, e] of arrivals) {
+      out[group] = { count: e.count, distinct: e.ids.size, first: e.first, last: e.last, ...(msg === 'latencies' ? { latencies: e.latencies } : {}) }
+    }
     process.send({ report: out })
   } else if (msg === 'exit') {
     server.closeAllConnections()

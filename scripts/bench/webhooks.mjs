@@ -9,12 +9,18 @@
 //      timestamp to the receiver's clock).
 //   3. paced again with a 21st subscription whose receiver answers in 9 s: the p95 of the other 20
 //      beside phase 2's (one slow receiver must not slow the others).
+// Beside the rates: statements sent to PostgreSQL per delivery (every pg query of this process,
+// where the workers run) and CPU per delivery (this process, the database's backends) against the
+// bare client's — figures that hold on a loaded machine, where the rates do not.
 //   npm run bench:webhooks [-- --events 10000 --subscriptions 20 --paced 1000 --rate 25]
+// The default is the issue's size (10,000 events × 20 subscriptions = 200,000 deliveries); the
+// `size` line of the output states the size that was run.
 // PostgreSQL and Redis as for `npm start`; the queues use a prefix of their own and are removed after.
 import { fork } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { request, Agent } from 'node:http'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -34,7 +40,7 @@ const SUBS = Number(args.subscriptions)
 const PACED = Number(args.paced)
 const RATE = Number(args.rate)
 
-const { owner, app: appUrl, db, demo } = await freshBenchDatabase('regiobalie_bench_webhooks')
+const { config: benchConfig, owner, app: appUrl, db, demo } = await freshBenchDatabase('regiobalie_bench_webhooks')
 const { loadConfig } = await import(join(ROOT, 'dist/api/config.js'))
 const { startWorkers } = await import(join(ROOT, 'dist/workers/main.js'))
 const { createSubscription } = await import(join(ROOT, 'dist/api/webhooks/webhooks.service.js'))
@@ -44,6 +50,14 @@ const { withTenantOf } = await import(join(ROOT, 'dist/api/db/database.js'))
 const { createQueues } = await import(join(ROOT, 'dist/api/jobs/queues.js'))
 const { createLogger } = await import(join(ROOT, 'dist/api/logger.js'))
 const { Redis } = await import('ioredis')
+
+// Statements sent to PostgreSQL by this process (the workers run in it): every pg client query.
+let statements = 0
+const originalQuery = pg.Client.prototype.query
+pg.Client.prototype.query = function (...a) {
+  statements += 1
+  return originalQuery.apply(this, a)
+}
 
 // --- the receiver, in its own process
 const receiver = fork(join(ROOT, 'scripts/bench/webhook-receiver.mjs'))
@@ -73,13 +87,37 @@ const ask = async (msg) => {
 
 const ownerClient = new pg.Client({ connectionString: owner })
 await ownerClient.connect()
+// CPU time, which holds under load where rates do not: this process (the bare client in the
+// baseline; emitter, relay, BullMQ and the delivery pumps in the burst) and this database's
+// PostgreSQL backends (from /proc; backends that end between two readings are missed).
+const backendCpuMs = async () => {
+  const { rows } = await ownerClient.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+  const out = new Map()
+  for (const { pid } of rows) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / 100)
+    } catch {
+      // ended, or not on this machine
+    }
+  }
+  return out
+}
+const cpuSince = async (before) => {
+  const node = process.cpuUsage(before.node)
+  const pgNow = await backendCpuMs()
+  let pgMs = 0
+  for (const [pid, ms] of pgNow) pgMs += ms - (before.pg.get(pid) ?? 0)
+  return { nodeMs: (node.user + node.system) / 1000, pgMs }
+}
+const cpuMark = async () => ({ node: process.cpuUsage(), pg: await backendCpuMs() })
 const regionOf = async (id) => (await ownerClient.query('select region_id from tenants where id = $1', [id])).rows[0].region_id
 const principal = async (tenant, role) => ({ kind: 'client', keyId: randomUUID(), scopes: new Set(['webhooks:write']), tenantId: tenant.id, tenantRole: role, regionId: await regionOf(tenant.id) })
 const member = demo.members[0]
 const memberP = await principal(member, 'member')
 const hubP = await principal(demo.hub, 'hub')
 
-const baseConfig = loadConfig()
+const baseConfig = benchConfig
 const wdeps = { db, secretsKey: secretsKey(baseConfig.blobMasterKey), allowPrivateNetworks: true }
 const fastEvents = ['case.status_changed']
 for (let i = 0; i < SUBS; i += 1) {
@@ -88,7 +126,7 @@ for (let i = 0; i < SUBS; i += 1) {
 
 // --- the platform: one workers process (in this process), its own queue prefix
 const prefix = `{bench-${randomBytes(4).toString('hex')}}`
-const config = loadConfig({ ...process.env, DATABASE_URL: owner, APP_DATABASE_URL: appUrl, QUEUE_PREFIX: prefix, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'error' })
+const config = loadConfig({ DEMO_KEYS: 'on', ...process.env, DATABASE_URL: owner, APP_DATABASE_URL: appUrl, QUEUE_PREFIX: prefix, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'error' })
 const workers = await startWorkers(config, createLogger('error'), { queues: ['notifications'] })
 
 const emitBatch = (n) =>
@@ -134,6 +172,7 @@ const post = () =>
     req.end(body)
   })
 step('baseline')
+const baseCpuMark = await cpuMark()
 const baseStart = performance.now()
 let sent = 0
 await Promise.all(Array.from({ length: 64 }, async () => {
@@ -144,18 +183,33 @@ await Promise.all(Array.from({ length: 64 }, async () => {
 }))
 const baseSeconds = (performance.now() - baseStart) / 1000
 const baseRate = total / baseSeconds
+const baseCpu = await cpuSince(baseCpuMark)
 agent.destroy()
 await ask('reset')
 
 // --- phase 1: burst
 step('burst')
+const statementsBefore = statements
+const burstCpuMark = await cpuMark()
 const burstStart = Date.now()
-for (let done = 0; done < EVENTS; done += 100) await emitBatch(Math.min(100, EVENTS - done))
+// Events come from many requests at once: four transactions side by side (the pool's size), 25 each.
+let emitted = 0
+await Promise.all(
+  Array.from({ length: 4 }, async () => {
+    while (emitted < EVENTS) {
+      const n = Math.min(25, EVENTS - emitted)
+      emitted += n
+      await emitBatch(n)
+    }
+  }),
+)
 const emitSeconds = (Date.now() - burstStart) / 1000
 const burst = await waitFor('fast', total, 30 * 60_000)
 const burstFast = burst.fast ?? { count: 0, distinct: 0, last: Date.now(), latencies: [] }
 const burstSeconds = (burstFast.last - burstStart) / 1000
 const burstRate = burstFast.distinct / burstSeconds
+const burstStatements = statements - statementsBefore
+const burstCpu = await cpuSince(burstCpuMark)
 await ask('reset')
 
 // --- phases 2 and 3: paced, without and with a slow subscription
@@ -169,7 +223,8 @@ async function paced(label) {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     await emitBatch(Math.min(perBatch, PACED - done))
   }
-  const report = await waitFor('fast', PACED * SUBS, 10 * 60_000)
+  await waitFor('fast', PACED * SUBS, 10 * 60_000)
+  const { report } = await ask('latencies')
   const fast = report.fast ?? { distinct: 0, latencies: [] }
   return { label, delivered: fast.distinct, p50: pct(fast.latencies, 50), p95: pct(fast.latencies, 95), p99: pct(fast.latencies, 99), slow: report.slow?.count ?? 0 }
 }
@@ -182,7 +237,14 @@ const dead = (await ownerClient.query(`select status, count(*)::int as n from we
 const cpu = cpus()[0]?.model ?? 'unknown cpu'
 console.log(`machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
 console.log(`baseline  bare Node client → receiver: ${total} POSTs in ${baseSeconds.toFixed(1)} s = ${Math.round(baseRate)}/s (keep-alive, 64 in flight)`)
-console.log(`burst     ${EVENTS} events × ${SUBS} subscriptions: emitted in ${emitSeconds.toFixed(1)} s; ${burstFast.distinct}/${total} delivered in ${burstSeconds.toFixed(1)} s = ${Math.round(burstRate)}/s → ${(burstRate / baseRate).toFixed(2)}× the bare client (goal ≥ 0.5×)`)
+console.log(`size      ${EVENTS} events × ${SUBS} subscriptions = ${total} deliveries in the burst; paced ${PACED} events at ${RATE}/s; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+console.log(`burst     ${EVENTS} events × ${SUBS} subscriptions: emitted in ${emitSeconds.toFixed(1)} s; ${burstFast.distinct}/${total} delivered in ${burstSeconds.toFixed(1)} s = ${Math.round(burstRate)}/s (${burstFast.count - burstFast.distinct} sent twice)`)
+console.log(`ratio     platform ${Math.round(burstRate)}/s ÷ bare client ${Math.round(baseRate)}/s = ${(burstRate / baseRate).toFixed(2)}× (goal ≥ 0.5×)`)
+console.log(`statements during the burst (emit + relay + delivery): ${burstStatements} = ${(burstStatements / Math.max(1, burstFast.distinct)).toFixed(2)} per delivery`)
+const perDelivery = (ms, n) => `${Math.round((ms * 1000) / Math.max(1, n))} µs`
+console.log(
+  `cpu       per POST/delivery: bare client ${perDelivery(baseCpu.nodeMs, total)} (node); platform ${perDelivery(burstCpu.nodeMs, burstFast.distinct)} node + ${perDelivery(burstCpu.pgMs, burstFast.distinct)} PostgreSQL`,
+)
 for (const r of [calm, withSlow]) {
   console.log(
     `paced     ${r.label}: ${PACED} events at ${RATE}/s, ${r.delivered}/${PACED * SUBS} delivered; event → delivery p50 ${r.p50} ms, p95 ${r.p95} ms, p99 ${r.p99} ms (goal p95 < 1000 ms)${r.label.includes('9 s') ? `; slow receiver got ${r.slow}` : ''}`,
@@ -190,19 +252,31 @@ for (const r of [calm, withSlow]) {
 }
 console.log(`slow receiver: p95 of the other 20 is ${(withSlow.p95 / calm.p95).toFixed(2)}× their p95 without it`)
 console.log(`deliveries by status at the end: ${dead.map((r) => `${r.status} ${r.n}`).join(', ')}`)
-// Bounded: a worker still waiting on the 9-second receiver must not keep the process alive.
-const cleanup = async () => {
-await Promise.race([workers.close(), new Promise((r) => setTimeout(r, 20_000))])
+// Bounded: a worker still waiting on the 9-second receiver must not keep the process alive; the
+// receiver is told to exit and not waited for (it sends no answer).
+const within = (p, ms, what) =>
+  Promise.race([
+    p,
+    new Promise((resolve) => {
+      setTimeout(() => resolve(step(`${what}: gave up after ${ms} ms`)), ms).unref()
+    }),
+  ])
+step('cleanup')
+await within(workers.close(), 20_000, 'closing the workers')
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null })
-for (const q of Object.values(createQueues(redis, prefix))) {
-  await q.obliterate({ force: true })
-  await q.close()
-}
+await within(
+  (async () => {
+    for (const q of Object.values(createQueues(redis, prefix))) {
+      await q.obliterate({ force: true })
+      await q.close()
+    }
+  })(),
+  20_000,
+  'removing the queues',
+)
 redis.disconnect()
-await ownerClient.end()
-await db.destroy()
-await ask('exit').catch(() => undefined)
-
-}
-await Promise.race([cleanup(), new Promise((r) => setTimeout(r, 30_000))])
+receiver.removeAllListeners('exit')
+receiver.send('exit')
+await within(Promise.all([ownerClient.end(), db.destroy()]), 5_000, 'closing the database')
+step('done')
 process.exit(0)
