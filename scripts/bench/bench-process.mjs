@@ -36,7 +36,9 @@ export async function startApi({ port, owner, app, config, extraEnv = {}, nodeAr
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
-  for (let i = 0; i < 200; i += 1) {
+  // Startup compiles every route's schemas: on a loaded machine that takes tens of seconds.
+  const deadline = Date.now() + 180_000
+  while (Date.now() < deadline) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`)
       if (res.ok) return child
