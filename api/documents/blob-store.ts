@@ -4,12 +4,25 @@
 // plaintext or keys.
 
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import type { Config } from '../config.js'
+
+/**
+ * One blob being written, bytes appended in order: nothing is visible under the blob's name until
+ * `commit`, and `abort` (or a failed `commit`) leaves nothing behind. The upload pipeline writes
+ * through a sink so that it can hand over large coalesced batches (issue 13).
+ */
+export interface BlobSink {
+  /** Appends the chunks, in order; resolves once the store has them (not yet durable). */
+  write(chunks: readonly Buffer[]): Promise<void>
+  /** Makes the bytes durable, then the blob visible under its name (all or nothing). */
+  commit(): Promise<{ bytes: number }>
+  /** Removes what was written. Idempotent, never rejects; a no-op after a successful commit. */
+  abort(): Promise<void>
+}
 
 export interface BlobStore {
   /**
@@ -17,6 +30,8 @@ export interface BlobStore {
    * half way leaves no blob and no temporary file, and the error is rethrown.
    */
   write(name: string, source: Readable): Promise<{ bytes: number }>
+  /** A sink for the blob `name`; `write` above is a sink fed from a stream. */
+  create(name: string): Promise<BlobSink>
   /** A missing blob surfaces as an error on the stream (code `ENOENT` for the filesystem). */
   read(name: string): Readable
   /** Idempotent: deleting a blob that is not there succeeds. */
@@ -56,40 +71,38 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   async write(name: string, source: Readable): Promise<{ bytes: number }> {
-    try {
-      assertBlobName(name)
-    } catch (error) {
-      // The caller handed the source over; leaving it unconsumed would stall the upload.
-      source.destroy()
-      throw error
-    }
-    const dir = this.shardOf(name)
-    // Until `pipeline` listens, an error from the source would be an uncaught exception that takes
-    // the process down. The stream remembers the error, and `pipeline` rejects with it below.
+    // Until the loop below reads the source, an error from it would be an uncaught exception that
+    // takes the process down. The stream remembers the error, and the loop rethrows it.
     const holdError = (): void => {}
     source.on('error', holdError)
+    let sink: BlobSink
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 })
+      sink = await this.create(name)
     } catch (error) {
+      // The caller handed the source over; leaving it unconsumed would stall the upload.
       source.destroy()
       throw error
     } finally {
       source.off('error', holdError)
     }
+    try {
+      for await (const chunk of source) await sink.write([Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array)])
+      return await sink.commit()
+    } catch (error) {
+      await sink.abort()
+      throw error
+    }
+  }
+
+  async create(name: string): Promise<BlobSink> {
+    assertBlobName(name)
+    const dir = this.shardOf(name)
+    await mkdir(dir, { recursive: true, mode: 0o700 })
     // Same folder as the target so the rename is atomic (one filesystem); readers never see a
     // half-written blob under its real name.
     const temporary = join(dir, `${TEMPORARY_PREFIX}${randomBytes(12).toString('hex')}`)
-    // `wx`: never follow or reuse something already there; `flush`: fsync before close, so a
-    // blob that was renamed into place also survives a power cut.
-    const sink = createWriteStream(temporary, { flags: 'wx', mode: 0o600, flush: true })
-    try {
-      await pipeline(source, sink)
-      await rename(temporary, join(dir, name))
-      return { bytes: sink.bytesWritten }
-    } catch (error) {
-      await rm(temporary, { force: true })
-      throw error
-    }
+    // `wx`: never follow or reuse something already there.
+    return new FileSink(await open(temporary, 'wx', 0o600), temporary, join(dir, name))
   }
 
   read(name: string): Readable {
@@ -119,6 +132,52 @@ export class FilesystemBlobStore implements BlobStore {
 
   private pathOf(name: string): string {
     return join(this.shardOf(name), name)
+  }
+}
+
+/** A temporary file in the blob's shard, renamed into place once it is on the disk. */
+class FileSink implements BlobSink {
+  private bytes = 0
+  private state: 'open' | 'committed' | 'aborted' = 'open'
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly temporary: string,
+    private readonly target: string,
+  ) {}
+
+  async write(chunks: readonly Buffer[]): Promise<void> {
+    if (this.state !== 'open') throw new Error('blob sink is closed')
+    const pending = chunks.filter((c) => c.length > 0)
+    // One writev for the batch; a short write (rare for a regular file) continues where it stopped.
+    while (pending.length > 0) {
+      let { bytesWritten } = await this.file.writev(pending)
+      this.bytes += bytesWritten
+      while (pending.length > 0 && bytesWritten >= pending[0]!.length) bytesWritten -= pending.shift()!.length
+      if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten)
+    }
+  }
+
+  async commit(): Promise<{ bytes: number }> {
+    if (this.state !== 'open') throw new Error('blob sink is closed')
+    try {
+      // One fdatasync, as `dd conv=fdatasync` does: a blob renamed into place survives a power cut.
+      await this.file.datasync()
+      await this.file.close()
+      await rename(this.temporary, this.target)
+      this.state = 'committed'
+      return { bytes: this.bytes }
+    } catch (error) {
+      await this.abort()
+      throw error
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return
+    this.state = 'aborted'
+    await this.file.close().catch(() => {})
+    await rm(this.temporary, { force: true }).catch(() => {})
   }
 }
 
