@@ -11,6 +11,7 @@ import * as settlement from './2026_12_01_0008_settlement.js'
 import * as resilience from './2026_12_01_0009_resilience.js'
 import * as webhooks from './2026_12_01_0007_webhooks.js'
 import * as performance from './2026_12_01_0010_performance.js'
+import * as submitInOneStatement from './2026_12_01_0015_submit_in_one_statement.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0009_resilience': resilience,
   '2026_12_01_0007_webhooks': webhooks,
   '2026_12_01_0010_performance': performance,
+  '2026_12_01_0015_submit_in_one_statement': submitInOneStatement,
 }

@@ -4,7 +4,7 @@
 import type { Trx } from '../db/database.js'
 import { nextStatus, type ActorKind, type CaseAction, type TransitionContext } from '../domain/case-state.js'
 import { DomainError } from '../domain/errors.js'
-import { emitEvent, type EventType } from '../webhooks/events.js'
+import { emitEvent, type EventType, type PlatformEvent } from '../webhooks/events.js'
 import { chargeOnEnteringReview } from '../settlement/fees.service.js'
 import * as repo from './cases.repository.js'
 import { refreshClockDue } from './clocks.js'
@@ -99,23 +99,28 @@ export function eventTypesOf(e: Pick<repo.EventRow, 'action' | 'from_status' | '
  * subject, a reason or a message, which may hold personal data.
  */
 export async function announce(trx: Trx, c: repo.CaseRow, event: repo.EventRow): Promise<void> {
-  for (const type of eventTypesOf(event)) {
-    await emitEvent(trx, {
-      type,
-      hubTenantId: c.hub_tenant_id,
-      memberTenantId: c.member_tenant_id,
-      objectPath: `/v1/cases/${c.id}`,
-      data: {
-        caseId: c.id,
-        caseEventId: event.id,
-        reference: c.reference,
-        caseType: c.case_type,
-        status: c.status,
-        previousStatus: event.from_status,
-        memberTenantId: c.member_tenant_id,
-        hubTenantId: c.hub_tenant_id,
-        version: c.version,
-      },
-    })
-  }
+  for (const type of eventTypesOf(event)) await emitEvent(trx, platformEventOf(type, c, event))
 }
+
+/** The platform event of one type of a case event (ids, the reference and statuses only). */
+export const platformEventOf = (
+  type: EventType,
+  c: Pick<repo.CaseRow, 'id' | 'hub_tenant_id' | 'member_tenant_id' | 'reference' | 'case_type' | 'status' | 'version'>,
+  event: Pick<repo.EventRow, 'id' | 'from_status'>,
+): PlatformEvent => ({
+  type,
+  hubTenantId: c.hub_tenant_id,
+  memberTenantId: c.member_tenant_id,
+  objectPath: `/v1/cases/${c.id}`,
+  data: {
+    caseId: c.id,
+    caseEventId: event.id,
+    reference: c.reference,
+    caseType: c.case_type,
+    status: c.status,
+    previousStatus: event.from_status,
+    memberTenantId: c.member_tenant_id,
+    hubTenantId: c.hub_tenant_id,
+    version: c.version,
+  },
+})

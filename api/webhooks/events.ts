@@ -37,19 +37,22 @@ export interface PlatformEvent {
 
 export const isEventType = (value: string): value is EventType => (EVENT_TYPES as readonly string[]).includes(value)
 
+/** The event as the deliveries keep it: a fresh id, the time it occurred, its path and data. */
+export const storedEvent = (event: PlatformEvent): WebhookEventJson => ({
+  id: randomUUID(),
+  type: event.type,
+  occurredAt: new Date().toISOString(),
+  objectPath: event.objectPath,
+  data: { ...event.data },
+})
+
 /**
  * Fans the event out to the active subscriptions of its hub and member that asked for its type.
  * The transaction's tenant must be the event's hub or member (the database function refuses any
  * other): a tenant can only announce events of its own objects. Returns the deliveries made.
  */
 export async function emitEvent(trx: Trx, event: PlatformEvent): Promise<number> {
-  const stored: WebhookEventJson = {
-    id: randomUUID(),
-    type: event.type,
-    occurredAt: new Date().toISOString(),
-    objectPath: event.objectPath,
-    data: { ...event.data },
-  }
+  const stored = storedEvent(event)
   const { rows } = await sql<{ delivery_id: string; subscriber_tenant_id: string }>`
     select delivery_id, subscriber_tenant_id
     from webhook_fan_out(${stored.id}::uuid, ${event.type}, ${event.hubTenantId}::uuid, ${event.memberTenantId}::uuid, ${JSON.stringify(stored)}::jsonb)`.execute(trx)

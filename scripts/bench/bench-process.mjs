@@ -36,7 +36,8 @@ export async function startApi({ port, owner, app, config, extraEnv = {}, nodeAr
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
-  for (let i = 0; i < 200; i += 1) {
+  // Starting compiles the contract's schemas: on a loaded 2-core machine that can take half a minute.
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`)
       if (res.ok) return child
