@@ -6,6 +6,8 @@ import { DEFAULT_QUEUE_PREFIX, QUEUE_NAMES, type QueueName } from './jobs/regist
 
 export interface Config {
   readonly port: number
+  /** API processes sharing the port (node:cluster); one per core is the fastest (issue 13). */
+  readonly apiProcesses: number
   readonly host: string
   /** Connection of the schema owner: migrations and role set-up run with it. */
   readonly databaseUrl: string
@@ -203,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535)
   return Object.freeze({
     port,
+    apiProcesses: integer(env, 'API_PROCESSES', 1, 1, 64),
     host: env.HOST || '127.0.0.1',
     databaseUrl,
     appDatabaseUrl,

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js'
 import { DomainError } from '../domain/errors.js'
 import { hashApiKey } from './keys.js'
 import type { Principal } from './principal.js'
+import type { PrincipalCache } from './principal-cache.js'
 import { isScope, type Scope } from './scopes.js'
 
 interface KeyRow {
@@ -31,17 +32,26 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 /**
- * Resolves a key to its principal on every request (no cache): a revoked key or a suspended
- * tenant is refused on the very next request.
+ * Resolves a key to its principal: looked up in the database, or taken from `cache`, which every
+ * change to keys, tenants and staff empties (principal-cache.ts), so a revoked key or a suspended
+ * tenant is refused on the next request.
  */
-export async function authenticate(db: Db, authorization: string | undefined): Promise<Principal> {
+export async function authenticate(db: Db, authorization: string | undefined, cache?: PrincipalCache): Promise<Principal> {
   if (!authorization) throw unauthorized('an API key is required: Authorization: Bearer <key>')
   // The scheme is case-insensitive (RFC 9110 §11.1), like bearerToken.
   if (!/^Bearer /i.test(authorization)) throw unauthorized('the Authorization header must be "Bearer <key>"')
   const token = bearerToken(authorization)
   // Not even the shape of a key this platform issues.
   if (!token) throw unauthorized('the API key is unknown or revoked')
-  return authenticateKeyHash(db, hashApiKey(token))
+  const keyHash = hashApiKey(token)
+  if (!cache) return authenticateKeyHash(db, keyHash)
+  const id = keyHash.toString('base64')
+  const cached = cache.get(id)
+  if (cached) return cached
+  const generation = cache.current
+  const principal = await authenticateKeyHash(db, keyHash)
+  cache.set(id, principal, generation)
+  return principal
 }
 
 /**

@@ -9,6 +9,8 @@ export interface RateDecision {
   resetSeconds: number
 }
 
+const TAKE_SCRIPT = "local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1]) return n"
+
 /**
  * A fixed one-minute window per API key, counted in Redis so every API process shares it. When
  * Redis does not answer the request is let through (logged): the backoffice stays usable and
@@ -27,8 +29,9 @@ export class RateLimiter {
     const resetSeconds = Math.max(1, Math.ceil(((window + 1) * 60_000 - now) / 1000))
     const counter = `${this.prefix}:${keyId}:${window}`
     try {
-      const result = await this.redis.multi().incr(counter).expire(counter, 61).exec()
-      const used = Number(result?.[0]?.[1] ?? 0)
+      // One atomic command (a script: INCR then EXPIRE) instead of MULTI/INCR/EXPIRE/EXEC: the same
+      // count, a quarter of the commands, and no transaction bookkeeping in the client (issue 13).
+      const used = Number(await this.redis.eval(TAKE_SCRIPT, 1, counter, 61))
       return { allowed: used <= this.perMinute, limit: this.perMinute, remaining: Math.max(0, this.perMinute - used), resetSeconds }
     } catch (err) {
       this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limiter unavailable; request allowed')

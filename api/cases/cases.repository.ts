@@ -1,9 +1,10 @@
 // All SQL of the cases feature (STYLE.md §9). Runs in a transaction with a tenant set; RLS makes
 // sure only the case's member and hub see its rows, the explicit tenant filters use the indexes.
 import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
-import type { Trx } from '../db/database.js'
+import type { Db, Trx } from '../db/database.js'
+import type { JobPayload } from '../jobs/registry.js'
 import { newestFirstPage } from '../db/keyset.js'
-import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson } from '../db/schema.js'
+import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson, WebhookEventJson } from '../db/schema.js'
 import type { CaseStatus } from '../domain/case-state.js'
 import type { CaseTypeCode } from '../domain/case-types.js'
 import type { DocumentKind } from '../domain/document-kinds.js'
@@ -37,6 +38,63 @@ export const insertCase = (
     .values({ ...values, subject: JSON.stringify(values.subject) })
     .returningAll()
     .executeTakeFirstOrThrow()
+
+export interface Submission {
+  tenantId: string
+  regionId: string | null
+  /** The hub whose reference block the number came from (the region's hub); null without one. */
+  hubTenantId: string | null
+  /** The day the agreement must be valid on. */
+  day: string
+  caseId: string
+  eventId: string
+  createdAt: Date
+  reference: string
+  caseType: CaseTypeCode
+  caseTypeVersion: string
+  iprMatter: CaseRow['ipr_matter']
+  subject: CaseSubjectJson
+  bsnHash: Buffer | null
+  externalReference: string | null
+  note: string | null
+  dueDate: string
+  clockDueOn: string | null
+  checklist: readonly DocumentKind[]
+  /** The submitting client's key (the event's actor). */
+  actorId: string
+  /** The `case.submitted` event as fanned out to the webhook subscriptions. */
+  webhookEvent: WebhookEventJson
+  intakeJob: JobPayload<'case-intake', 'intake-checks'>
+  deliveryJob: JobPayload<'notifications', 'deliver-event'>
+}
+
+export type SubmissionRefusal = 'case-type-not-delegated' | 'hub-suspended' | 'foreign-hub'
+const REFUSAL_OF_SQLSTATE: Record<string, SubmissionRefusal> = { RB001: 'case-type-not-delegated', RB002: 'hub-suspended', RB003: 'foreign-hub' }
+
+/**
+ * The whole submission in one statement (submit_case, migration 0015): tenant and region set,
+ * routed by the agreement valid on the day, the hub's status checked, then the case, checklist,
+ * submit event, webhook fan-out and outbox rows written — one round trip, one implicit transaction.
+ */
+export async function submitCase(db: Db, s: Submission): Promise<{ case: CaseRow } | { refused: SubmissionRefusal }> {
+  try {
+    const { rows } = await sql<CaseRow>`
+      select * from submit_case(${s.tenantId}::uuid, ${s.regionId}::uuid, ${s.hubTenantId}::uuid, ${s.day}::date,
+        ${s.caseId}::uuid, ${s.eventId}::uuid, ${s.createdAt}::timestamptz, ${s.reference}::text,
+        ${s.caseType}::text, ${s.caseTypeVersion}::date, ${s.iprMatter}::text, ${JSON.stringify(s.subject)}::jsonb, ${s.bsnHash}::bytea,
+        ${s.externalReference}::text, ${s.note}::text, ${s.dueDate}::date, ${s.clockDueOn}::date,
+        ${[...s.checklist]}::text[], ${s.actorId}::text, ${JSON.stringify(s.webhookEvent)}::jsonb,
+        ${JSON.stringify(s.intakeJob)}::jsonb, ${JSON.stringify(s.deliveryJob)}::jsonb)`.execute(db)
+    const row = rows[0]
+    if (!row) throw new Error('submit_case returned no row')
+    return { case: row }
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    const refused = typeof code === 'string' ? REFUSAL_OF_SQLSTATE[code] : undefined
+    if (refused) return { refused }
+    throw err
+  }
+}
 
 export const findCase = (trx: Trx, caseId: string): Promise<CaseRow | undefined> =>
   trx.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirst()

@@ -1,5 +1,6 @@
 // Case intake and lifecycle: submit, route, track and work a case. Authorisation per API.md's "who"
 // column lives here; RLS is the backstop; every transition goes through lifecycle.applyTransition.
+import { randomUUID } from 'node:crypto'
 import { recordRead, requireTenantPrincipal } from '../access-log/access-log.service.js'
 import { tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
 import { findStaff } from '../tenancy/tenancy.repository.js'
@@ -15,13 +16,13 @@ import { CLOCK_FILTERS, clockFilterRange, type ClockFilter } from '../domain/clo
 import type { DocumentKind } from '../domain/document-kinds.js'
 import { isCountryCode } from '../domain/countries.js'
 import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
-import { enqueueInTransaction } from '../jobs/outbox.js'
 import { encodeCursor, parsePage, type PageQuery } from '../pagination.js'
 import { nextReferenceNumber } from './reference-numbers.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
-import { announce, applyTransition, transitionContext, type Actor } from './lifecycle.js'
-import { clocksOf, listedClocks, refreshClockDue } from './clocks.js'
+import { storedEvent } from '../webhooks/events.js'
+import { applyTransition, platformEventOf, transitionContext, type Actor } from './lifecycle.js'
+import { clockDueAtSubmission, clocksOf, listedClocks } from './clocks.js'
 import { caseListItemView, caseSummaryView, caseView, eventView } from './cases.view.js'
 
 export interface CaseDeps {
@@ -93,50 +94,62 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   if (!definition) throw new DomainError('refused', 'case-type-not-available', `${input.caseType} is not in the catalogue on ${today}`)
   const iprMatter = input.iprMatter ?? null
   const year = Number(today.slice(0, 4))
-  const reserved = await nextReferenceNumber(deps.db, tenantScope(p), year)
-  return withCaseScope(deps, p, async (trx) => {
-    const agreement = await repo.agreementOn(trx, p.tenantId, input.caseType, today)
-    if (!agreement) throw new DomainError('refused', 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
+  const scope = tenantScope(p)
+  const reserved = await nextReferenceNumber(deps.db, scope, year)
+  // Everything is known before the one statement that writes it (repo.submitCase): the ids, the
+  // reference, the due dates, the checklist and the event the subscribers hear.
+  const hubTenantId = reserved?.hubTenantId ?? null
+  const caseId = randomUUID()
+  const eventId = randomUUID()
+  const reference = reserved ? `RB-${year}-${String(reserved.number).padStart(6, '0')}` : ''
+  const createdAt = new Date()
+  const checklist = requiredDocumentsFor(definition, iprMatter)
+  const webhookEvent = storedEvent(
+    platformEventOf(
+      'case.submitted',
+      { id: caseId, hub_tenant_id: hubTenantId ?? '', member_tenant_id: p.tenantId, reference, case_type: definition.code, status: 'submitted', version: 1 },
+      { id: eventId, from_status: null },
+    ),
+  )
+  const outcome = await repo.submitCase(deps.db, {
+    ...scope,
+    hubTenantId,
+    day: today,
+    caseId,
+    eventId,
+    createdAt,
+    reference,
+    caseType: definition.code,
+    caseTypeVersion: definition.validFrom,
+    iprMatter,
+    subject: input.subject,
+    bsnHash: input.subject.bsn ? bsnHash(deps.bsnHashKey, input.subject.bsn) : null,
+    externalReference: input.externalReference ?? null,
+    note: input.note ?? null,
+    dueDate: workingDaysAfter(today, definition.handlingTermWorkingDays),
+    // fee_payment (and option_decision) run from the submission.
+    clockDueOn: clockDueAtSubmission(definition.code, definition.validFrom, createdAt),
+    checklist,
+    actorId: p.keyId,
+    webhookEvent,
+    intakeJob: { tenantId: hubTenantId ?? '', caseId },
+    deliveryJob: { tenantId: hubTenantId ?? '', eventId: webhookEvent.id },
+  })
+  if ('refused' in outcome) {
+    if (outcome.refused === 'case-type-not-delegated') {
+      throw new DomainError('refused', 'case-type-not-delegated', `this municipality has no agreement for ${input.caseType} valid on ${today}`)
+    }
     // A suspended hub takes no new work: its members are told so instead of filling its queue.
-    if ((await repo.tenantStatus(trx, agreement.hub_tenant_id)) !== 'active') {
+    if (outcome.refused === 'hub-suspended') {
       throw new DomainError('refused', 'hub-suspended', 'the hub municipality this case type is delegated to is suspended on the platform')
     }
     // Agreements route to the region's hub only (putAgreement), whose number was reserved above.
-    if (reserved?.hubTenantId !== agreement.hub_tenant_id) throw new Error('the agreement routes to a hub outside the member’s region')
-    const number = reserved.number
-    const inserted = await repo.insertCase(trx, {
-      hub_tenant_id: agreement.hub_tenant_id,
-      member_tenant_id: p.tenantId,
-      reference: `RB-${year}-${String(number).padStart(6, '0')}`,
-      case_type: definition.code,
-      case_type_version: definition.validFrom,
-      ipr_matter: iprMatter,
-      status: 'submitted',
-      subject: input.subject,
-      bsn_hash: input.subject.bsn ? bsnHash(deps.bsnHashKey, input.subject.bsn) : null,
-      external_reference: input.externalReference ?? null,
-      note: input.note ?? null,
-      due_date: workingDaysAfter(today, definition.handlingTermWorkingDays),
-    })
-    // fee_payment (and option_decision) run from the submission.
-    const created = await refreshClockDue(trx, inserted)
-    await repo.insertChecklist(trx, created, requiredDocumentsFor(definition, iprMatter))
-    const event = await repo.insertEvent(trx, {
-      case_id: created.id,
-      hub_tenant_id: created.hub_tenant_id,
-      member_tenant_id: created.member_tenant_id,
-      actor_kind: 'member',
-      actor_id: p.keyId,
-      action: 'submit',
-      from_status: null,
-      to_status: 'submitted',
-      reason: null,
-      version: created.version,
-    })
-    await announce(trx, created, event)
-    await enqueueInTransaction(trx, 'case-intake', 'intake-checks', { tenantId: created.hub_tenant_id, caseId: created.id })
-    return caseView(created, await repo.checklistOf(trx, [created.id]), (await clocksFor(deps, trx, [created])).get(created.id)!)
-  })
+    throw new Error('the agreement routes to a hub outside the member’s region')
+  }
+  const created = outcome.case
+  // The checklist as written (all missing), in the order checklistOf reads it; no clock event yet.
+  const items = [...new Set(checklist)].sort().map((kind) => ({ document_kind: kind, status: 'missing' as const }))
+  return caseView(created, items, clocksOf(created, [], todayOf(deps)))
 }
 
 export interface ListQuery extends PageQuery {

@@ -8,9 +8,12 @@ import type { CaseListRow, CaseRow, ChecklistRow, EventRow } from './cases.repos
 
 type Schemas = components['schemas']
 
-const checklistView = (items: ChecklistRow[]): Schemas['ChecklistItem'][] => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
+/** What a view shows of a checklist item. */
+export type ChecklistItemOf = Pick<ChecklistRow, 'document_kind' | 'status'>
 
-export const caseSummaryView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]): Schemas['CaseSummary'] => ({
+const checklistView = (items: ChecklistItemOf[]): Schemas['ChecklistItem'][] => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
+
+export const caseSummaryView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['CaseSummary'] => ({
   id: c.id,
   reference: c.reference,
   caseType: c.case_type,
@@ -64,7 +67,7 @@ export const caseListItemView = (c: CaseListRow, clocks: CaseClock[]): Schemas['
   version: c.version,
 })
 
-export const caseView = (c: CaseRow, checklist: ChecklistRow[], clocks: CaseClock[]): Schemas['Case'] => ({
+export const caseView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['Case'] => ({
   ...caseSummaryView(c, checklist, clocks),
   subject: c.subject,
   note: c.note,

@@ -96,6 +96,15 @@ export async function refreshClockDue(trx: Trx, c: repo.CaseRow): Promise<repo.C
   return repo.setClockFacts(trx, c.id, { clock_due_on: due })
 }
 
+/**
+ * `clock_due_on` of a case as it is submitted at `createdAt`: no facts yet but the submission day
+ * (what refreshClockDue computes for the fresh row), so the submission writes it in one go.
+ */
+export function clockDueAtSubmission(caseType: repo.CaseRow['case_type'], caseTypeVersion: string, createdAt: Date): string | null {
+  const def = findCaseType(caseType, caseTypeVersion)
+  return def ? earliestRunningDue(computeClocks(def, emptyFacts(dutchDate(createdAt)), dutchDate())) : null
+}
+
 const requireDate = (value: string, field: string): void => {
   if (!isValidIsoDate(value)) throw invalidFields([{ name: field, code: 'invalid-date', reason: 'is not a calendar date' }])
 }

@@ -145,7 +145,7 @@ export async function announce(trx: Trx, c: repo.CaseRow, event: repo.EventRow):
 }
 
 /** The platform event of one type of a case event, as the subscribers hear it. */
-const platformEventOf = (
+export const platformEventOf = (
   type: EventType,
   c: Pick<repo.CaseRow, 'id' | 'hub_tenant_id' | 'member_tenant_id' | 'reference' | 'case_type' | 'status' | 'version'>,
   event: Pick<repo.EventRow, 'id' | 'from_status'>,

@@ -205,6 +205,8 @@ export function isWorkingDay(date: string): boolean {
   return !holidaysOf(year).dates.has(date)
 }
 
+const WORKING_DAYS_AFTER = new Map<string, string>()
+
 /**
  * The date that is `days` working days after `start`; `start` itself is never counted, so
  * `workingDaysAfter(friday, 1)` is the next Monday (when that is not a holiday).
@@ -214,6 +216,17 @@ export function isWorkingDay(date: string): boolean {
  * keeps every result a working day.
  */
 export function workingDaysAfter(start: string, days: number): string {
+  // Pure, and asked the same few questions all day long (every submission counts its term from today).
+  const key = `${start}+${days}`
+  const known = WORKING_DAYS_AFTER.get(key)
+  if (known !== undefined) return known
+  const result = countWorkingDaysAfter(start, days)
+  if (WORKING_DAYS_AFTER.size >= 1_000) WORKING_DAYS_AFTER.clear()
+  WORKING_DAYS_AFTER.set(key, result)
+  return result
+}
+
+function countWorkingDaysAfter(start: string, days: number): string {
   requireDate(start, 'start')
   if (!Number.isInteger(days) || days < 0) throw new RangeError('days must be a non-negative integer')
   let current = start

@@ -9,6 +9,7 @@ import { sql } from 'kysely'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { RateLimiter } from '../auth/rate-limit.js'
+import { PrincipalCache } from '../auth/principal-cache.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/database.js'
 import { DomainError } from '../domain/errors.js'
@@ -137,8 +138,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(textSafetyPlugin)
   const metrics = createMetrics(deps.db, deps.queues ?? null)
   await app.register(metricsPlugin, { metrics })
+  // Heard changes empty it in every process; it starts listening before the first request.
+  const principalCache = new PrincipalCache(deps.config.appDatabaseUrl, deps.logger)
+  await principalCache.start()
+  app.addHook('onClose', async () => principalCache.close())
   await app.register(authPlugin, {
     db: deps.db,
+    principalCache,
     rateLimiter: new RateLimiter(deps.redis, deps.config.rateLimitPerMinute, deps.logger),
     unknownKeyLimiter: new RateLimiter(deps.redis, deps.config.unknownKeyRateLimitPerMinute, deps.logger, 'regiobalie:ratelimit-unknown'),
     logger: deps.logger,

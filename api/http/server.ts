@@ -1,4 +1,5 @@
 // The API process: create the pools, build the app, listen, close cleanly on SIGTERM/SIGINT.
+import cluster from 'node:cluster'
 import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
 import { buildApp } from './app.js'
@@ -43,9 +44,42 @@ export async function main(): Promise<void> {
   })
 }
 
+/**
+ * API_PROCESSES > 1: this process forks that many API processes that share the port (node:cluster)
+ * and watches them. SIGTERM/SIGINT are passed on and it exits when they all have; one that dies
+ * unasked takes the others down and this process exits 1, so its supervisor (scripts/start.ts, a
+ * container runtime) restarts the whole set. Everything the API keeps per process is safe to have
+ * twice: reference blocks, principal caches (emptied through NOTIFY), lastUsedAt batches.
+ */
+function runProcesses(count: number): void {
+  let stopping = false
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal)
+  }
+  cluster.on('exit', (worker, code, signal) => {
+    if (!stopping) {
+      console.error(`regiobalie api process ${worker.process.pid ?? '?'} stopped unexpectedly (${signal ? `signal ${signal}` : `exit ${code}`}); stopping the others`)
+      process.exitCode = 1
+      stop('SIGTERM')
+    }
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit()
+  })
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGTERM'))
+  for (let i = 0; i < count; i += 1) cluster.fork()
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
+  const fail = (err: unknown) => {
     console.error(`regiobalie api could not start: ${err instanceof Error ? err.message : String(err)}`)
     process.exit(1)
-  })
+  }
+  try {
+    const processes = cluster.isPrimary ? loadConfig().apiProcesses : 1
+    if (processes > 1) runProcesses(processes)
+    else main().catch(fail)
+  } catch (err) {
+    fail(err)
+  }
 }

@@ -1,5 +1,6 @@
 // Regions, tenants, keys, agreements and staff: the rules and the authorisation ("who" column of
 // API.md). Another tenant's object is answered 404, exactly like a missing one.
+import { invalidatePrincipals } from '../auth/principal-cache.js'
 import { generateApiKey, hashApiKey, keyPrefix } from '../auth/keys.js'
 import { inScope, isAdmin, isLeadOf, requireAdmin, type Principal } from '../auth/principal.js'
 import { DEFAULT_SCOPES, type Scope } from '../auth/scopes.js'
@@ -98,7 +99,7 @@ export async function updateTenantStatus(
   input: { status?: 'active' | 'suspended'; billing?: BillingBody },
 ) {
   requireAdmin(principal)
-  return withAdmin(db, async (trx) => {
+  const updated = await withAdmin(db, async (trx) => {
     let tenant = input.status ? await repo.setTenantStatus(trx, tenantId, input.status) : await repo.findTenant(trx, tenantId)
     if (!tenant) throw notFound('tenant')
     // Billing details (settlement): validated there, stored beside the tenant.
@@ -106,6 +107,9 @@ export async function updateTenantStatus(
     if (input.billing) tenant = (await repo.findTenant(trx, tenantId)) ?? tenant
     return { ...tenantView(tenant), ...(billing === undefined ? {} : { billing }) }
   })
+  // A suspension applies from this process's next request (other processes hear it: principal-cache.ts).
+  if (input.status) invalidatePrincipals()
+  return updated
 }
 
 export async function createApiKey(db: Db, principal: Principal, tenantId: string, input: { name: string; scopes?: Scope[] }) {
@@ -143,6 +147,7 @@ export async function listApiKeys(db: Db, principal: Principal, tenantId: string
 export async function revokeApiKey(db: Db, principal: Principal, tenantId: string, keyId: string): Promise<void> {
   requireAdmin(principal)
   const found = await withAdmin(db, (trx) => repo.revokeApiKey(trx, tenantId, keyId))
+  invalidatePrincipals()
   if (!found) throw notFound('API key')
 }
 
@@ -287,6 +292,7 @@ export async function updateStaff(
     requireAdminOrLead(principal, staff.hub_tenant_id)
     return repo.updateStaff(trx, staffId, input)
   })
+  invalidatePrincipals()
   if (!row) throw notFound('staff')
   return staffView(row)
 }

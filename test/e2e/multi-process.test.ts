@@ -44,9 +44,10 @@ beforeAll(async () => {
     procs.push(run('workers/main.js', { ...env, WORKERS_METRICS_PORT: String(metricsPort) }))
   }
   for (const port of ports) {
-    await until(`the API on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok)
+    // Starting compiles the contract's schemas: on a loaded 2-core machine that can take a minute.
+    await until(`the API on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok, 120_000)
   }
-}, 60_000)
+}, 150_000)
 
 afterAll(async () => {
   for (const p of procs) p.child.kill('SIGKILL')

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { authenticate, LastUsedRecorder } from '../../auth/authenticate.js'
 import type { Principal } from '../../auth/principal.js'
 import type { RateLimiter } from '../../auth/rate-limit.js'
+import type { PrincipalCache } from '../../auth/principal-cache.js'
 import type { Db } from '../../db/database.js'
 import { DomainError } from '../../domain/errors.js'
 import { Problem } from '../problem.js'
@@ -22,6 +23,8 @@ export interface AuthOptions {
   /** Requests with a missing, unknown or revoked key, counted per client address (guessing keys). */
   unknownKeyLimiter?: RateLimiter
   logger: Logger
+  /** Principals of recently used keys, emptied on every change to keys, tenants or staff. */
+  principalCache?: PrincipalCache
 }
 
 export const authPlugin = fp(
@@ -34,7 +37,7 @@ export const authPlugin = fp(
       if (scope === 'public' || request.is404) return
       let principal: Principal
       try {
-        principal = await authenticate(opts.db, request.headers.authorization)
+        principal = await authenticate(opts.db, request.headers.authorization, opts.principalCache)
       } catch (err) {
         if (opts.unknownKeyLimiter && err instanceof DomainError && err.kind === 'unauthenticated') {
           // No key to count against: the client's address is, so guessing keys is slowed down.
