@@ -1,35 +1,11 @@
 // Rendering a page: the template, the person's menu, a fresh CSRF token for the forms, a one-time
 // notice from the previous step, and the Dutch labels.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../config.js'
-import type { CaseDeps } from '../cases/cases.service.js'
-import type { Db } from '../db/database.js'
-import type { BlobStore } from '../documents/blob-store.js'
-import type { DocumentDeps } from '../documents/documents.service.js'
-import type { ErrorKind } from '../domain/errors.js'
 import { fieldId, type FormState } from './forms.js'
 import type { WebRole } from './session.js'
-import type { RateLimiter } from '../auth/rate-limit.js'
-import type { SignInThrottle } from './throttle.js'
 import * as texts from './texts.js'
 
-export interface WebContext {
-  config: Config
-  db: Db
-  store: BlobStore
-  cases: CaseDeps
-  documents: DocumentDeps
-  throttle: SignInThrottle
-  /** The API's per-key limit, shared through Redis: a session spends from its key's budget. */
-  rateLimiter: RateLimiter
-  /** Checks the form's CSRF token (a preHandler). */
-  csrf: (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void
-  /**
-   * The status of a page that shows a refusal: the JSON API's own table (api/http/problem.ts),
-   * handed over by the app factory, so both faces answer a domain error alike.
-   */
-  statusOf: Readonly<Record<ErrorKind, number>>
-}
+export type { WebContext } from './context.js'
 
 interface MenuItem {
   href: string

@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify'
 import { authenticateKeyHash } from '../auth/authenticate.js'
 import type { Principal } from '../auth/principal.js'
 import { DomainError } from '../domain/errors.js'
-import type { WebContext } from './render.js'
+import type { WebContext } from './context.js'
 
 export const SESSION_COOKIE = 'rb_session'
 
