@@ -134,6 +134,9 @@ export const findingText = (f: { code: string; message?: string }): string => FI
 
 /** What went wrong, per error code, in Dutch. */
 const REFUSALS: Record<string, string> = {
+  'tariff-not-loaded': 'Voor het jaar van betaling is nog geen landelijke legestabel geladen; de beheerder laadt die eerst.',
+  'fee-already-recorded': 'De leges van deze zaak zijn al vastgelegd.',
+  'tariff-not-for-case-type': 'Voor dit zaaktype gelden geen landelijke leges.',
   'case-type-not-delegated': 'Uw gemeente heeft voor dit zaaktype vandaag geen geldige dienstverleningsovereenkomst met het regiocentrum.',
   'case-type-not-available': 'Dit zaaktype is vandaag niet beschikbaar.',
   'case-closed': 'Deze zaak is niet meer open; dit kan niet meer.',

@@ -24,7 +24,6 @@ import { authenticate } from '../../api/auth/authenticate.js'
 import { ADMIN, newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { billingBody } from '../helpers/settlement-builders.js'
 import { updateTenantStatus } from '../../api/tenancy/tenancy.service.js'
-import { recordFee } from '../../api/settlement/fees.service.js'
 import { workingDaysAfter } from '../../api/domain/calendar.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { REDIS_URL, TEST_KEYS } from '../helpers/env.js'
@@ -236,8 +235,12 @@ describe('the workbench in a browser', () => {
     expect(caseId).toMatch(/^[0-9a-f-]{36}$/)
     expect(await desk.page.title()).toMatch(/^Zaak RB-\d{4}-\d{6} – Regiobalie$/)
     await check(desk.page, '06-balie-zaak')
-    // The citizen paid the fee at the desk (recorded through the fee service; it lands on the IND remittance).
-    await recordFee(database.db, await authenticate(database.db, `Bearer ${region.members[0].key}`), caseId, { tariffCode: 'D', paidOn: '2022-06-01' })
+    // The citizen paid the fee at the desk; the desk records it on the case page (it lands on the IND remittance).
+    await desk.page.getByLabel('Tariefcode').selectOption('D')
+    await desk.page.getByLabel('Betaald op').fill('2022-06-01')
+    await desk.page.getByRole('button', { name: 'Leges vastleggen' }).click()
+    await desk.page.getByText('De betaalde leges zijn vastgelegd.').first().waitFor()
+    await check(desk.page, '06b-balie-leges')
 
     // Documents; the large one shows its progress while it is sent.
     await desk.page.evaluate('window.__progress = 0; document.addEventListener("htmx:xhr:progress", () => { window.__progress += 1 })')

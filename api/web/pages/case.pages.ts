@@ -9,7 +9,9 @@ import * as documents from '../../documents/documents.service.js'
 import { findCaseType } from '../../domain/case-types.js'
 import { COUNTRIES } from '../../domain/countries.js'
 import { DOCUMENT_KINDS } from '../../domain/document-kinds.js'
-import { notFound } from '../../domain/errors.js'
+import { invalidFields, notFound } from '../../domain/errors.js'
+import { recordFee, type FeeBody } from '../../settlement/fees.service.js'
+import { TARIFF_CODES } from '../../domain/money.js'
 import { SESSION_KINDS } from '../../domain/scheduling.js'
 import { listStaff } from '../../tenancy/tenancy.service.js'
 import { dutchDate } from '../../time.js'
@@ -44,6 +46,31 @@ const LABELS: Record<string, Record<string, string>> = {
   intrekken: { reason: 'Reden' },
   oordeel: { verdict: 'Oordeel', reason: 'Toelichting' },
   afspraak: { kind: 'Soort afspraak' },
+  leges: { tariffCode: 'Tariefcode', minors: 'Aantal meegenaturaliseerde minderjarige kinderen', paidOn: 'Betaald op', exemptionReason: 'Reden van vrijstelling' },
+}
+
+/**
+ * The fee form as the contract's FeeCreate: a paid tariff, or an exemption with its reason when
+ * one is given. FeeCreate is a oneOf, whose validator reports both branches; the errors shown are
+ * those of the branch the form was filled in for, under the form's own field names.
+ */
+function feeBodyOf(req: FastifyRequest, body: Record<string, unknown>): FeeBody {
+  const reason = text(body, 'exemptionReason')
+  const minors = text(body, 'minors')
+  const input = reason
+    ? { exemption: { reason } }
+    : { tariffCode: text(body, 'tariffCode'), paidOn: text(body, 'paidOn'), ...(minors ? { minors: /^\d+$/.test(minors) ? Number(minors) : minors } : {}) }
+  try {
+    validateAgainstContract(req, 'regiobalie:FeeCreate', input)
+    return input
+  } catch (err) {
+    if (!isDomainError(err) || !err.invalidFields) throw err
+    const ofBranch = err.invalidFields
+      .filter((f) => f.name !== 'body' && f.reason !== 'additionalProperties' && f.reason !== 'oneOf')
+      .filter((f) => (reason ? f.name.startsWith('exemption') : !f.name.startsWith('exemption')))
+      .map((f) => (f.name.startsWith('exemption') ? { ...f, name: 'exemptionReason' } : f))
+    throw ofBranch.length > 0 ? invalidFields(ofBranch) : err
+  }
 }
 
 const HUB: WebUser['role'][] = ['specialist', 'lead']
@@ -90,6 +117,9 @@ export async function renderCase(ctx: WebContext, req: FastifyRequest, reply: Fa
       events: events.items,
       log: log.items,
       isHub,
+      // The desk records the fee while its statutory clock runs (the API refuses a second one).
+      feeOpen: !isHub && c.clocks.some((k) => k.code === 'fee_payment' && k.status === 'running'),
+      tariffOptions: TARIFF_CODES.map((code) => ({ value: code, text: `Tarief ${code}` })),
       isAssigned: staffId !== null && c.assignedStaffId === staffId,
       isLead: user.role === 'lead',
       staff: staff.filter((s) => s.skills.includes(c.caseType)),
@@ -172,6 +202,10 @@ export function casePages(app: FastifyInstance, ctx: WebContext): void {
   action('sluiten', 'sluiten', HUB, async (user, caseId, body) => {
     const c = await cases.closeCase(ctx.cases, user.principal, caseId, versionOf(body))
     return `Zaak ${c.reference} is afgesloten.`
+  })
+  action('leges', 'leges', ['desk'], async (user, caseId, body, req) => {
+    const fee = await recordFee(ctx.db, user.principal, caseId, feeBodyOf(req, body))
+    return fee.exemption ? 'De vrijstelling van leges is vastgelegd.' : 'De betaalde leges zijn vastgelegd.'
   })
   action('intrekken', 'intrekken', ['desk'], async (user, caseId, body, req) => {
     const input = { reason: text(body, 'reason') }
