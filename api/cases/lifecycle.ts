@@ -92,18 +92,7 @@ const eventOf = (current: repo.CaseRow, input: { action: string; actor: Actor; r
 
 /** The timeline row of a change of `current`: who did what, from its status to `to`, at `version`. */
 const appendEvent = (trx: Trx, current: repo.CaseRow, input: { action: string; actor: Actor; reason?: string | null }, to: repo.CaseRow['status'], version: number) =>
-  repo.insertEvent(trx, {
-    case_id: current.id,
-    hub_tenant_id: current.hub_tenant_id,
-    member_tenant_id: current.member_tenant_id,
-    actor_kind: input.actor.kind,
-    actor_id: input.actor.id,
-    action: input.action,
-    from_status: current.status,
-    to_status: to,
-    reason: input.reason ?? null,
-    version,
-  })
+  repo.insertEvent(trx, eventOf(current, input, to, version))
 
 export interface CaseEventInput {
   /** What happened, e.g. `appointment_booked`; not a state-machine action, the status stays. */

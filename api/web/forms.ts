@@ -2,7 +2,8 @@
 // next to each field and an error summary at the top (WCAG 3.3.1, NL Design System pattern).
 import type { FastifyRequest } from 'fastify'
 import type { components } from '../../openapi/types.gen.js'
-import { DomainError, invalidFields, type InvalidField } from '../domain/errors.js'
+import { DomainError, invalidFields } from '../domain/errors.js'
+import { toInvalidParams, type AjvError } from '../validation-errors.js'
 import { fieldProblemText, refusalText } from './texts.js'
 
 export interface SummaryItem {
@@ -39,27 +40,6 @@ export function refusedForm(form: string, values: FormState['values'], err: Doma
   return state
 }
 
-interface AjvError {
-  instancePath?: string
-  keyword: string
-  params?: Record<string, unknown>
-}
-
-const AJV_CODES: Record<string, string> = {
-  required: 'required',
-  additionalProperties: 'unknown-property',
-  type: 'invalid-type',
-  format: 'invalid-format',
-  pattern: 'invalid-format',
-  enum: 'not-allowed',
-  minLength: 'too-short',
-  maxLength: 'too-long',
-  minItems: 'too-few',
-  maxItems: 'too-many',
-  minimum: 'out-of-range',
-  maximum: 'out-of-range',
-}
-
 /**
  * Validates a body against a schema of the contract (`regiobalie:CaseCreate`), the same schema the
  * API validates the JSON body with, and throws the same invalid fields.
@@ -73,14 +53,7 @@ type Schemas = components['schemas']
 export function validateAgainstContract<K extends keyof Schemas>(request: FastifyRequest, schemaId: `regiobalie:${K}`, body: unknown): asserts body is Schemas[K] {
   const validate = request.compileValidationSchema({ $ref: `${schemaId}#` })
   if (validate(body)) return
-  const errors = (validate.errors ?? []) as AjvError[]
-  const fields: InvalidField[] = errors.map((e) => {
-    let path = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
-    const extra = e.params?.missingProperty ?? e.params?.additionalProperty
-    if (typeof extra === 'string') path = path ? `${path}.${extra}` : extra
-    return { name: path || 'body', code: AJV_CODES[e.keyword] ?? 'invalid', reason: e.keyword }
-  })
-  throw invalidFields(fields)
+  throw invalidFields(toInvalidParams((validate.errors ?? []) as AjvError[], undefined))
 }
 
 /** A form value as one trimmed string ('' when absent). */

@@ -66,7 +66,7 @@ function feeBodyOf(req: FastifyRequest, body: Record<string, unknown>): FeeBody 
   } catch (err) {
     if (!isDomainError(err) || !err.invalidFields) throw err
     const ofBranch = err.invalidFields
-      .filter((f) => f.name !== 'body' && f.reason !== 'additionalProperties' && f.reason !== 'oneOf')
+      .filter((f) => f.name !== 'body' && f.code !== 'unknown-property')
       .filter((f) => (reason ? f.name.startsWith('exemption') : !f.name.startsWith('exemption')))
       .map((f) => (f.name.startsWith('exemption') ? { ...f, name: 'exemptionReason' } : f))
     throw ofBranch.length > 0 ? invalidFields(ofBranch) : err
