@@ -18,6 +18,9 @@ export const percentile = (values, p) => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+/** BENCH_CPU_PROF=<dir>: node's arguments that make each API process write a CPU profile there. */
+export const cpuProfileArgs = () => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
+
 /** Starts the compiled API on `port` and waits until /healthz answers. */
 export async function startApi({ port, owner, app, config, extraEnv = {}, nodeArgs = [], startTimeoutMs = 180_000 }) {
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/api/http/server.js')], {

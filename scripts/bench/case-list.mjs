@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
-import { machineLine, percentile, startApi } from './bench-process.mjs'
+import { cpuProfileArgs, machineLine, percentile, startApi } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -157,7 +157,7 @@ const pgbenchLatencies = () => {
 }
 
 const apis = []
-const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+const nodeArgs = cpuProfileArgs()
 for (let i = 0; i < PROCESSES; i += 1) apis.push(await startApi({ port: PORT + i, owner, app, config, nodeArgs, startTimeoutMs: 60_000 }))
 const path = `/v1/cases?limit=${LIMIT}`
 const first = await fetch(`http://127.0.0.1:${PORT}${path}`, { headers: { authorization: `Bearer ${demo.specialist.key}` } })

@@ -8,7 +8,7 @@ import autocannon from 'autocannon'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase } from './bench-database.mjs'
-import { machineLine, pgbench, startApi } from './bench-process.mjs'
+import { cpuProfileArgs, machineLine, pgbench, startApi } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -33,7 +33,7 @@ const baseline = pgbench(owner, `insert into bench_insert (payload) values ('{"c
 
 const apis = []
 // BENCH_CPU_PROF=<dir> writes a CPU profile of each API process there (for finding the cost).
-const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+const nodeArgs = cpuProfileArgs()
 for (let i = 0; i < PROCESSES; i += 1) apis.push(await startApi({ port: PORT + i, owner, app, config, nodeArgs }))
 
 const body = JSON.stringify({
