@@ -6,7 +6,7 @@ import type { BlobStore } from '../api/documents/blob-store.js'
 import type { JobName, JobPayload, QueueName } from '../api/jobs/registry.js'
 import type { DeliveryDeps } from '../api/webhooks/delivery.js'
 import type { DeliveryPumps } from '../api/webhooks/delivery-pump.js'
-import { runIntakeChecks } from './case-intake.js'
+import type { IntakeBatcher } from './case-intake.js'
 import { lapseExpiredDecrees } from './lapse.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
@@ -24,6 +24,8 @@ export interface JobContext {
   webhooks: DeliveryDeps
   /** The process's webhook delivery pumps (one per subscription with pending deliveries). */
   pumps: DeliveryPumps
+  /** The process's intake batches (workers/case-intake.ts): the jobs of one hub arriving together. */
+  intake: IntakeBatcher
   /** The review's integrity thread entry, when not next to the compiled module (tests). */
   integrityThread?: URL
 }
@@ -34,7 +36,7 @@ export type Handlers = {
 
 export const handlers = {
   'case-intake': {
-    'intake-checks': (payload, ctx) => runIntakeChecks(ctx.db, payload),
+    'intake-checks': (payload, ctx) => ctx.intake.add(payload.tenantId, payload),
   },
   'document-review': {
     review: (payload, ctx) => runDocumentReview(ctx, payload),

@@ -13,6 +13,7 @@ import { QUEUE_NAMES, QUEUE_POLICIES, type QueueName } from '../api/jobs/registr
 import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
+import { intakeBatcher } from './case-intake.js'
 import { blobStoreFrom } from '../api/documents/blob-store.js'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
@@ -65,6 +66,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   const pumps = new DeliveryPumps(webhooks, DEFAULT_PUMP_OPTIONS, (err) =>
     logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'a webhook delivery batch failed; its deliveries are taken again'),
   )
+  const intake = intakeBatcher(db)
   const relay: RelayHandle = startRelay(
     db,
     queues,
@@ -96,6 +98,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
           job,
           webhooks,
           pumps,
+          intake,
           ...(options.integrityThread ? { integrityThread: options.integrityThread } : {}),
         })
       },

@@ -345,6 +345,53 @@ export async function writeTransition(
   return { row, eventCreatedAt, deliveries }
 }
 
+/** One case's share of writeTransitions: its new status and version, due date, timeline row and platform event. */
+export interface BatchedTransition {
+  status: CaseStatus
+  version: number
+  clockDueOn: string | null
+  event: Omit<Selectable<CaseEventsTable>, 'created_at'>
+  fanOut: { type: string; stored: WebhookEventJson }
+}
+
+/**
+ * writeTransition for many cases of the transaction's tenant in one statement: the timeline rows,
+ * each event's webhook fan-out (webhook_fan_out, once per case) and the cases' new status, version
+ * and due date. Answers per case id as writeTransition does.
+ */
+export async function writeTransitions(
+  trx: Trx,
+  items: readonly BatchedTransition[],
+): Promise<Map<string, { row: CaseRow; eventCreatedAt: Date; deliveries: number }>> {
+  if (items.length === 0) return new Map()
+  const input = items.map((t) => ({ ...t.event, status: t.status, version: t.version, clock_due_on: t.clockDueOn, type: t.fanOut.type, stored: t.fanOut.stored }))
+  const { rows } = await sql<CaseRow & { event_created_at: Date; deliveries: number }>`
+    with i as (
+      select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as x(
+        id uuid, case_id uuid, hub_tenant_id uuid, member_tenant_id uuid, actor_kind text, actor_id text, action text,
+        from_status text, to_status text, reason text, version integer, status text, clock_due_on date, type text, stored jsonb)
+    ),
+    e as (
+      insert into case_events (id, case_id, hub_tenant_id, member_tenant_id, actor_kind, actor_id, action, from_status, to_status, reason, version)
+      select id, case_id, hub_tenant_id, member_tenant_id, actor_kind, actor_id, action, from_status, to_status, reason, version from i
+      returning case_id, created_at
+    ),
+    f as (
+      -- count() reads every row of the fan-out, so each event is fanned out whatever the plan.
+      select i.case_id, count(d.delivery_id)::int as n
+      from i cross join lateral webhook_fan_out((i.stored->>'id')::uuid, i.type, i.hub_tenant_id, i.member_tenant_id, i.stored) d
+      group by i.case_id
+    ),
+    u as (
+      update cases c set status = i.status, version = i.version, clock_due_on = i.clock_due_on, updated_at = date_trunc('milliseconds', now())
+      from i where c.id = i.case_id
+      returning c.*
+    )
+    select u.*, e.created_at as event_created_at, coalesce(f.n, 0) as deliveries
+    from u join e on e.case_id = u.id left join f on f.case_id = u.id`.execute(trx)
+  return new Map(rows.map(({ event_created_at, deliveries, ...row }) => [row.id, { row, eventCreatedAt: event_created_at, deliveries }]))
+}
+
 /** What the intake checks of a submitted case need, read with the case's lock in one statement. */
 export interface IntakeFacts {
   /** The hub of the member's agreement for the case type on the (Dutch) submission date, if any. */
@@ -354,7 +401,13 @@ export interface IntakeFacts {
   clockEvents: Array<Pick<EventRow, 'action' | 'created_at'>>
 }
 
-export async function lockCaseForIntake(trx: Trx, caseId: string, clockActions: readonly string[]): Promise<{ c: CaseRow; facts: IntakeFacts } | undefined> {
+/**
+ * The submitted cases of one batch of intake jobs, locked in id order (two batches never wait on
+ * each other in a circle), each with what its intake checks need, in one statement. Ids that
+ * name no case of the tenant are left out.
+ */
+export async function lockCasesForIntake(trx: Trx, caseIds: readonly string[], clockActions: readonly string[]): Promise<Array<{ c: CaseRow; facts: IntakeFacts }>> {
+  if (caseIds.length === 0) return []
   const submittedOn = sql`(c.created_at at time zone 'Europe/Amsterdam')::date`
   const found = await trx
     .selectFrom('cases as c')
@@ -368,17 +421,16 @@ export async function lockCaseForIntake(trx: Trx, caseId: string, clockActions: 
       sql<Array<{ action: string; created_at: string }>>`coalesce((select json_agg(json_build_object('action', e.action, 'created_at', e.created_at) order by e.version)
         from case_events e where e.case_id = c.id and e.action in (${sql.join(clockActions)})), '[]'::json)`.as('clock_events'),
     ])
-    .where('c.id', '=', caseId)
+    .where(sql<boolean>`c.id = any(${[...caseIds]}::uuid[])`)
+    .orderBy('c.id')
     .forUpdate()
-    .executeTakeFirst()
-  if (!found) return undefined
-  const { agreement_hub_tenant_id, member_status, clock_events, ...c } = found
-  return {
+    .execute()
+  return found.map(({ agreement_hub_tenant_id, member_status, clock_events, ...c }) => ({
     c,
     facts: {
       agreementHubTenantId: agreement_hub_tenant_id,
       memberStatus: member_status,
       clockEvents: clock_events.map((e) => ({ action: e.action, created_at: new Date(e.created_at) })),
     },
-  }
+  }))
 }

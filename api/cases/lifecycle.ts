@@ -11,6 +11,7 @@ import * as repo from './cases.repository.js'
 import { clocksOf } from './clocks.js'
 import { earliestRunningDue } from '../domain/clocks.js'
 import { dutchDate } from '../time.js'
+import { enqueueManyInTransaction } from '../jobs/outbox.js'
 
 export interface Actor {
   kind: ActorKind
@@ -42,17 +43,62 @@ export interface KnownFacts {
 }
 
 export async function applyTransition(trx: Trx, current: repo.CaseRow, input: TransitionInput, known: KnownFacts = {}): Promise<repo.CaseRow> {
+  const events = known.clockEvents ?? (await repo.clockEventsOf(trx, [current.id]))
+  const now = new Date()
+  const t = prepareTransition(current, input, events)
+  const written = await repo.writeTransition(trx, current.id, { ...t.changes, clock_due_on: t.dueOn(now) }, t.event, t.single && t.stored ? fanOutSql(t.single, t.stored) : null)
+  const updated = await dueOnStoredDay(trx, t, written, now)
+  if (t.single && t.stored) await announceDeliveries(trx, t.single, t.stored, written.deliveries)
+  else await announce(trx, updated, { ...t.event, created_at: written.eventCreatedAt })
+  await chargeIfEnteringReview(trx, t, updated)
+  return updated
+}
+
+/**
+ * Transitions of several locked cases of the transaction's tenant, written together: one statement
+ * for all whose transition changes only the status and has one platform event (the intake checks),
+ * then one for their deliveries' outbox rows. Any other transition is applied on its own. The
+ * same checks, timeline rows, clocks and webhook events as applyTransition, case by case.
+ */
+export async function applyTransitions(
+  trx: Trx,
+  items: ReadonlyArray<{ current: repo.CaseRow; input: TransitionInput; known: Required<KnownFacts> }>,
+): Promise<repo.CaseRow[]> {
+  const now = new Date()
+  const prepared = items.map(({ current, input, known }) => ({ current, input, known, t: prepareTransition(current, input, known.clockEvents) }))
+  const together = prepared.filter(({ input, t }) => t.single && t.stored && Object.keys(input.changes ?? {}).length === 0)
+  const written = await repo.writeTransitions(
+    trx,
+    together.map(({ t }) => ({ status: t.changes.status, version: t.changes.version, clockDueOn: t.dueOn(now), event: t.event, fanOut: { type: t.single!.type, stored: t.stored! } })),
+  )
+  const results = new Map<repo.CaseRow, repo.CaseRow>()
+  const announced: Array<{ tenantId: string; eventId: string }> = []
+  for (const { current, t } of together) {
+    const w = written.get(current.id)
+    if (!w) throw new Error(`the transition of case ${current.id} was not written`)
+    results.set(current, await dueOnStoredDay(trx, t, w, now))
+    if (w.deliveries > 0) announced.push({ tenantId: t.single!.hubTenantId, eventId: t.stored!.id })
+  }
+  // One deliver-event job per event with deliveries, as announceDeliveries would make it.
+  await enqueueManyInTransaction(trx, 'notifications', 'deliver-event', announced)
+  for (const { current, t } of together) await chargeIfEnteringReview(trx, t, results.get(current)!)
+  for (const { current, input, known } of prepared) {
+    if (!results.has(current)) results.set(current, await applyTransition(trx, current, input, known))
+  }
+  return items.map(({ current }) => results.get(current)!)
+}
+
+/** What a transition writes, worked out before writing: the state machine's answer, the timeline row, the one platform event. */
+function prepareTransition(current: repo.CaseRow, input: TransitionInput, events: NonNullable<KnownFacts['clockEvents']>) {
   if (input.expectedVersion !== undefined && input.expectedVersion !== null && input.expectedVersion !== current.version) {
     throw new DomainError('stale', 'version-mismatch', `the case is at version ${current.version}, not ${input.expectedVersion}; read it again`)
   }
   const to = nextStatus(current.status, input.action, input.actor.kind, transitionContext(current, input.changes))
   const version = current.version + 1
-  // The transition may start or stop statutory clocks: the searchable earliest due date is worked
-  // out before writing (the new event counted as of now), so the case is written once, together
-  // with its timeline row.
-  const events = known.clockEvents ?? (await repo.clockEventsOf(trx, [current.id]))
-  const now = new Date()
   const changes = { ...input.changes, status: to, version }
+  // The transition may start or stop statutory clocks: the searchable earliest due date is worked
+  // out before writing (the new event counted as of the time given), so the case is written once,
+  // together with its timeline row.
   const dueOn = (at: Date) => earliestRunningDue(clocksOf({ ...current, ...changes }, [...events, { action: input.action, created_at: at }]))
   const event = eventOf(current, input, to, version)
   // A transition with one platform event fans it out in the same statement as its writes (the
@@ -60,19 +106,29 @@ export async function applyTransition(trx: Trx, current: repo.CaseRow, input: Tr
   const types = eventTypesOf(event)
   const single = types.length === 1 ? platformEventOf(types[0]!, { ...current, ...changes }, event) : null
   const stored = single ? storedEvent(single) : null
-  const written = await repo.writeTransition(trx, current.id, { ...changes, clock_due_on: dueOn(now) }, event, single && stored ? fanOutSql(single, stored) : null)
+  return { current, to, changes, dueOn, event, single, stored }
+}
+
+/** After the write: the clock's due date checked against the day the event was stored on. */
+async function dueOnStoredDay(
+  trx: Trx,
+  t: ReturnType<typeof prepareTransition>,
+  written: { row: repo.CaseRow; eventCreatedAt: Date },
+  now: Date,
+): Promise<repo.CaseRow> {
   let updated = written.row
   // The event's stored time is what the clocks count from; should it fall on another Dutch day
   // than the one assumed (a transition at midnight), the due date is worked out again.
   if (dutchDate(written.eventCreatedAt) !== dutchDate(now)) {
-    const due = dueOn(written.eventCreatedAt)
-    if (due !== updated.clock_due_on) updated = await repo.setClockFacts(trx, current.id, { clock_due_on: due })
+    const due = t.dueOn(written.eventCreatedAt)
+    if (due !== updated.clock_due_on) updated = await repo.setClockFacts(trx, t.current.id, { clock_due_on: due })
   }
-  if (single && stored) await announceDeliveries(trx, single, stored, written.deliveries)
-  else await announce(trx, updated, { ...event, created_at: written.eventCreatedAt })
-  // Settlement: a case entering review is charged to its member, once (idempotent per case).
-  if (to === 'in_review' && current.status !== 'in_review') await chargeOnEnteringReview(trx, updated)
   return updated
+}
+
+/** Settlement: a case entering review is charged to its member, once (idempotent per case). */
+async function chargeIfEnteringReview(trx: Trx, t: ReturnType<typeof prepareTransition>, updated: repo.CaseRow): Promise<void> {
+  if (t.to === 'in_review' && t.current.status !== 'in_review') await chargeOnEnteringReview(trx, updated)
 }
 
 /** A transition's timeline row, its id chosen here (the webhook event names it before it is stored). */

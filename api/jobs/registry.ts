@@ -69,7 +69,7 @@ export const KEEP_COMPLETED_JOBS = 10_000
 
 export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
   // Intake is a few short statements per job: many at once keep the database, not the worker, busy.
-  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 16, lockMs: 30_000 },
+  'case-intake': { attempts: 5, backoffMs: 2_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 128, lockMs: 30_000 },
   // Decoding runs in a worker thread (api/documents/integrity-isolated.ts), two documents at a time.
   'document-review': { attempts: 5, backoffMs: 5_000, keepCompletedSeconds: 3_600, keepFailedSeconds: 30 * 86_400, concurrency: 2, lockMs: 60_000 },
   // Bookings are short transactions that take turns only per staff member (an advisory lock), so
