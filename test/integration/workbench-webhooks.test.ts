@@ -1,12 +1,14 @@
 // The workbench's webhook pages over app.inject: the desk (and the lead) list and create
-// subscriptions with the secret shown once, send a test event, see the deliveries, redeliver and
-// delete; a specialist and another tenant get the 404 page; errors sit next to their fields.
+// subscriptions with the secret shown once, send a test event, see the deliveries, redeliver, get a
+// new secret and delete; a specialist and another tenant get the 404 page; errors sit next to their fields.
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { WebClient } from '../helpers/web.js'
+import { TEST_KEYS } from '../helpers/env.js'
+import { decryptSecret, secretsKey } from '../../api/webhooks/secrets.js'
 
 let t: TestApp
 let region: RegionFixture
@@ -25,6 +27,7 @@ const signedIn = async (key: string): Promise<WebClient> => {
 
 describe('webhook subscriptions in the workbench', () => {
   let webhookId = ''
+  let firstSecret = ''
 
   it('refuses a subscription without events, next to the field; creates one and shows the secret once', async () => {
     const desk = await signedIn(region.members[0].key)
@@ -43,6 +46,7 @@ describe('webhook subscriptions in the workbench', () => {
     expect(created.statusCode).toBe(201)
     const secret = /<code class="utrecht-code rb-secret">(whsec_[^<]+)<\/code>/.exec(created.body)?.[1]
     expect(secret).toBeTruthy()
+    firstSecret = secret!
     webhookId = /href="\/app\/webhooks\/([0-9a-f-]{36})"/.exec(created.body)![1]!
     // Shown once: the list and the subscription's page never show it again.
     expect((await desk.get('/app/webhooks')).body).not.toContain(secret!)
@@ -80,6 +84,37 @@ describe('webhook subscriptions in the workbench', () => {
     const leadPage = await lead.get('/app/webhooks')
     expect(leadPage.statusCode).toBe(200)
     expect(leadPage.body).not.toContain(webhookId)
+  })
+
+  it('gives a new secret, shown once, while the previous one signs for 24 hours more; not for another tenant', async () => {
+    const other = await signedIn(region.members[1].key)
+    const otherPage = await other.get('/app/webhooks')
+    expect((await other.post(`/app/webhooks/${webhookId}/geheim-vernieuwen`, { _csrf: WebClient.csrf(otherPage) })).statusCode).toBe(404)
+
+    const desk = await signedIn(region.members[0].key)
+    const page = await desk.get(`/app/webhooks/${webhookId}`)
+    expect(page.body).not.toContain('Vorig geheim')
+    const before = Date.now()
+    const rotated = await desk.post(`/app/webhooks/${webhookId}/geheim-vernieuwen`, { _csrf: WebClient.csrf(page) })
+    expect(rotated.statusCode).toBe(200)
+    expect(rotated.body).toContain('Er is een nieuw geheim')
+    const secret = /<code class="utrecht-code rb-secret">(whsec_[^<]+)<\/code>/.exec(rotated.body)?.[1]
+    expect(secret).toBeTruthy()
+    expect(secret).not.toBe(firstSecret)
+    // Stored encrypted: the new one signs, the first one alongside it until a day from now.
+    const key = secretsKey(Buffer.from(TEST_KEYS.BLOB_MASTER_KEY, 'base64'))
+    const { rows } = await sql<{ secret_encrypted: string; previous_secret_encrypted: string; previous_secret_expires_at: Date }>`
+      select secret_encrypted, previous_secret_encrypted, previous_secret_expires_at from webhook_subscriptions where id = ${webhookId}`.execute(t.database.owner)
+    expect(rows[0]!.secret_encrypted).not.toContain(secret!)
+    expect(decryptSecret(rows[0]!.secret_encrypted, key, webhookId)).toBe(secret)
+    expect(decryptSecret(rows[0]!.previous_secret_encrypted, key, webhookId)).toBe(firstSecret)
+    const overlap = rows[0]!.previous_secret_expires_at.getTime() - before
+    expect(overlap).toBeGreaterThan(24 * 3_600_000 - 60_000)
+    expect(overlap).toBeLessThanOrEqual(24 * 3_600_000 + 60_000)
+    // Shown once; the page says until when the previous secret signs.
+    const after = await desk.get(`/app/webhooks/${webhookId}`)
+    expect(after.body).not.toContain(secret!)
+    expect(after.body).toContain('Vorig geheim')
   })
 
   it('deletes the subscription', async () => {

@@ -1,7 +1,8 @@
 // Webhook subscriptions in the workbench (API.md "Webhooks"): for the tenants that may manage them —
 // a member's desk (its client key) and a hub lead, both holding `webhooks:write` as the API asks.
 // List, create (the secret shown once, on the answer to the form, never stored in the session), send
-// a test event, the deliveries and redelivery, delete. Another tenant's subscription is a 404 page.
+// a test event, the deliveries and redelivery, a new secret (shown once; the old one signs alongside
+// it for 24 hours), delete. Another tenant's subscription is a 404 page.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../../domain/errors.js'
 import { EVENT_TYPES } from '../../webhooks/events.js'
@@ -50,11 +51,18 @@ export function webhookPages(app: FastifyInstance, ctx: WebContext): void {
   })
 
   type Params = { Params: { webhookId: string } }
-  app.get<Params>('/webhooks/:webhookId', async (req, reply) => {
+  const detailPage = async (req: FastifyRequest<Params>, reply: FastifyReply, rotated: { secret: string } | null) => {
     const user = manager(req)
     const id = idParam(req.params.webhookId)
     const [sub, deliveries] = await Promise.all([webhooks.getSubscription(deps, user.principal, id), webhooks.listDeliveries(deps, user.principal, id, { limit: 50 })])
-    return render(req, reply, 'webhook', { title: 'Webhook', sub, deliveries: deliveries.items })
+    return render(req, reply, 'webhook', { title: 'Webhook', sub, deliveries: deliveries.items, rotated })
+  }
+  app.get<Params>('/webhooks/:webhookId', async (req, reply) => detailPage(req, reply, null))
+  // A new secret, shown once on the answer to the form; the previous one signs alongside it for 24 hours.
+  app.post<Params>('/webhooks/:webhookId/geheim-vernieuwen', { preHandler: ctx.csrf }, async (req, reply) => {
+    const user = manager(req)
+    const rotated = await webhooks.rotateSecret(deps, user.principal, idParam(req.params.webhookId))
+    return detailPage(req, reply, { secret: rotated.secret })
   })
   app.post<Params>('/webhooks/:webhookId/test', { preHandler: ctx.csrf }, async (req, reply) => {
     const user = manager(req)
