@@ -72,7 +72,6 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     queues,
     logger,
     { ...DEFAULT_RELAY_OPTIONS, maxInFlightPerTenant: config.relayMaxInFlightPerTenant, onDispatched: (queue, waited) => metrics.dispatched(queue, waited) },
-    config.appDatabaseUrl,
   )
   // A finished job frees its tenant's place in the relay's in-flight window: marked in batches,
   // and the relay is woken to fill the freed places.

@@ -1,7 +1,6 @@
 // The outbox relay: moves committed outbox rows into BullMQ. The job id is the row's own key, so a
 // row enqueued twice (a crash between enqueue and marking it dispatched) is still one job.
 import { sql } from 'kysely'
-import pg from 'pg'
 import type { Logger } from 'pino'
 import { withAdmin, type Db, type Trx } from '../api/db/database.js'
 import type { Queues } from '../api/jobs/queues.js'
@@ -21,7 +20,7 @@ export interface OutboxRow {
 export interface RelayOptions {
   /** Rows per round, taken round-robin across tenants. */
   batchSize: number
-  /** Pause between rounds once the backlog is empty. */
+  /** Pause between rounds once the backlog is empty: the longest a committed row waits to be seen. */
   idleMs: number
   /**
    * At most this many jobs of one tenant in flight per queue (dispatched, not finished): the rest of
@@ -36,7 +35,7 @@ export interface RelayOptions {
   onDispatched?: (queue: string, waitedSeconds: number) => void
 }
 
-export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 250, maxInFlightPerTenant: 50, inFlightExpirySeconds: 900, reconcileEveryMs: 5_000 }
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 50, maxInFlightPerTenant: 50, inFlightExpirySeconds: 900, reconcileEveryMs: 5_000 }
 
 // One relay moves rows at a time across all worker processes; the others wait their turn.
 const RELAY_LOCK = 72_616_001
@@ -287,49 +286,16 @@ export interface RelayHandle {
 }
 
 /**
- * Listens for the outbox trigger's NOTIFY on a connection of its own and calls `onNotify` for each;
- * reconnects after an error. The poll in startRelay stays as the fallback.
- */
-function listenForCommits(url: string, logger: Logger, onNotify: () => void): { close(): Promise<void> } {
-  let client: pg.Client | null = null
-  let closed = false
-  let retry: NodeJS.Timeout | null = null
-  const connect = () => {
-    if (closed) return
-    const c = new pg.Client({ connectionString: url, application_name: 'regiobalie-relay-listen' })
-    client = c
-    c.on('notification', onNotify)
-    c.on('error', (err) => {
-      logger.warn({ err: err.message }, 'relay listen connection lost; polling until it is back')
-      void c.end().catch(() => undefined)
-      if (!closed) retry = setTimeout(connect, 1_000)
-    })
-    c.connect()
-      .then(() => c.query('listen regiobalie_outbox'))
-      .then(() => onNotify())
-      .catch((err: unknown) => c.emit('error', err instanceof Error ? err : new Error(String(err))))
-  }
-  connect()
-  return {
-    async close() {
-      closed = true
-      if (retry) clearTimeout(retry)
-      await client?.end().catch(() => undefined)
-    },
-  }
-}
-
-/**
  * Runs rounds until stopped; errors (Redis or PostgreSQL away) are logged and retried. A round runs
- * at once when rows are committed (NOTIFY, with `listenUrl`) or jobs finish (wake), otherwise after
- * `idleMs`; a full batch goes straight on to the next round.
+ * at once when jobs finish (wake), otherwise after `idleMs`; a full batch goes straight on to the
+ * next round. The relay polls rather than LISTENs: a NOTIFY in every transaction that writes an
+ * outbox row would make all those transactions commit one at a time (migration 0021).
  */
 export function startRelay(
   db: Db,
   queues: Queues,
   logger: Logger,
   options: RelayOptions = DEFAULT_RELAY_OPTIONS,
-  listenUrl: string | null = null,
 ): RelayHandle {
   let running = true
   let woken = false
@@ -349,7 +315,6 @@ export function startRelay(
       }
       wakeSleep = done
     })
-  const listener = listenUrl ? listenForCommits(listenUrl, logger, wake) : null
 
   let lastReconcile = 0
   const loop = (async () => {
@@ -382,7 +347,6 @@ export function startRelay(
       running = false
       wake()
       await loop
-      await listener?.close()
     },
   }
 }
