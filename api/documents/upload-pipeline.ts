@@ -262,6 +262,21 @@ function sealingThreadMain({ crypto, fs, threads }: ThreadModules): void {
   }
   const jobs = new Map<number, Job>()
   const post = (message: FromThread): void => port.postMessage(message)
+  // Ciphertext is dead once written, but the thread's garbage collector would only notice after
+  // tens of megabytes (external memory, not heap) and RSS would grow by that much. Transferring a
+  // buffer's memory to a closed port detaches it and frees it at once.
+  const drain = new threads.MessageChannel()
+  drain.port2.close()
+  const release = (buffers: Buffer[]): void => {
+    for (const b of buffers) {
+      if (b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength || b.buffer instanceof SharedArrayBuffer) continue
+      try {
+        drain.port1.postMessage(null, [b.buffer])
+      } catch {
+        // Not transferable (a pooled buffer): the collector frees it.
+      }
+    }
+  }
 
   /** Appends all of `buffers` at the file's position, continuing after a short write. */
   const writeAll = (fd: number, buffers: Buffer[], done: (error: NodeJS.ErrnoException | null) => void): void => {
@@ -308,8 +323,9 @@ function sealingThreadMain({ crypto, fs, threads }: ThreadModules): void {
     }
     if (out.length === 0) return
     job.writing = true
-    writeAll(job.fd, out, (error) => {
+    writeAll(job.fd, [...out], (error) => {
       job.writing = false
+      release(out)
       // The plaintext slots are free once their ciphertext is in the file.
       if (slots.length > 0) post({ t: 'free', id, slots })
       if (error) return fail(id, error)
