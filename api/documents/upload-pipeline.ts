@@ -218,8 +218,8 @@ class InlineSealer implements Sealer {
 
 /** One slot: the size of a multipart chunk (`fileHwm`). */
 const SLOT_BYTES = UPLOAD_CHUNK_BYTES
-/** Slots per thread: 4 MiB of plaintext (and as much ciphertext) for all uploads together. */
-const SLOTS_PER_THREAD = 64
+/** Slots per thread: 2 MiB of plaintext (and as much ciphertext) for all uploads together. */
+const SLOTS_PER_THREAD = 32
 /** No one upload takes more of the slab than this, so the others keep moving. */
 const SLOTS_PER_UPLOAD = 4
 
