@@ -538,7 +538,10 @@ class ThreadSealer implements Sealer {
         if (this.failure) throw this.failure
         if (slot === null) throw new Error('the upload was aborted')
         const length = Math.min(SLOT_BYTES, chunk.length - offset)
-        chunk.copy(this.thread.slab, slot * SLOT_BYTES, offset, offset + length)
+        const start = slot * SLOT_BYTES
+        // `fill` with a value as long as the range copies it once, with memcpy; `copy` and `set`
+        // into shared memory take V8's slower element-wise path.
+        this.thread.slab.fill(length === chunk.length ? chunk : chunk.subarray(offset, offset + length), start, start + length)
         offset += length
         this.thread.post({ t: 'data', id: this.id, slot, length })
       }
