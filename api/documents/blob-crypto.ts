@@ -87,16 +87,33 @@ export interface BlobEncryptor {
 }
 
 /**
+ * The parameters of one blob's encryption, for code that runs the cipher itself (the upload
+ * pipeline's sealing thread): the algorithm, a fresh IV, the header to write first and the AAD.
+ * A stream sealed with them is exactly what `blobEncryptor` produces.
+ */
+export interface BlobSealing {
+  readonly algorithm: typeof ALGORITHM
+  readonly iv: Buffer
+  readonly header: Buffer
+  readonly aad: Buffer
+}
+
+/**
  * One data key is used with exactly one random IV per document; GCM's 64 GiB per-IV limit is far
  * above the upload cap.
  */
+export function blobSealing(): BlobSealing {
+  const iv = randomBytes(IV_BYTES)
+  return { algorithm: ALGORITHM, iv, header: Buffer.concat([BLOB_MAGIC, iv]), aad: BLOB_MAGIC }
+}
+
 export function blobEncryptor(dataKey: Buffer): BlobEncryptor {
   assertKey(dataKey, 'data key')
-  const iv = randomBytes(IV_BYTES)
+  const { iv, header } = blobSealing()
   const cipher = createCipheriv(ALGORITHM, dataKey, iv)
   cipher.setAAD(BLOB_MAGIC)
   return {
-    header: Buffer.concat([BLOB_MAGIC, iv]),
+    header,
     update: (plaintext) => cipher.update(plaintext),
     final: () => Buffer.concat([cipher.final(), cipher.getAuthTag()]),
   }

@@ -22,6 +22,13 @@ export interface BlobSink {
   commit(): Promise<{ bytes: number }>
   /** Removes what was written. Idempotent, never rejects; a no-op after a successful commit. */
   abort(): Promise<void>
+  /**
+   * A store on the local filesystem hands out the open file's descriptor, so that the upload
+   * pipeline's sealing thread can append to it directly (issue 13) instead of passing ciphertext
+   * back to the event loop. Whoever writes through it must have no write in flight when `commit` or
+   * `abort` is called; `commit` counts the bytes in the file, however they got there.
+   */
+  readonly fd?: number
 }
 
 export interface BlobStore {
@@ -146,6 +153,10 @@ class FileSink implements BlobSink {
     private readonly target: string,
   ) {}
 
+  get fd(): number {
+    return this.file.fd
+  }
+
   async write(chunks: readonly Buffer[]): Promise<void> {
     if (this.state !== 'open') throw new Error('blob sink is closed')
     const pending = chunks.filter((c) => c.length > 0)
@@ -163,10 +174,12 @@ class FileSink implements BlobSink {
     try {
       // One fdatasync, as `dd conv=fdatasync` does: a blob renamed into place survives a power cut.
       await this.file.datasync()
+      // The file's size, not only what went through `write`: the sealing thread writes through `fd`.
+      const { size } = await this.file.stat()
       await this.file.close()
       await rename(this.temporary, this.target)
       this.state = 'committed'
-      return { bytes: this.bytes }
+      return { bytes: Math.max(size, this.bytes) }
     } catch (error) {
       await this.abort()
       throw error

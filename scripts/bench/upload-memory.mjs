@@ -3,7 +3,9 @@
 // The upload streams (sniff → hash → encrypt → disk), so the API's resident memory should grow by
 // far less than the 160 MiB in flight. Runs the compiled API as its own process on a fresh
 // database (regiobalie_bench) and samples its RSS from /proc every 20 ms.
-//   npm run bench:upload [-- --clients 50 --mib 8] [--profile DIR] [--perf FILE]
+//   npm run bench:upload [-- --clients 50 --mib 8] [--processes 2] [--warmup 1] [--profile DIR] [--perf FILE]
+//   --processes N: N API processes sharing the port (API_PROCESSES, node:cluster); RSS and CPU are
+//   then summed over all of them and their primary
 //   --api-node-args '--trace-gc …': extra node flags for the API process
 //   --profile: node --cpu-prof of the API into DIR; --perf: `perf record -g` of the API during the
 //   measured uploads only, into FILE (set NODE_OPTIONS=--perf-basic-prof for JavaScript names)
@@ -17,12 +19,21 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
-import { machineLine, startApi } from './bench-process.mjs'
+import { cpuProfileArgs, machineLine, startApi } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
-  options: { clients: { type: 'string', default: '50' }, mib: { type: 'string', default: '8' }, profile: { type: 'string' }, perf: { type: 'string' }, 'api-node-args': { type: 'string', default: '' } },
+  options: {
+    clients: { type: 'string', default: '50' },
+    mib: { type: 'string', default: '8' },
+    processes: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '1' },
+    profile: { type: 'string' },
+    perf: { type: 'string' },
+    'api-node-args': { type: 'string', default: '' },
+  },
 })
 const CLIENTS = Number(args.clients)
+const PROCESSES = Number(args.processes)
 const FILE_BYTES = Number(args.mib) * 1024 * 1024
 const PORT = 3917
 
@@ -82,15 +93,24 @@ const api = await startApi({
   owner,
   app,
   config,
-  extraEnv: { BLOB_DIR: blobDir },
-  nodeArgs: [...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []), ...args['api-node-args'].split(' ').filter(Boolean)],
+  extraEnv: { BLOB_DIR: blobDir, API_PROCESSES: String(PROCESSES) },
+  nodeArgs: [...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : cpuProfileArgs()), ...args['api-node-args'].split(' ').filter(Boolean)],
 })
 // However the run ends, the API does not outlive it (it shares our stdout).
 process.on('exit', () => api.kill('SIGKILL'))
-const rssMiB = () => {
-  const status = readFileSync(`/proc/${api.pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024
+// With --processes > 1 the API is a primary and its forked processes: every figure is their sum.
+const apiPids = () => {
+  const children = readFileSync(`/proc/${api.pid}/task/${api.pid}/children`, 'utf8').trim()
+  return [api.pid, ...(children ? children.split(' ').map(Number) : [])]
 }
+const rssOf = (pid) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
+  } catch {
+    return 0
+  }
+}
+const rssMiB = () => apiPids().reduce((sum, pid) => sum + rssOf(pid), 0)
 // CPU seconds (user + system) of the whole API process and of its main thread (the event loop):
 // unlike wall time, these hold on a loaded machine. Fields 14 and 15 of /proc/…/stat, in ticks.
 const TICKS_PER_SECOND = 100
@@ -98,7 +118,13 @@ const cpuSeconds = (statPath) => {
   const fields = readFileSync(statPath, 'utf8').split(') ')[1].split(' ')
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
 }
-const apiCpu = () => ({ all: cpuSeconds(`/proc/${api.pid}/stat`), main: cpuSeconds(`/proc/${api.pid}/task/${api.pid}/stat`) })
+const apiCpu = () => {
+  const pids = apiPids()
+  return {
+    all: pids.reduce((sum, pid) => sum + cpuSeconds(`/proc/${pid}/stat`), 0),
+    main: pids.reduce((sum, pid) => sum + cpuSeconds(`/proc/${pid}/task/${pid}/stat`), 0),
+  }
+}
 const call = (method, path, body, headers = {}) =>
   new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: PORT, method, path, headers: { authorization: `Bearer ${member.key}`, ...headers } }, (res) => {
@@ -146,11 +172,14 @@ const upload = () => {
   })
 }
 
-await upload() // warm-up: code paths loaded, pools connected
+// Warm-up: code paths loaded, pools connected (with several processes, one upload each at least).
+// The primary hands connections out round-robin, so a round of PROCESSES uploads reaches each one.
+for (let i = 0; i < Number(args.warmup); i += 1) await Promise.all(Array.from({ length: PROCESSES }, upload))
+if (PROCESSES > 1 && apiPids().length !== PROCESSES + 1) throw new Error(`expected ${PROCESSES} API processes, found ${apiPids().length - 1}`)
 const baseline = rssMiB()
 let peak = baseline
 const sampler = setInterval(() => (peak = Math.max(peak, rssMiB())), 20)
-const perf = args.perf ? spawn('perf', ['record', '-g', '-F', '999', '-p', String(api.pid), '-o', args.perf], { stdio: 'ignore' }) : null
+const perf = args.perf ? spawn('perf', ['record', '-g', '-F', '999', '-p', apiPids().join(','), '-o', args.perf], { stdio: 'ignore' }) : null
 if (perf) await new Promise((r) => setTimeout(r, 500))
 const started = process.hrtime.bigint()
 const cpuBefore = apiCpu()
@@ -176,10 +205,10 @@ const ok = results.filter((r) => r.status === 201).length
 console.log(machineLine())
 console.log(`baseline: dd with fdatasync ${ddMiBps.toFixed(0)} MiB/s (one ${TOTAL_MIB.toFixed(0)} MiB file, bs=1M); for comparison ${CLIENTS} dd at once, a ${(FILE_BYTES / 2 ** 20).toFixed(0)} MiB file each: ${ddFilesMiBps.toFixed(0)} MiB/s`)
 console.log(`pipeline alone (no HTTP, ${CLIENTS} at once, in the bench process): ${alone.MiBps.toFixed(0)} MiB/s, ${alone.cpuMsPerMiB.toFixed(2)} ms CPU per MiB`)
-console.log(`uploads: ${ok}/${CLIENTS} × ${(FILE_BYTES / 2 ** 20).toFixed(0)} MiB accepted in ${uploadSeconds.toFixed(2)} s (${uploadMiBps.toFixed(0)} MiB/s)`)
-console.log(`api RSS: baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB (+${(peak - baseline).toFixed(0)} MiB for ${TOTAL_MIB.toFixed(0)} MiB in flight), after ${after.toFixed(0)} MiB`)
+console.log(`uploads (${PROCESSES} API process${PROCESSES > 1 ? 'es' : ''}): ${ok}/${CLIENTS} × ${(FILE_BYTES / 2 ** 20).toFixed(0)} MiB accepted in ${uploadSeconds.toFixed(2)} s (${uploadMiBps.toFixed(0)} MiB/s)`)
+console.log(`api RSS${PROCESSES > 1 ? ` (summed over the primary and ${PROCESSES} processes)` : ''}: baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB (+${(peak - baseline).toFixed(0)} MiB for ${TOTAL_MIB.toFixed(0)} MiB in flight), after ${after.toFixed(0)} MiB`)
 console.log(
-  `cpu per MiB: api ${perMiB(cpuAfter.all - cpuBefore.all)} ms (event loop thread ${perMiB(cpuAfter.main - cpuBefore.main)} ms, other threads ${perMiB(cpuAfter.all - cpuBefore.all - (cpuAfter.main - cpuBefore.main))} ms), bench client ${perMiB((client.user + client.system) / 1e6)} ms`,
+  `cpu per MiB: api${PROCESSES > 1 ? ` (${PROCESSES} processes)` : ''} ${perMiB(cpuAfter.all - cpuBefore.all)} ms (event loop thread ${perMiB(cpuAfter.main - cpuBefore.main)} ms, other threads ${perMiB(cpuAfter.all - cpuBefore.all - (cpuAfter.main - cpuBefore.main))} ms), bench client ${perMiB((client.user + client.system) / 1e6)} ms`,
 )
 console.log(`ratio: ${(uploadMiBps / ddMiBps).toFixed(3)}× dd (goal ≥ 0.5×), RSS growth ${(peak - baseline).toFixed(0)} MiB (goal ≤ 64 MiB)`)
 if (ok !== CLIENTS) process.exitCode = 1
