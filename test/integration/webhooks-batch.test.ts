@@ -126,6 +126,31 @@ describe('a batch', () => {
   })
 })
 
+describe('a pump step in one statement (webhook_pump_step)', () => {
+  it('claims only under the subscriber’s own tenant: another tenant’s step leases and records nothing', async () => {
+    const { sub, ids } = await withPending('/tenant-step', 2)
+    const clock = new TestClock()
+    const deps = testDeliveryDeps(t.database.db, t.config, clock)
+    const owner = region.members[0].id
+    const other = region.members[1].id
+    // The other member (and the hub) cannot see the subscription: nothing is locked, leased or ended.
+    for (const tenant of [other, region.hub.id]) {
+      const step = await pumpStep(deps, tenant, sub.id, 4, null)
+      expect(step.next).toBeNull()
+      expect(step.ended).toBe(0)
+    }
+    const first = await pumpStep(deps, owner, sub.id, 4, null)
+    expect(first.next!.deliveries.map((d) => d.id).sort()).toEqual([...ids].sort())
+    const sent = await pumpSend(deps, first.next!, first.startedAt)
+    // The outcomes recorded under another tenant touch no row of this one; the leases stay held.
+    await pumpStep(deps, other, sub.id, 0, sent)
+    for (const d of (await statuses(sub.id)).values()) expect(d).toMatchObject({ status: 'pending', attempts: 0 })
+    await pumpStep(deps, owner, sub.id, 0, sent)
+    for (const d of (await statuses(sub.id)).values()) expect(d).toMatchObject({ status: 'delivered', attempts: 1 })
+    expect(idsAt('/tenant-step').sort()).toEqual([...ids].sort())
+  })
+})
+
 describe('the pumps', () => {
   it('of two processes together hold no more than the in-flight cap, and send every delivery once', async () => {
     let inFlight = 0
