@@ -11,6 +11,10 @@
 //   security applies as it did to the statements it replaces. A step whose batch changes the
 //   subscription (a 410, the start or the end of a run of failures) still runs as the transaction
 //   of several statements it was.
+//   Without bitmap scans: the leases a subscription holds are counted on webhook_deliveries_leased,
+//   whose entries of recorded deliveries stay behind (dead, their lease time still ahead) until
+//   vacuum; a bitmap scan visits every one of them at every claim — hundreds of heap pages per
+//   step in a burst — where an index scan marks them dead once and skips them after.
 // - webhook_emit: an event's fan-out (webhook_fan_out) and its outbox row, in one statement.
 import { sql, type Kysely } from 'kysely'
 
@@ -21,7 +25,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       p_ids uuid[], p_statuses text[], p_attempts integer[], p_codes integer[], p_errors text[], p_excerpts text[],
       p_durations integer[], p_next timestamptz[])
     returns jsonb
-    language plpgsql volatile security invoker set search_path = public, pg_temp as $$
+    language plpgsql volatile security invoker set search_path = public, pg_temp set enable_bitmapscan = off as $$
     declare
       v_sub webhook_subscriptions;
       v_ended integer;
