@@ -16,6 +16,11 @@
 //   vacuum; a bitmap scan visits every one of them at every claim — hundreds of heap pages per
 //   step in a burst — where an index scan marks them dead once and skips them after.
 // - webhook_emit: an event's fan-out (webhook_fan_out) and its outbox row, in one statement.
+// - webhook_pending_subscriptions: the subscriptions (and their tenants) with pending deliveries of
+//   some events, across tenants — the lookup of the notifications worker's `deliver-event` job, in
+//   one statement instead of four (begin, admin, select, commit). The admin setting holds inside
+//   the function only (its SET clause restores the caller's value on exit), so it cannot leak into
+//   a caller's transaction.
 import { sql, type Kysely } from 'kysely'
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -97,9 +102,23 @@ export async function up(db: Kysely<any>): Promise<void> {
     $$`.execute(db)
   await sql`revoke all on function webhook_emit from public`.execute(db)
   await sql`grant execute on function webhook_emit to regiobalie_app`.execute(db)
+
+  await sql`
+    create function webhook_pending_subscriptions(p_events uuid[])
+    returns table (subscription_id uuid, tenant_id uuid)
+    language plpgsql volatile security invoker set search_path = public, pg_temp set app.admin = 'on' as $$
+    begin
+      return query
+        select distinct d.subscription_id, d.tenant_id from webhook_deliveries d
+        where d.event_id = any (p_events) and d.status = 'pending';
+    end
+    $$`.execute(db)
+  await sql`revoke all on function webhook_pending_subscriptions from public`.execute(db)
+  await sql`grant execute on function webhook_pending_subscriptions to regiobalie_app`.execute(db)
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop function if exists webhook_pending_subscriptions`.execute(db)
   await sql`drop function if exists webhook_emit`.execute(db)
   await sql`drop function if exists webhook_pump_step`.execute(db)
 }

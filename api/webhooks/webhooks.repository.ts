@@ -175,16 +175,6 @@ export async function recordAttempts(trx: Trx, records: readonly AttemptRecord[]
     where d.id = v.id`.execute(trx)
 }
 
-/** The subscriptions (and their tenants) with pending deliveries of these events, across tenants (admin). */
-export const subscriptionsOfEvents = (trx: Trx, eventIds: readonly string[]): Promise<{ subscription_id: string; tenant_id: string }[]> =>
-  trx
-    .selectFrom('webhook_deliveries')
-    .select(['subscription_id', 'tenant_id'])
-    .distinct()
-    .where('event_id', 'in', eventIds)
-    .where('status', '=', 'pending')
-    .execute()
-
 /** Pending deliveries of an event with their subscriptions, across tenants (admin). */
 export const pendingOfEventBySubscription = (trx: Trx, eventId: string): Promise<{ id: string; tenant_id: string; subscription_id: string }[]> =>
   trx
@@ -262,4 +252,14 @@ export async function emitStatement(trx: Trx, event: WebhookEventJson, hubTenant
   const { rows } = await sql<{ n: number }>`
     select webhook_emit(${JSON.stringify(event)}::jsonb, ${hubTenantId}::uuid, ${memberTenantId}::uuid, ${JSON.stringify(job)}::jsonb) as n`.execute(trx)
   return rows[0]!.n
+}
+
+/**
+ * The subscriptions (and their tenants) with pending deliveries of these events, across tenants,
+ * in one statement (webhook_pending_subscriptions, migration 0018: the admin setting inside it only).
+ */
+export async function pendingSubscriptionsOfEvents(db: Db, eventIds: readonly string[]): Promise<{ subscription_id: string; tenant_id: string }[]> {
+  const { rows } = await sql<{ subscription_id: string; tenant_id: string }>`
+    select subscription_id, tenant_id from webhook_pending_subscriptions(${[...eventIds]}::uuid[])`.execute(db)
+  return rows
 }
