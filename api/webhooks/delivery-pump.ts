@@ -1,11 +1,10 @@
 // The notifications worker's delivery pumps: per subscription, a loop that claims a batch of its
 // pending deliveries (as many as its in-flight cap leaves room for), sends them side by side and
 // records them in one statement, until nothing pending is left. An event's job only wakes the
-// pumps of its subscriptions (one lookup for the events that arrive together) and returns: a
+// pumps of its subscriptions (one lookup, one statement, for the events that arrive together) and returns: a
 // slow receiver keeps its own pump busy, never the queue's job slots, so it slows no other
 // subscription. The rows stay the truth: a pump that dies leaves leases that expire, and the sweep
 // (a pending delivery's next attempt is its fallback) takes over what it left.
-import { withAdmin } from '../db/database.js'
 import { pumpSend, pumpStep, type DeliveryDeps, type SentBatch } from './delivery.js'
 import * as repo from './webhooks.repository.js'
 
@@ -102,7 +101,7 @@ export class DeliveryPumps {
       const ids = [...this.pendingEvents]
       this.pendingEvents = new Set()
       this.lookup = (async () => {
-        const subs = await withAdmin(this.deps.db, (trx) => repo.subscriptionsOfEvents(trx, ids))
+        const subs = await repo.pendingSubscriptionsOfEvents(this.deps.db, ids)
         for (const s of subs) this.wake(s.tenant_id, s.subscription_id)
       })().finally(() => {
         this.lookup = null

@@ -10,13 +10,14 @@
 // POST them side by side; (3) record every outcome in one statement — delivered, failed with the
 // next attempt scheduled, dead — and at most one change of the subscription: a 410 disables it,
 // five days of failures on end too (the tenant's other subscriptions hear of it). The pump
-// (delivery-pump.ts) records a batch and claims the next in one transaction. Idempotent: a second
+// (delivery-pump.ts) records a batch and claims the next in one statement (webhook_pump_step),
+// or, when the batch changes its subscription, in one transaction of several. Idempotent: a second
 // claim of the same delivery finds it leased, delivered or dead; a batch sent but never recorded
 // is sent again, with the same webhook-id, once its leases expire.
 import { randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
-import type { WebhookEventJson } from '../db/schema.js'
+import type { WebhookEventJson, WebhookFormat } from '../db/schema.js'
 import { failedTooLong, nextAttemptAt } from '../domain/webhook-retry.js'
 import { enqueueManyInTransaction } from '../jobs/outbox.js'
 import type { JobPayload } from '../jobs/registry.js'
@@ -111,10 +112,25 @@ function cachedResolver(resolve: Resolver): Resolver {
   return cached
 }
 
+// An event's body is the same bytes for every subscription of its format: rendered once for the
+// subscriptions that send it within a short while (a fan-out's deliveries go out together).
+const BODIES_KEPT = 20_000
+const bodies = new Map<string, string>()
+function bodyOf(event: WebhookEventJson, format: WebhookFormat, baseUrl: string): string {
+  const key = `${format}|${event.id}|${baseUrl}`
+  let body = bodies.get(key)
+  if (body === undefined) {
+    body = renderBody(event, format, baseUrl)
+    if (bodies.size >= BODIES_KEPT) bodies.delete(bodies.keys().next().value!)
+    bodies.set(key, body)
+  }
+  return body
+}
+
 /** Leased deliveries of one subscription, attempted together. */
 export interface Batch {
   subscription: repo.SubscriptionRow
-  deliveries: repo.DeliveryRow[]
+  deliveries: repo.ClaimedDelivery[]
 }
 
 const clock = (deps: DeliveryDeps): Date => deps.now?.() ?? new Date()
@@ -176,7 +192,7 @@ async function sendBatch(deps: DeliveryDeps, batch: Batch, now: Date): Promise<S
   const sender = deps.send ?? httpSender
   return Promise.all(
     batch.deliveries.map((d) => {
-      const body = renderBody(d.event, s.format, deps.publicBaseUrl)
+      const body = bodyOf(d.event, s.format, deps.publicBaseUrl)
       // webhook-id is the delivery's: the same message on every retry, so receivers can deduplicate.
       const messageId = d.id
       return sender({
@@ -231,6 +247,14 @@ const isSuccess = (r: SendResult): boolean => r.statusCode !== null && r.statusC
  * days of it disable the subscription, and the tenant's other subscriptions hear of it.
  */
 async function recordBatch(deps: DeliveryDeps, trx: Trx, batch: Batch, results: readonly SendResult[], now: Date): Promise<AttemptOutcome[]> {
+  const { records, outcomes } = attemptRecords(deps, batch, results, now)
+  await repo.recordAttempts(trx, records, now)
+  await changeSubscription(trx, batch.subscription, outcomes, now)
+  return outcomes
+}
+
+/** Each delivery's outcome and what to record of it (its next attempt drawn with deps.random). */
+function attemptRecords(deps: DeliveryDeps, batch: Batch, results: readonly SendResult[], now: Date): { records: repo.AttemptRecord[]; outcomes: AttemptOutcome[] } {
   const outcomes: AttemptOutcome[] = []
   const records: repo.AttemptRecord[] = batch.deliveries.map((d, i) => {
     const result = results[i]!
@@ -249,8 +273,21 @@ async function recordBatch(deps: DeliveryDeps, trx: Trx, batch: Batch, results: 
     outcomes.push(!next ? 'dead' : result.error === 'url-not-allowed' ? 'refused' : 'failed')
     return { ...common, status: next ? 'failed' : 'dead', nextAttemptAt: next }
   })
-  await repo.recordAttempts(trx, records, now)
-  const s = batch.subscription
+  return { records, outcomes }
+}
+
+/**
+ * Whether a batch with these outcomes changes its subscription (changeSubscription): a 410, a
+ * success ending a run of failures, failures starting one or lasting five days.
+ */
+function changesSubscription(s: repo.SubscriptionRow, outcomes: readonly AttemptOutcome[], now: Date): boolean {
+  if (outcomes.includes('gone')) return true
+  if (outcomes.includes('delivered')) return s.failing_since !== null
+  return !s.failing_since || failedTooLong(s.failing_since, now)
+}
+
+/** At most one change of the subscription after a batch (see recordBatch). */
+async function changeSubscription(trx: Trx, s: repo.SubscriptionRow, outcomes: readonly AttemptOutcome[], now: Date): Promise<void> {
   if (outcomes.includes('gone')) {
     await repo.updateSubscription(trx, s.id, { status: 'disabled', disabled_reason: 'gone', disabled_at: now })
   } else if (outcomes.includes('delivered')) {
@@ -264,7 +301,6 @@ async function recordBatch(deps: DeliveryDeps, trx: Trx, batch: Batch, results: 
       await repo.updateSubscription(trx, s.id, { failing_since: now })
     }
   }
-  return outcomes
 }
 
 // Webhook rows are the subscriber's own; its region is not needed (one set_config, no tenant lookup).
@@ -339,8 +375,35 @@ export interface SentBatch {
   results: SendResult[]
 }
 
+type StepResult = { next: Batch | null; ended: number }
+
+// The usual step: record, lock, lease — one statement (webhook_pump_step, migration 0018).
+async function stepInOneStatement(deps: DeliveryDeps, tenantId: string, subscriptionId: string, limit: number, records: readonly repo.AttemptRecord[], now: Date): Promise<StepResult> {
+  const step = await repo.pumpStepStatement(deps.db, tenantId, subscriptionId, records, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, limit)
+  return { next: step.subscription && step.deliveries.length > 0 ? { subscription: step.subscription, deliveries: step.deliveries } : null, ended: step.ended }
+}
+
+// A step whose batch changes the subscription (a 410; a run of failures starting, ending or
+// lasting too long) — rare: record, change, then claim under the changed state, in one transaction.
+async function stepInTransaction(
+  deps: DeliveryDeps,
+  tenantId: string,
+  subscriptionId: string,
+  limit: number,
+  subscription: repo.SubscriptionRow,
+  recorded: { records: repo.AttemptRecord[]; outcomes: AttemptOutcome[] },
+  now: Date,
+): Promise<StepResult> {
+  return asSubscriber(deps, tenantId, async (trx) => {
+    await repo.recordAttempts(trx, recorded.records, now)
+    await changeSubscription(trx, subscription, recorded.outcomes, now)
+    const claim = limit > 0 ? await claimPending(deps, trx, subscriptionId, limit, now) : { batch: null, ended: 0 }
+    return { next: claim.batch, ended: claim.ended }
+  })
+}
+
 /**
- * One step of a subscription's pump (delivery-pump.ts), one transaction: records the batch the
+ * One step of a subscription's pump (delivery-pump.ts), one transaction (usually one statement): records the batch the
  * pump sent last (each delivery its own outcome), then claims the next — up to `limit` of the
  * oldest pending deliveries, as many as the in-flight cap leaves room for (none when `limit` is
  * 0). `next` is null when nothing was claimed (nothing pending, or the cap is full).
@@ -353,13 +416,13 @@ export async function pumpStep(
   sent: SentBatch | null,
 ): Promise<{ next: Batch | null; startedAt: Date; ended: number }> {
   const startedAt = clock(deps)
-  const { outcomes, next, ended } = await asSubscriber(deps, tenantId, async (trx) => {
-    const outcomes = sent ? await recordBatch(deps, trx, sent.batch, sent.results, startedAt) : []
-    const claim = limit > 0 ? await claimPending(deps, trx, subscriptionId, limit, startedAt) : { batch: null, ended: 0 }
-    return { outcomes, next: claim.batch, ended: claim.ended }
-  })
+  const recorded = sent ? attemptRecords(deps, sent.batch, sent.results, startedAt) : { records: [], outcomes: [] }
+  const { next, ended } =
+    sent && changesSubscription(sent.batch.subscription, recorded.outcomes, startedAt)
+      ? await stepInTransaction(deps, tenantId, subscriptionId, limit, sent.batch.subscription, recorded, startedAt)
+      : await stepInOneStatement(deps, tenantId, subscriptionId, limit, recorded.records, startedAt)
   if (deps.metrics) {
-    outcomes.forEach((outcome, i) => deps.metrics!.attempt(outcome, sent!.results[i]!.error === 'url-not-allowed' ? null : sent!.results[i]!.durationMs / 1000))
+    recorded.outcomes.forEach((outcome, i) => deps.metrics!.attempt(outcome, sent!.results[i]!.error === 'url-not-allowed' ? null : sent!.results[i]!.durationMs / 1000))
     for (let i = 0; i < ended; i += 1) deps.metrics.attempt('dead', null)
   }
   return { next, startedAt, ended }

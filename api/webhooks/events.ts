@@ -7,6 +7,8 @@ import { sql } from 'kysely'
 import type { Trx } from '../db/database.js'
 import type { WebhookEventJson } from '../db/schema.js'
 import { enqueueInTransaction } from '../jobs/outbox.js'
+import type { JobPayload } from '../jobs/registry.js'
+import { emitStatement } from './webhooks.repository.js'
 
 export const EVENT_TYPES = [
   'case.submitted',
@@ -70,7 +72,8 @@ export async function announceDeliveries(trx: Trx, event: PlatformEvent, stored:
  */
 export async function emitEvent(trx: Trx, event: PlatformEvent): Promise<number> {
   const stored = storedEvent(event)
-  const { rows } = await fanOutSql(event, stored).execute(trx)
-  await announceDeliveries(trx, event, stored, rows.length)
-  return rows.length
+  // The fan-out and, when it made deliveries, the outbox row that announces them: one statement
+  // (webhook_emit, migration 0018), the job the same as announceDeliveries enqueues.
+  const job: JobPayload<'notifications', 'deliver-event'> = { tenantId: event.hubTenantId, eventId: stored.id }
+  return emitStatement(trx, stored, event.hubTenantId, event.memberTenantId, job)
 }

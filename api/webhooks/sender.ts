@@ -55,11 +55,29 @@ function errorCode(err: unknown): string {
   return 'network-error'
 }
 
+// A subscription's URL, parsed once for all its deliveries (a burst sends thousands to one URL).
+interface Target {
+  isHttps: boolean
+  host: string
+  port: string
+  path: string
+}
+const targets = new Map<string, Target>()
+function targetOf(raw: string): Target {
+  let target = targets.get(raw)
+  if (!target) {
+    const url = new URL(raw)
+    target = { isHttps: url.protocol === 'https:', host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search }
+    if (targets.size >= 10_000) targets.clear()
+    targets.set(raw, target)
+  }
+  return target
+}
+
 export const httpSender: Sender = (request) =>
   new Promise<SendResult>((resolve) => {
     const started = performance.now()
-    const url = new URL(request.url)
-    const isHttps = url.protocol === 'https:'
+    const target = targetOf(request.url)
     let settled = false
     const finish = (result: Omit<SendResult, 'durationMs'>) => {
       if (settled) return
@@ -67,38 +85,38 @@ export const httpSender: Sender = (request) =>
       clearTimeout(timer)
       resolve({ ...result, durationMs: Math.round(performance.now() - started) })
     }
-    const body = Buffer.from(request.body, 'utf8')
-    const req = (isHttps ? https : http).request(
-      url,
-      {
-        method: 'POST',
-        agent: isHttps ? agents.https : agents.http,
-        headers: { ...request.headers, 'content-length': String(body.length) },
-        ...(request.address ? { lookup: pinned(request.address) } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        let kept = 0
-        res.on('data', (chunk: Buffer) => {
-          if (kept < READ_LIMIT_BYTES) {
-            chunks.push(chunk)
-            kept += chunk.length
-          }
-          if (kept >= READ_LIMIT_BYTES) res.destroy()
-        })
-        const done = () => {
-          const text = Buffer.concat(chunks).subarray(0, READ_LIMIT_BYTES).toString('utf8')
-          finish({ statusCode: res.statusCode ?? null, error: null, excerpt: text ? printable(text) : null })
+    const headers: Record<string, string> = { ...request.headers, 'content-length': String(Buffer.byteLength(request.body, 'utf8')) }
+    const req = (target.isHttps ? https : http).request({
+      method: 'POST',
+      host: target.host,
+      ...(target.port ? { port: target.port } : {}),
+      path: target.path,
+      agent: target.isHttps ? agents.https : agents.http,
+      headers,
+      ...(request.address ? { lookup: pinned(request.address) } : {}),
+    }, (res) => {
+      const chunks: Buffer[] = []
+      let kept = 0
+      res.on('data', (chunk: Buffer) => {
+        if (kept < READ_LIMIT_BYTES) {
+          chunks.push(chunk)
+          kept += chunk.length
         }
-        res.on('end', done)
-        res.on('close', done)
-        res.on('error', done)
-      },
-    )
+        if (kept >= READ_LIMIT_BYTES) res.destroy()
+      })
+      const done = () => {
+        const text = chunks.length === 0 ? '' : Buffer.concat(chunks).subarray(0, READ_LIMIT_BYTES).toString('utf8')
+        finish({ statusCode: res.statusCode ?? null, error: null, excerpt: text ? printable(text) : null })
+      }
+      res.on('end', done)
+      res.on('close', done)
+      res.on('error', done)
+    })
     const timer = setTimeout(() => {
       req.destroy()
       finish({ statusCode: null, error: 'timeout', excerpt: null })
     }, request.timeoutMs ?? DELIVERY_TIMEOUT_MS)
     req.on('error', (err) => finish({ statusCode: null, error: errorCode(err), excerpt: null }))
-    req.end(body)
+    // A string body goes out with the headers in one write (a Buffer would be a second chunk).
+    req.end(request.body, 'utf8')
   })

@@ -2,13 +2,15 @@
 // tenant set (RLS: a tenant sees its own subscriptions and deliveries only) or, for the sweep across
 // tenants, the admin setting.
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely'
-import type { Trx } from '../db/database.js'
+import type { Db, Trx } from '../db/database.js'
 import { newestFirstPage } from '../db/keyset.js'
-import type { WebhookDeliveriesTable, WebhookDeliveryStatus, WebhookSubscriptionsTable } from '../db/schema.js'
+import type { WebhookDeliveriesTable, WebhookDeliveryStatus, WebhookEventJson, WebhookSubscriptionsTable } from '../db/schema.js'
 import type { Page } from '../pagination.js'
 
 export type SubscriptionRow = Selectable<WebhookSubscriptionsTable>
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>
+/** What an attempt needs of a leased delivery: its id (the webhook-id), its attempts, its event. */
+export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'attempts' | 'event'>
 
 export const insertSubscription = (trx: Trx, values: Insertable<WebhookSubscriptionsTable>): Promise<SubscriptionRow> =>
   trx.insertInto('webhook_subscriptions').values(values).returningAll().executeTakeFirstOrThrow()
@@ -173,16 +175,6 @@ export async function recordAttempts(trx: Trx, records: readonly AttemptRecord[]
     where d.id = v.id`.execute(trx)
 }
 
-/** The subscriptions (and their tenants) with pending deliveries of these events, across tenants (admin). */
-export const subscriptionsOfEvents = (trx: Trx, eventIds: readonly string[]): Promise<{ subscription_id: string; tenant_id: string }[]> =>
-  trx
-    .selectFrom('webhook_deliveries')
-    .select(['subscription_id', 'tenant_id'])
-    .distinct()
-    .where('event_id', 'in', eventIds)
-    .where('status', '=', 'pending')
-    .execute()
-
 /** Pending deliveries of an event with their subscriptions, across tenants (admin). */
 export const pendingOfEventBySubscription = (trx: Trx, eventId: string): Promise<{ id: string; tenant_id: string; subscription_id: string }[]> =>
   trx
@@ -193,3 +185,81 @@ export const pendingOfEventBySubscription = (trx: Trx, eventId: string): Promise
     .orderBy('created_at')
     .orderBy('id')
     .execute()
+
+/** The step of a subscription's pump that webhook_pump_step (migration 0018) ran. */
+export interface PumpStepRow {
+  /** The locked subscription, null when nothing was claimed because it is gone or not active. */
+  subscription: SubscriptionRow | null
+  deliveries: ClaimedDelivery[]
+  /** Unleased deliveries ended because the subscription is no longer active. */
+  ended: number
+}
+
+interface SubscriptionJson extends Omit<SubscriptionRow, 'created_at' | 'updated_at' | 'disabled_at' | 'failing_since' | 'previous_secret_expires_at'> {
+  created_at: string
+  updated_at: string
+  disabled_at: string | null
+  failing_since: string | null
+  previous_secret_expires_at: string | null
+}
+const dateOrNull = (value: string | null): Date | null => (value === null ? null : new Date(value))
+
+/**
+ * One step of a subscription's pump in one statement (its own implicit transaction, under the
+ * subscriber's tenant): records the outcomes given, then — `limit` above 0 — locks the
+ * subscription and leases up to `limit` of its oldest pending deliveries, at most `cap` minus the
+ * leases it holds at `now` (as leaseBatch), or ends its unleased deliveries when it is not active.
+ */
+export async function pumpStepStatement(
+  db: Db,
+  tenantId: string,
+  subscriptionId: string,
+  records: readonly AttemptRecord[],
+  now: Date,
+  until: Date,
+  cap: number,
+  limit: number,
+): Promise<PumpStepRow> {
+  const { rows } = await sql<{ step: { subscription: SubscriptionJson | null; deliveries: { id: string; attempts: number; event: WebhookEventJson }[]; ended: number } }>`
+    select webhook_pump_step(
+      ${tenantId}::uuid, ${subscriptionId}::uuid, ${now}::timestamptz, ${until}::timestamptz, ${cap}::int, ${limit}::int,
+      ${records.map((r) => r.id)}::uuid[], ${records.map((r) => r.status)}::text[], ${records.map((r) => r.attempts)}::int[],
+      ${records.map((r) => r.statusCode)}::int[], ${records.map((r) => r.error)}::text[], ${records.map((r) => r.excerpt)}::text[],
+      ${records.map((r) => r.durationMs)}::int[], ${records.map((r) => r.nextAttemptAt)}::timestamptz[]) as step`.execute(db)
+  const step = rows[0]!.step
+  const s = step.subscription
+  return {
+    subscription: s
+      ? {
+          ...s,
+          created_at: new Date(s.created_at),
+          updated_at: new Date(s.updated_at),
+          disabled_at: dateOrNull(s.disabled_at),
+          failing_since: dateOrNull(s.failing_since),
+          previous_secret_expires_at: dateOrNull(s.previous_secret_expires_at),
+        }
+      : null,
+    deliveries: step.deliveries,
+    ended: step.ended,
+  }
+}
+
+/**
+ * An event's fan-out and, when it made deliveries, its `deliver-event` outbox row, in one
+ * statement (webhook_emit, migration 0018) in the caller's transaction. Returns the deliveries made.
+ */
+export async function emitStatement(trx: Trx, event: WebhookEventJson, hubTenantId: string, memberTenantId: string | null, job: unknown): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select webhook_emit(${JSON.stringify(event)}::jsonb, ${hubTenantId}::uuid, ${memberTenantId}::uuid, ${JSON.stringify(job)}::jsonb) as n`.execute(trx)
+  return rows[0]!.n
+}
+
+/**
+ * The subscriptions (and their tenants) with pending deliveries of these events, across tenants,
+ * in one statement (webhook_pending_subscriptions, migration 0018: the admin setting inside it only).
+ */
+export async function pendingSubscriptionsOfEvents(db: Db, eventIds: readonly string[]): Promise<{ subscription_id: string; tenant_id: string }[]> {
+  const { rows } = await sql<{ subscription_id: string; tenant_id: string }>`
+    select subscription_id, tenant_id from webhook_pending_subscriptions(${[...eventIds]}::uuid[])`.execute(db)
+  return rows
+}

@@ -52,10 +52,16 @@ const { createLogger } = await import(join(ROOT, 'dist/api/logger.js'))
 const { Redis } = await import('ioredis')
 
 // Statements sent to PostgreSQL by this process (the workers run in it): every pg client query.
+// BENCH_STATEMENTS=1 also tallies them by their first words (printed at the end of the burst).
 let statements = 0
+const tally = process.env.BENCH_STATEMENTS ? new Map() : null
 const originalQuery = pg.Client.prototype.query
 pg.Client.prototype.query = function (...a) {
   statements += 1
+  if (tally) {
+    const text = (typeof a[0] === 'string' ? a[0] : a[0]?.text ?? '?').replace(/\s+/g, ' ').trim().slice(0, 70)
+    tally.set(text, (tally.get(text) ?? 0) + 1)
+  }
   return originalQuery.apply(this, a)
 }
 
@@ -210,6 +216,10 @@ const burstSeconds = (burstFast.last - burstStart) / 1000
 const burstRate = burstFast.distinct / burstSeconds
 const burstStatements = statements - statementsBefore
 const burstCpu = await cpuSince(burstCpuMark)
+if (tally) {
+  for (const [text, n] of [...tally].sort((x, y) => y[1] - x[1]).slice(0, 25)) process.stderr.write(`${String(n).padStart(7)}  ${text}\n`)
+  tally.clear()
+}
 await ask('reset')
 
 // --- phases 2 and 3: paced, without and with a slow subscription

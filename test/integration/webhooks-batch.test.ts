@@ -6,7 +6,9 @@
 import { sql } from 'kysely'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { withTenantOf } from '../../api/db/database.js'
 import { pumpSend, pumpStep, type SentBatch } from '../../api/webhooks/delivery.js'
+import { pendingSubscriptionsOfEvents } from '../../api/webhooks/webhooks.repository.js'
 import { DeliveryPumps } from '../../api/webhooks/delivery-pump.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
@@ -123,6 +125,48 @@ describe('a batch', () => {
     expect(ids.filter((id) => rows.get(id)!.status === 'dead')).toHaveLength(4)
     expect(at('/gone-batch')).toHaveLength(3)
     expect(expectOk(await send(t.app, 'GET', `/v1/webhooks/${sub.id}`, region.members[0].key))).toMatchObject({ status: 'disabled', disabledReason: 'gone' })
+  })
+})
+
+describe('a pump step in one statement (webhook_pump_step)', () => {
+  it('claims only under the subscriber’s own tenant: another tenant’s step leases and records nothing', async () => {
+    const { sub, ids } = await withPending('/tenant-step', 2)
+    const clock = new TestClock()
+    const deps = testDeliveryDeps(t.database.db, t.config, clock)
+    const owner = region.members[0].id
+    const other = region.members[1].id
+    // The other member (and the hub) cannot see the subscription: nothing is locked, leased or ended.
+    for (const tenant of [other, region.hub.id]) {
+      const step = await pumpStep(deps, tenant, sub.id, 4, null)
+      expect(step.next).toBeNull()
+      expect(step.ended).toBe(0)
+    }
+    const first = await pumpStep(deps, owner, sub.id, 4, null)
+    expect(first.next!.deliveries.map((d) => d.id).sort()).toEqual([...ids].sort())
+    const sent = await pumpSend(deps, first.next!, first.startedAt)
+    // The outcomes recorded under another tenant touch no row of this one; the leases stay held.
+    await pumpStep(deps, other, sub.id, 0, sent)
+    for (const d of (await statuses(sub.id)).values()) expect(d).toMatchObject({ status: 'pending', attempts: 0 })
+    await pumpStep(deps, owner, sub.id, 0, sent)
+    for (const d of (await statuses(sub.id)).values()) expect(d).toMatchObject({ status: 'delivered', attempts: 1 })
+    expect(idsAt('/tenant-step').sort()).toEqual([...ids].sort())
+  })
+})
+
+describe('the lookup of an event’s subscriptions (webhook_pending_subscriptions)', () => {
+  it('finds them across tenants, and its admin setting does not outlive it in the caller’s transaction', async () => {
+    const { sub, ids } = await withPending('/lookup', 1)
+    const { rows } = await sql<{ event_id: string }>`select event_id from webhook_deliveries where id = ${ids[0]!}`.execute(t.database.owner)
+    const eventId = rows[0]!.event_id
+    const after = await withTenantOf(t.database.db, region.members[1].id, async (trx) => {
+      const found = await pendingSubscriptionsOfEvents(trx, [eventId])
+      const { rows: setting } = await sql<{ admin: string | null }>`select current_setting('app.admin', true) as admin`.execute(trx)
+      const { rows: visible } = await sql<{ n: number }>`select count(*)::int as n from webhook_subscriptions where id = ${sub.id}`.execute(trx)
+      return { found, admin: setting[0]!.admin, visible: visible[0]!.n }
+    })
+    expect(after.found).toEqual([{ subscription_id: sub.id, tenant_id: region.members[0].id }])
+    expect(after.admin).not.toBe('on')
+    expect(after.visible).toBe(0)
   })
 })
 
