@@ -17,6 +17,7 @@ import * as settlementBatches from './2026_12_01_0011_settlement_batches.js'
 import * as submitInOneStatement from './2026_12_01_0015_submit_in_one_statement.js'
 import * as outboxWithoutNotify from './2026_12_01_0021_outbox_without_notify.js'
 import * as webhookPumpStep from './2026_12_01_0018_webhook_pump_step.js'
+import * as listSummary from './2026_12_01_0019_list_summary.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0015_submit_in_one_statement': submitInOneStatement,
   '2026_12_01_0021_outbox_without_notify': outboxWithoutNotify,
   '2026_12_01_0018_webhook_pump_step': webhookPumpStep,
+  '2026_12_01_0019_list_summary': listSummary,
 }

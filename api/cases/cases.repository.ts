@@ -1,9 +1,8 @@
 // All SQL of the cases feature (STYLE.md §9). Runs in a transaction with a tenant set; RLS makes
 // sure only the case's member and hub see its rows, the explicit tenant filters use the indexes.
 import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
-import type { Db, Trx } from '../db/database.js'
+import type { Db, TenantScope, Trx } from '../db/database.js'
 import type { JobPayload } from '../jobs/registry.js'
-import { newestFirstPage } from '../db/keyset.js'
 import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJson, WebhookEventJson } from '../db/schema.js'
 import type { CaseStatus } from '../domain/case-state.js'
 import type { CaseTypeCode } from '../domain/case-types.js'
@@ -144,36 +143,36 @@ export interface CaseFilter {
 }
 
 /** The columns of a case its list item shows (CaseSummary), as stored. */
-const LISTED_COLUMNS = [
-  'id',
-  'reference',
-  'case_type',
-  'case_type_version',
-  'ipr_matter',
-  'status',
-  'member_tenant_id',
-  'hub_tenant_id',
-  'external_reference',
-  'assigned_staff_id',
-  'due_date',
-  'decision_outcome',
-  'decision_note',
-  'decided_by',
-  'royal_decree_decision',
-  'royal_decree_date',
-  'royal_decree_number',
-  'fee_paid_on',
-  'ceremony_invited_on',
-  'version',
-] as const satisfies ReadonlyArray<keyof CaseRow>
+type ListedColumn =
+  | 'id'
+  | 'reference'
+  | 'case_type'
+  | 'case_type_version'
+  | 'ipr_matter'
+  | 'status'
+  | 'member_tenant_id'
+  | 'hub_tenant_id'
+  | 'external_reference'
+  | 'assigned_staff_id'
+  | 'due_date'
+  | 'decision_outcome'
+  | 'decision_note'
+  | 'decided_by'
+  | 'royal_decree_decision'
+  | 'royal_decree_date'
+  | 'royal_decree_number'
+  | 'fee_paid_on'
+  | 'ceremony_invited_on'
+  | 'version'
 
 /**
  * One row of the case list: the listed columns only (never the personal-data subject), its times as
  * the ISO text the API sends, the Dutch dates the clocks count from, the first Dutch date of each
  * kind of clock event, and the checklist as [documentKind, status] pairs in document-kind order —
- * all taken in the one statement, so a page is one round trip and no timestamp is parsed.
+ * the last two kept on the case row by migration 0019's triggers, so no timestamp is parsed and no
+ * other table is read.
  */
-export type CaseListRow = Pick<CaseRow, (typeof LISTED_COLUMNS)[number]> & {
+export type CaseListRow = Pick<CaseRow, ListedColumn> & {
   /** created_at, ISO 8601 in UTC with milliseconds (Date#toISOString). */
   submitted_at: string
   updated_at_iso: string
@@ -189,58 +188,20 @@ export type CaseListRow = Pick<CaseRow, (typeof LISTED_COLUMNS)[number]> & {
   checklist: Array<[ChecklistRow['document_kind'], ChecklistRow['status']]>
 }
 
-const isoText = (column: 'created_at' | 'updated_at' | 'decided_at' | 'royal_decree_recorded_at') =>
-  sql<string>`to_char(${sql.ref(`cases.${column}`)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-const dutchDay = (column: string) => sql<string>`(${sql.ref(column)} at time zone 'Europe/Amsterdam')::date`
-const firstEventDay = (actions: string) => sql<string | null>`min((e.created_at at time zone 'Europe/Amsterdam')::date) filter (where e.action in (${sql.raw(actions)}))`
-
-/** One page of the list (limit + 1 rows, newest first), each row with its checklist and clock-event dates. */
-export function listCases(trx: Trx, filter: CaseFilter, page: Page): Promise<CaseListRow[]> {
-  let q = trx
-    .selectFrom('cases')
-    // The clocks' events (api/cases/clocks.ts CLOCK_EVENT_ACTIONS), through case_events (case_id, version).
-    .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom('case_events as e')
-          .select([
-            firstEventDay(`'ceremony_attended'`).as('handed_over_on'),
-            firstEventDay(`'decree_lapsed'`).as('lapsed_on'),
-            firstEventDay(`'withdraw', 'reject_at_intake', 'close'`).as('ended_on'),
-          ])
-          .whereRef('e.case_id', '=', 'cases.id')
-          .where('e.action', 'in', sql.raw<never>(`('ceremony_attended', 'decree_lapsed', 'withdraw', 'reject_at_intake', 'close')`))
-          .as('ev'),
-      (join) => join.onTrue(),
-    )
-    .select(LISTED_COLUMNS.map((c) => `cases.${c}` as const))
-    .select([
-      isoText('created_at').as('submitted_at'),
-      isoText('updated_at').as('updated_at_iso'),
-      isoText('decided_at').as('decided_at_iso'),
-      isoText('royal_decree_recorded_at').as('royal_decree_recorded_at_iso'),
-      dutchDay('cases.created_at').as('submitted_on'),
-      dutchDay('cases.decided_at').as('decided_on'),
-      'ev.handed_over_on',
-      'ev.lapsed_on',
-      'ev.ended_on',
-      sql<CaseListRow['checklist']>`coalesce((select json_agg(json_build_array(i.document_kind, i.status) order by i.document_kind)
-        from case_checklist_items i where i.case_id = cases.id), '[]')`.as('checklist'),
-    ])
-  q = filter.side === 'hub' ? q.where('cases.hub_tenant_id', '=', filter.tenantId) : q.where('cases.member_tenant_id', '=', filter.tenantId)
-  if (filter.status) q = q.where('cases.status', '=', filter.status)
-  if (filter.caseType) q = q.where('cases.case_type', '=', filter.caseType)
-  if (filter.assignedStaffId) q = q.where('cases.assigned_staff_id', '=', filter.assignedStaffId)
-  if (filter.memberTenantId) q = q.where('cases.member_tenant_id', '=', filter.memberTenantId)
-  if (filter.unassigned) q = q.where('cases.assigned_staff_id', 'is', null)
-  // cases_hub_clock / cases_member_clock: a range on (tenant, clock_due_on) where it is set.
-  if (filter.clockDue) {
-    q = q.where('cases.clock_due_on', 'is not', null)
-    if (filter.clockDue.before) q = q.where('cases.clock_due_on', '<', filter.clockDue.before)
-    if (filter.clockDue.from) q = q.where('cases.clock_due_on', '>=', filter.clockDue.from)
-    if (filter.clockDue.until) q = q.where('cases.clock_due_on', '<=', filter.clockDue.until)
-  }
-  return q.$call(newestFirstPage(page)).execute()
+/**
+ * One page of the list (limit + 1 rows, newest first) in one statement and one round trip:
+ * list_cases (migration 0019) sets the tenant for the statement's implicit transaction and selects
+ * under row-level security, each filter an argument (null: absent), the cursor an index bound.
+ */
+export async function listCases(db: Db, scope: TenantScope, filter: CaseFilter, page: Page): Promise<CaseListRow[]> {
+  const hub = filter.side === 'hub'
+  const { rows } = await sql<CaseListRow>`
+    select * from list_cases(${scope.tenantId}::uuid, ${scope.regionId}::uuid,
+      ${hub ? filter.tenantId : null}::uuid, ${hub ? (filter.memberTenantId ?? null) : filter.tenantId}::uuid,
+      ${filter.status ?? null}::text, ${filter.caseType ?? null}::text, ${filter.assignedStaffId ?? null}::uuid, ${filter.unassigned === true}::boolean,
+      ${filter.clockDue !== undefined}::boolean, ${filter.clockDue?.before ?? null}::date, ${filter.clockDue?.from ?? null}::date, ${filter.clockDue?.until ?? null}::date,
+      ${page.after?.createdAt ?? null}::timestamptz, ${page.after?.id ?? null}::uuid, ${page.limit + 1}::integer)`.execute(db)
+  return rows
 }
 
 export const insertChecklist = async (trx: Trx, c: CaseRow, kinds: readonly DocumentKind[]): Promise<void> => {

@@ -179,30 +179,30 @@ export async function listCases(deps: CaseDeps, principal: Principal, query: Lis
   if (clock !== undefined && !CLOCK_FILTERS.includes(clock)) {
     throw invalidFields([{ name: 'query.clock', code: 'not-allowed', reason: `must be one of ${CLOCK_FILTERS.join(', ')}` }])
   }
-  return withCaseScope(deps, p, async (trx) => {
-    const rows = await repo.listCases(
-      trx,
-      {
-        side: p.tenantRole,
-        tenantId: p.tenantId,
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.caseType ? { caseType: query.caseType } : {}),
-        ...(assignedStaffId ? { assignedStaffId } : {}),
-        ...(query.memberTenantId ? { memberTenantId: query.memberTenantId } : {}),
-        ...(query.unassigned && p.tenantRole === 'hub' ? { unassigned: true } : {}),
-        ...(clock ? { clockDue: clockFilterRange(clock, todayOf(deps)) } : {}),
-      },
-      page,
-    )
-    // One statement gave each row its checklist and clock-event dates; no timestamp is parsed but the cursor's.
-    const shown = rows.slice(0, page.limit)
-    const clocksOfRow = listedClocks(todayOf(deps))
-    const last = shown[shown.length - 1]
-    return {
-      items: shown.map((r) => caseListItemView(r, clocksOfRow(r))),
-      nextCursor: rows.length > page.limit && last ? encodeCursor(new Date(last.submitted_at), last.id) : null,
-    }
-  })
+  // One statement (list_cases) sets the tenant and reads the page: no transaction of our own.
+  const rows = await repo.listCases(
+    deps.db,
+    tenantScope(p),
+    {
+      side: p.tenantRole,
+      tenantId: p.tenantId,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.caseType ? { caseType: query.caseType } : {}),
+      ...(assignedStaffId ? { assignedStaffId } : {}),
+      ...(query.memberTenantId ? { memberTenantId: query.memberTenantId } : {}),
+      ...(query.unassigned && p.tenantRole === 'hub' ? { unassigned: true } : {}),
+      ...(clock ? { clockDue: clockFilterRange(clock, todayOf(deps)) } : {}),
+    },
+    page,
+  )
+  // Each row came with its checklist and clock-event dates; no timestamp is parsed but the cursor's.
+  const shown = rows.length > page.limit ? rows.slice(0, page.limit) : rows
+  const clocksOfRow = listedClocks(todayOf(deps))
+  const last = shown[shown.length - 1]
+  return {
+    items: shown.map((r) => caseListItemView(r, clocksOfRow(r))),
+    nextCursor: rows.length > page.limit && last ? encodeCursor(new Date(last.submitted_at), last.id) : null,
+  }
 }
 
 export async function getCase(deps: CaseDeps, principal: Principal, caseId: string) {

@@ -16,6 +16,18 @@ export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
 
+export type Json = JsonValue;
+
+export type JsonArray = JsonValue[];
+
+export type JsonObject = {
+  [x: string]: JsonValue | undefined;
+};
+
+export type JsonPrimitive = boolean | number | string | null;
+
+export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface AccessLog {
@@ -137,6 +149,7 @@ export interface Cases {
   case_type: CaseTypeCode;
   case_type_version: string;
   ceremony_invited_on: string | null;
+  checklist_summary: Generated<Json>;
   clock_due_on: string | null;
   created_at: Generated<Timestamp>;
   decided_at: Timestamp | null;
@@ -144,11 +157,14 @@ export interface Cases {
   decision_note: string | null;
   decision_outcome: "advise_grant" | "advise_refuse" | "grant" | "not_recognised" | "recognised" | "refuse" | "refused" | "registered" | null;
   due_date: string;
+  ended_on: string | null;
   external_reference: string | null;
   fee_paid_on: string | null;
+  handed_over_on: string | null;
   hub_tenant_id: string;
   id: Generated<string>;
   ipr_matter: IprMatter | null;
+  lapsed_on: string | null;
   member_tenant_id: string;
   note: string | null;
   reference: string;

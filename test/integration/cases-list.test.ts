@@ -7,7 +7,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
-import { getCase, send, submitCase, type CaseJson } from '../helpers/case-builders.js'
+import { act, getCase, send, submitCase, toIntake, type CaseJson } from '../helpers/case-builders.js'
 import { expectOk } from '../helpers/tenancy-builders.js'
 
 let t: TestApp
@@ -80,6 +80,28 @@ describe('GET /v1/cases items', () => {
     const stopped = (id: string) => byId.get(id)!.clocks.filter((k) => k.stoppedOn !== null).map((k) => `${k.code}:${k.stoppedOn}`)
     expect(stopped(option.id)).toContain('option_confirmation_handover:2026-04-01')
     expect(stopped(ended.id).some((s) => s.endsWith(':2026-02-06'))).toBe(true)
+  })
+
+  it('stay the detail as the application itself changes checklist and timeline (the summary on the case row follows)', async () => {
+    const fresh = await newRegion(t.database.db)
+    const member = fresh.members[0].key
+    const asked = await submitCase(t.app, member)
+    const withdrawn = await submitCase(t.app, member, { caseType: 'option' })
+    // Intake (a worker's transition), assignment, a request for a new and an existing document kind.
+    expect(await toIntake(t.database.db, asked.hubTenantId, asked.id)).toBe('routed')
+    expectOk(await act(t.app, fresh.lead.key, asked.id, 'assign', { staffId: fresh.specialist.id }))
+    await sql`update case_checklist_items set status = 'accepted' where case_id = ${asked.id} and document_kind = 'passport'`.execute(t.database.owner)
+    expectOk(await act(t.app, fresh.specialist.key, asked.id, 'request-information', { message: 'more', documentKinds: ['marriage_certificate', 'passport'] }))
+    // Withdrawn by the member: the first end of the case stops its clocks.
+    expectOk(await act(t.app, member, withdrawn.id, 'withdraw', { reason: 'moved away' }))
+
+    const listed = expectOk<{ items: Summary[] }>(await send(t.app, 'GET', '/v1/cases?limit=100', fresh.lead.key)).items
+    expect(listed.map((i) => i.id)).toEqual([withdrawn.id, asked.id])
+    for (const item of listed) expect(JSON.stringify(item)).toBe(JSON.stringify(summaryOf(await getCase(t.app, fresh.lead.key, item.id))))
+    const askedItem = listed.find((i) => i.id === asked.id)!
+    expect(askedItem.checklist).toContainEqual({ documentKind: 'marriage_certificate', status: 'missing' })
+    expect(askedItem.checklist).toContainEqual({ documentKind: 'passport', status: 'missing' })
+    expect(listed.find((i) => i.id === withdrawn.id)!.clocks.some((k) => k.stoppedOn !== null)).toBe(true)
   })
 
   it('page with the same cursors as before: every case once, in order, the last page without a cursor', async () => {
