@@ -18,6 +18,7 @@ import * as submitInOneStatement from './2026_12_01_0015_submit_in_one_statement
 import * as outboxWithoutNotify from './2026_12_01_0021_outbox_without_notify.js'
 import * as webhookPumpStep from './2026_12_01_0018_webhook_pump_step.js'
 import * as listSummary from './2026_12_01_0019_list_summary.js'
+import * as schedulingInFewStatements from './2026_12_01_0016_scheduling_in_few_statements.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0021_outbox_without_notify': outboxWithoutNotify,
   '2026_12_01_0018_webhook_pump_step': webhookPumpStep,
   '2026_12_01_0019_list_summary': listSummary,
+  '2026_12_01_0016_scheduling_in_few_statements': schedulingInFewStatements,
 }

@@ -1,7 +1,8 @@
 // All SQL of appointments and scheduling. Every function runs inside a transaction that has the
-// tenant set (withTenant / withTenantOf); RLS is the backstop.
+// tenant set (withTenant / withTenantOf), or calls a database function that sets it first for its
+// statement (migration 0016); RLS is the backstop.
 import { sql, type Insertable, type Selectable } from 'kysely'
-import type { Trx } from '../db/database.js'
+import type { Db, Trx } from '../db/database.js'
 import type {
   AppointmentsTable,
   AppointmentStatus,
@@ -10,6 +11,7 @@ import type {
   LocationsTable,
   StaffAbsencesTable,
   StaffAvailabilityTable,
+  WebhookEventJson,
 } from '../db/schema.js'
 
 export type LocationRow = Selectable<LocationsTable>
@@ -102,58 +104,151 @@ export interface CalendarRow {
   busy: { start: string; end: string }[] | null
 }
 
-/** The calendar of staff member `s.id` as three JSON columns (pattern, absences, held time), when `l.loaded`. */
-const calendarColumns = (from: Date, to: Date) => sql`
-  case when l.loaded then
-    (select coalesce(json_agg(json_build_object('weekday', w.weekday, 'startMinute', w.start_minute, 'endMinute', w.end_minute,
-                                                'locationCode', w.location_code) order by w.weekday, w.start_minute), '[]')
-       from staff_availability w where w.staff_id = s.id) end as weekly,
-  case when l.loaded then
-    (select coalesce(json_agg(json_build_object('from', x.from_date, 'until', x.until_date) order by x.from_date), '[]')
-       from staff_absences x where x.staff_id = s.id) end as absences,
-  case when l.loaded then
-    (select coalesce(json_agg(json_build_object('start', b.starts_at, 'end', b.ends_at) order by b.starts_at), '[]')
-       from appointments b
-      where b.staff_id = s.id and b.status in ('booked', 'attended', 'no_show')
-        and b.ends_at > ${from} and b.starts_at < ${to}) end as busy`
+const calendarRow = (o: Partial<CalendarRow> & { id: string }): CalendarRow => ({ id: o.id, weekly: o.weekly ?? null, absences: o.absences ?? null, busy: o.busy ?? null })
 
-/**
- * The active staff of a hub with a skill, in a stable order, in one statement, with the calendars
- * of the group the search starts with: the preferred (assigned) staff member alone when he has the
- * skill, otherwise all of them. The others' calendars stay unread (null) until they are needed.
- */
-export async function skilledStaffCalendars(
-  trx: Trx,
-  hubTenantId: string,
-  skill: string,
-  preferred: string | null,
-  from: Date,
-  to: Date,
-): Promise<CalendarRow[]> {
-  const { rows } = await sql<CalendarRow>`
-    with skilled as (
-      select id, created_at from staff
-       where hub_tenant_id = ${hubTenantId} and status = 'active' and ${skill} = any(skills)
-    ), preferred as (
-      select exists (select 1 from skilled where id = ${preferred}::uuid) as skilled
-    )
-    select s.id, ${calendarColumns(from, to)}
-      from skilled s
-     cross join preferred p
-     cross join lateral (select not p.skilled or s.id = ${preferred}::uuid as loaded) l
-     order by s.created_at, s.id`.execute(trx)
-  return rows
+/** The appointment and case facts a booking decides on, read without a lock. */
+export interface BookingContext {
+  appointment: Pick<AppointmentRow, 'id' | 'kind' | 'status' | 'earliest' | 'latest' | 'requested_location_code' | 'attempt'>
+  case: {
+    id: string
+    /** The case's version when read: the booking writes only while it is still this one. */
+    version: number
+    hub_tenant_id: string
+    member_tenant_id: string
+    reference: string
+    case_type: string
+    assigned_staff_id: string | null
+    decided_at: Date | null
+    royal_decree_decision: string | null
+    royal_decree_date: string | null
+  }
+  /**
+   * For a slot kind still requested: the active staff of the hub with the case type's skill, in a
+   * stable order, with the calendars of the group searched first — the assigned specialist alone
+   * when he has the skill, all of them otherwise (the others' `weekly` is null). Null otherwise.
+   */
+  staff: CalendarRow[] | null
 }
 
-/** The calendars of these staff members, in the order given, in one statement. */
-export async function calendarsOf(trx: Trx, staffIds: string[], from: Date, to: Date): Promise<CalendarRow[]> {
+/**
+ * One statement (appointment_booking_context, migration 0016): the tenant set, then the
+ * appointment, its case and, for a slot kind, the skilled staff with the first group's calendars,
+ * whose held time is read from the first possible start (`nextWorkingDay` or the appointment's
+ * `earliest`) to `tailMs` past the last (its `latest`, or `horizonMs` after the first).
+ */
+export async function bookingContext(
+  db: Db,
+  tenantId: string,
+  appointmentId: string,
+  q: { sessionKinds: readonly string[]; nextWorkingDay: Date; horizonMs: number; tailMs: number },
+): Promise<BookingContext | undefined> {
+  const { rows } = await sql<{
+    appointment_id: string
+    kind: AppointmentRow['kind']
+    status: AppointmentRow['status']
+    earliest: Date | null
+    latest: Date | null
+    requested_location_code: string | null
+    attempt: number
+    case_id: string
+    case_version: number
+    hub_tenant_id: string
+    member_tenant_id: string
+    reference: string
+    case_type: string
+    assigned_staff_id: string | null
+    decided_at: Date | null
+    royal_decree_decision: string | null
+    royal_decree_date: string | null
+    staff: (Partial<CalendarRow> & { id: string })[] | null
+  }>`
+    select * from appointment_booking_context(${tenantId}::uuid, ${appointmentId}::uuid, ${[...q.sessionKinds]}::text[],
+                                              ${q.nextWorkingDay}::timestamptz, ${q.horizonMs}::bigint, ${q.tailMs}::bigint)`.execute(db)
+  const r = rows[0]
+  if (!r) return undefined
+  return {
+    appointment: { id: r.appointment_id, kind: r.kind, status: r.status, earliest: r.earliest, latest: r.latest, requested_location_code: r.requested_location_code, attempt: r.attempt },
+    case: {
+      id: r.case_id,
+      version: r.case_version,
+      hub_tenant_id: r.hub_tenant_id,
+      member_tenant_id: r.member_tenant_id,
+      reference: r.reference,
+      case_type: r.case_type,
+      assigned_staff_id: r.assigned_staff_id,
+      decided_at: r.decided_at,
+      royal_decree_decision: r.royal_decree_decision,
+      royal_decree_date: r.royal_decree_date,
+    },
+    staff: r.staff ? r.staff.map(calendarRow) : null,
+  }
+}
+
+/** The calendars of these staff members, in the order given, in one statement (staff_calendars, migration 0016). */
+export async function staffCalendars(db: Db, tenantId: string, staffIds: string[], from: Date, to: Date): Promise<CalendarRow[]> {
   if (staffIds.length === 0) return []
-  const { rows } = await sql<CalendarRow>`
-    select s.id, ${calendarColumns(from, to)}
-      from unnest(${staffIds}::uuid[]) with ordinality as s (id, n)
-     cross join lateral (select true as loaded) l
-     order by s.n`.execute(trx)
-  return rows
+  const { rows } = await sql<{ calendars: (Partial<CalendarRow> & { id: string })[] }>`
+    select staff_calendars(${tenantId}::uuid, ${staffIds}::uuid[], ${from}::timestamptz, ${to}::timestamptz) as calendars`.execute(db)
+  return (rows[0]?.calendars ?? []).map(calendarRow)
+}
+
+/** What book_appointment is to do: book this slot, a seat in this window, or mark it unschedulable. */
+export type BookingWrite =
+  | { outcome: 'slot'; staffId: string; start: Date; end: Date; locationCode: string; busyFrom: Date; busyTo: Date }
+  | { outcome: 'seat'; notBefore: Date; notAfter: Date; lastDate: string; locationCode: string | null; reasonIfNone: string }
+  | { outcome: 'unschedulable'; reason: string }
+
+/**
+ * How book_appointment answered: `booked` / `unschedulable` (written, with the case event, the
+ * webhook fan-out and its outbox row); `skipped` (no longer requested: nothing to do); `stale`
+ * (the case changed since its context was read: nothing written); `taken` (the slot was booked
+ * meanwhile: nothing written, `busy` is the staff member's held time read under his lock).
+ */
+export interface BookingAnswer {
+  result: 'booked' | 'unschedulable' | 'skipped' | 'stale' | 'taken'
+  startsAt: Date | null
+  busy: { start: Date; end: Date }[] | null
+}
+
+/**
+ * The booking's writes in one statement (book_appointment, migration 0016): the case, then the
+ * appointment locked, the version read checked, then the slot under the staff member's advisory
+ * lock (book_staff_slot, only if still free) or the seat under the session's row lock, the case
+ * event, the webhook fan-out of the event for the outcome, and its outbox row. `db` may be a
+ * transaction (the tenant is set for it, as by withTenantOf).
+ */
+export async function bookAppointmentRow(
+  db: Db | Trx,
+  b: {
+    tenantId: string
+    appointmentId: string
+    caseVersion: number
+    write: BookingWrite
+    actor: { kind: string; id: string }
+    bookedEvent: WebhookEventJson | null
+    unschedulableEvent: WebhookEventJson | null
+  },
+): Promise<BookingAnswer> {
+  const w = b.write
+  const slot = w.outcome === 'slot' ? w : null
+  const seat = w.outcome === 'seat' ? w : null
+  const reason = w.outcome === 'seat' ? w.reasonIfNone : w.outcome === 'unschedulable' ? w.reason : null
+  const json = (e: WebhookEventJson | null) => (e ? JSON.stringify(e) : null)
+  const { rows } = await sql<{ o_result: BookingAnswer['result']; o_starts_at: Date | null; o_busy_starts: Date[] | null; o_busy_ends: Date[] | null }>`
+    select o_result, o_starts_at, o_busy_starts, o_busy_ends
+      from book_appointment(${b.tenantId}::uuid, ${b.appointmentId}::uuid, ${b.caseVersion}::integer, ${w.outcome}::text,
+        ${slot?.staffId ?? null}::uuid, ${slot?.start ?? null}::timestamptz, ${slot?.end ?? null}::timestamptz, ${slot?.locationCode ?? null}::text,
+        ${slot?.busyFrom ?? null}::timestamptz, ${slot?.busyTo ?? null}::timestamptz,
+        ${seat?.notBefore ?? null}::timestamptz, ${seat?.notAfter ?? null}::timestamptz, ${seat?.lastDate ?? null}::date, ${seat?.locationCode ?? null}::text,
+        ${reason}::text, ${b.actor.kind}::text, ${b.actor.id}::text, ${json(b.bookedEvent)}::jsonb, ${json(b.unschedulableEvent)}::jsonb)`.execute(db)
+  const row = rows[0]
+  if (!row) throw new Error('book_appointment answered no row')
+  const ends = row.o_busy_ends ?? []
+  return {
+    result: row.o_result,
+    startsAt: row.o_starts_at,
+    busy: row.o_busy_starts ? row.o_busy_starts.map((start, i) => ({ start, end: ends[i]! })) : null,
+  }
 }
 
 /** The answer of book_staff_slot: booked, or the time the staff member holds (null after a constraint violation). */
@@ -167,7 +262,9 @@ export interface SlotBooking {
  * 0013's book_staff_slot): under the staff member's advisory lock, only if nothing booked
  * overlaps it. When the slot is taken the answer carries the time the staff member holds between
  * `busyFrom` and `busyTo`, read under the lock; with `hold` the lock is kept (to the end of the
- * transaction), without it it is let go at once.
+ * transaction), without it it is let go at once. The scheduling worker books through
+ * book_appointment (bookAppointmentRow), which calls it; this is the call on its own, in a
+ * transaction of the caller's.
  */
 export async function bookStaffSlot(
   trx: Trx,
@@ -198,43 +295,6 @@ export const listSessions = (trx: Trx, hubTenantId: string, fromDate: string | n
 export const findSession = (trx: Trx, sessionId: string) =>
   trx.selectFrom('ceremony_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()
 
-/**
- * Takes a seat in the earliest session of a window that still has one and books the appointment
- * into it, in one statement; undefined when no session in the window has a free seat. The session
- * row is locked (FOR UPDATE) and the free-seat condition re-checked after any concurrent writer
- * committed — a session filled meanwhile is passed over for the next — so seats never exceed
- * capacity; the check constraint is the backstop.
- */
-export const bookEarliestSeat = async (
-  trx: Trx,
-  appointmentId: string,
-  hubTenantId: string,
-  q: { notBefore: Date; notAfter: Date; lastDate: string; locationCode: string | null },
-): Promise<{ ceremony_id: string; starts_at: Date } | undefined> => {
-  const { rows } = await sql<{ ceremony_id: string; starts_at: Date }>`
-    with session as (
-      select id from ceremony_sessions
-       where hub_tenant_id = ${hubTenantId} and starts_at >= ${q.notBefore} and starts_at <= ${q.notAfter}
-         and session_date <= ${q.lastDate} and seats_taken < capacity
-         and (${q.locationCode}::text is null or location_code = ${q.locationCode})
-       order by starts_at, id
-       limit 1
-       for update
-    ), seat as (
-      update ceremony_sessions c set seats_taken = c.seats_taken + 1
-        from session where c.id = session.id and c.seats_taken < c.capacity
-      returning c.id, c.starts_at, c.ends_at, c.location_code
-    )
-    update appointments a
-       set status = 'booked', starts_at = seat.starts_at, ends_at = seat.ends_at, ceremony_id = seat.id,
-           location_code = seat.location_code, booked_at = clock_timestamp(), reason = null,
-           version = a.version + 1, updated_at = now()
-      from seat
-     where a.id = ${appointmentId}
-    returning a.ceremony_id, a.starts_at`.execute(trx)
-  return rows[0]
-}
-
 export const releaseSeat = (trx: Trx, sessionId: string) =>
   trx
     .updateTable('ceremony_sessions')
@@ -258,20 +318,69 @@ export const appointmentsOfSession = (trx: Trx, sessionId: string) =>
 
 // ——— appointments ———
 
-export const insertAppointment = (trx: Trx, row: Insertable<AppointmentsTable>): Promise<AppointmentRow> =>
-  trx.insertInto('appointments').values(row).returningAll().executeTakeFirstOrThrow()
+/** Why request_appointment refused, by the SQLSTATE it raised (migration 0016). */
+export type RequestRefusal = 'case-not-found' | 'not-the-hub' | 'unknown-location' | 'kind-not-needed' | 'case-finished' | 'not-awaiting-ceremony'
+const REQUEST_REFUSAL_OF_SQLSTATE: Record<string, RequestRefusal> = {
+  RBA01: 'case-not-found',
+  RBA02: 'not-the-hub',
+  RBA03: 'unknown-location',
+  RBA04: 'kind-not-needed',
+  RBA05: 'case-finished',
+  RBA06: 'not-awaiting-ceremony',
+}
+
+export interface AppointmentRequest {
+  tenantId: string
+  regionId: string | null
+  /** The requester's tenant when it is a hub (only the case's own hub may request), else null. */
+  requesterHub: string | null
+  caseId: string
+  kind: string
+  /** Per case type, its versions' first days with whether the version has the kind. */
+  kindVersions: Readonly<Record<string, readonly (readonly [validFrom: string, hasKind: boolean])[]>>
+  /** The statuses of a case that is over. */
+  finished: readonly string[]
+  /** A session kind is requested only once the case awaits its ceremony. */
+  sessionKind: boolean
+  attempt: number
+  registeredLetter: boolean
+  earliest: Date | null
+  latest: Date | null
+  locationCode: string | null
+  actor: { kind: string; id: string }
+  /** The case event's reason. */
+  reason: string
+}
+
+/**
+ * The whole request in one statement (request_appointment, migration 0016): tenant and region
+ * set, the case locked and the refusals checked, then the appointment, the case event and the
+ * scheduling job's outbox row written. `db` may be a transaction (the no-show chain's). A second
+ * open appointment of the kind fails on appointments_one_open_per_kind (23505), as an insert would.
+ */
+export async function requestAppointment(
+  db: Db | Trx,
+  r: AppointmentRequest,
+): Promise<{ appointment: AppointmentRow } | { refused: RequestRefusal; detail: string | null }> {
+  try {
+    const { rows } = await sql<AppointmentRow>`
+      select * from request_appointment(${r.tenantId}::uuid, ${r.regionId}::uuid, ${r.requesterHub}::uuid, ${r.caseId}::uuid,
+        ${r.kind}::text, ${JSON.stringify(r.kindVersions)}::jsonb, ${[...r.finished]}::text[], ${r.sessionKind}::boolean,
+        ${r.attempt}::smallint, ${r.registeredLetter}::boolean, ${r.earliest}::timestamptz, ${r.latest}::timestamptz, ${r.locationCode}::text,
+        ${r.actor.kind}::text, ${r.actor.id}::text, ${r.reason}::text)`.execute(db)
+    const row = rows[0]
+    if (!row) throw new Error('request_appointment returned no row')
+    return { appointment: row }
+  } catch (err) {
+    const e = err as { code?: unknown; detail?: unknown }
+    const refused = typeof e.code === 'string' ? REQUEST_REFUSAL_OF_SQLSTATE[e.code] : undefined
+    if (refused) return { refused, detail: typeof e.detail === 'string' ? e.detail : null }
+    throw err
+  }
+}
 
 export const findAppointment = (trx: Trx, id: string): Promise<AppointmentRow | undefined> =>
   trx.selectFrom('appointments').selectAll().where('id', '=', id).executeTakeFirst()
-
-/** The case an appointment belongs to, locked (the first lock of every appointment write). */
-export const lockCaseOfAppointment = (trx: Trx, appointmentId: string) =>
-  trx
-    .selectFrom('cases')
-    .selectAll()
-    .where('id', '=', (eb) => eb.selectFrom('appointments').select('case_id').where('id', '=', appointmentId))
-    .forUpdate()
-    .executeTakeFirst()
 
 export const lockAppointment = (trx: Trx, id: string): Promise<AppointmentRow | undefined> =>
   trx.selectFrom('appointments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()

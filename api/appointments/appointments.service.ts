@@ -7,10 +7,9 @@ import * as casesRepo from '../cases/cases.repository.js'
 import { applyTransition, recordCaseEvent } from '../cases/lifecycle.js'
 import { withTenant, type Db, type Trx } from '../db/database.js'
 import { uniqueViolation } from '../db/errors.js'
-import { findCaseType } from '../domain/case-types.js'
+import { CASE_TYPE_VERSIONS } from '../domain/case-types.js'
 import { DomainError, invalidFields, notFound } from '../domain/errors.js'
-import { MAX_ATTEMPTS, SESSION_KINDS, isAppointmentKind, type AppointmentKind } from '../domain/scheduling.js'
-import { enqueueInTransaction } from '../jobs/outbox.js'
+import { APPOINTMENT_KINDS, MAX_ATTEMPTS, SESSION_KINDS, isAppointmentKind, type AppointmentKind } from '../domain/scheduling.js'
 import { emitEvent } from '../webhooks/events.js'
 import * as repo from './appointments.repository.js'
 import { appointmentIcs, staffFeedIcs } from './appointments.calendar.js'
@@ -23,7 +22,7 @@ export interface AppointmentDeps {
 }
 
 /** A case that is over: no appointment can be requested for it. */
-const FINISHED = new Set(['closed', 'withdrawn', 'rejected_at_intake'])
+const FINISHED = ['closed', 'withdrawn', 'rejected_at_intake'] as const
 
 const inTenant = <T>(deps: AppointmentDeps, p: TenantPrincipal, fn: (trx: Trx) => Promise<T>) => withTenant(deps.db, tenantScope(p), fn)
 
@@ -39,51 +38,65 @@ export async function requestAppointment(deps: AppointmentDeps, principal: Princ
   const earliest = input.earliest ? new Date(input.earliest) : null
   const latest = input.latest ? new Date(input.latest) : null
   if (earliest && latest && earliest > latest) throw invalidFields([{ name: 'latest', code: 'inverted-range', reason: 'must not be before earliest' }])
-  return inTenant(deps, p, async (trx) => {
-    const c = await casesRepo.lockCase(trx, caseId)
-    if (!c) throw notFound('case')
-    if (!isHubOf(p, c.hub_tenant_id)) throw new DomainError('forbidden', 'forbidden', 'appointments are requested by the hub’s staff')
-    if (input.locationCode && !(await repo.findLocation(trx, c.hub_tenant_id, input.locationCode))) {
-      throw invalidFields([{ name: 'locationCode', code: 'unknown-location', reason: 'is not a location of this hub' }])
-    }
-    const definition = findCaseType(c.case_type, c.case_type_version)
-    if (!isAppointmentKind(input.kind) || !definition?.appointmentKinds.includes(input.kind)) {
-      throw new DomainError('refused', 'kind-not-needed-for-case-type', `a ${c.case_type} case has no ${input.kind} appointment`)
-    }
-    if (FINISHED.has(c.status)) throw new DomainError('conflict', 'case-closed', `the case is ${c.status.replaceAll('_', ' ')}`)
-    if (SESSION_KINDS.has(input.kind) && c.status !== 'awaiting_ceremony') {
-      throw new DomainError('conflict', 'not-awaiting-ceremony', `a ${input.kind} is booked once the case awaits its ceremony; it is ${c.status.replaceAll('_', ' ')}`)
-    }
-    const created = await openAppointment(trx, c, {
-      kind: input.kind,
-      attempt: 1,
-      earliest,
-      latest,
-      requestedLocationCode: input.locationCode ?? null,
-      actor: actorOf(p),
-    })
-    return appointmentView(created)
+  // One statement, its own transaction (request_appointment, migration 0016).
+  const created = await openAppointment(deps.db, p, caseId, {
+    kind: input.kind,
+    attempt: 1,
+    earliest,
+    latest,
+    requestedLocationCode: input.locationCode ?? null,
+    actor: actorOf(p),
   })
+  return appointmentView(created)
 }
 
-/** Inserts a requested appointment, records it on the case and asks the scheduling worker to book it. */
+/**
+ * Per case type, its versions' first days with whether the version has the kind: what
+ * request_appointment needs to apply findCaseType's rule (the newest version not after the case's
+ * own) to the case it locks. The first definition of a day wins, as in findCaseType.
+ */
+const kindVersions = (kind: string): Record<string, [string, boolean][]> => {
+  const byType: Record<string, [string, boolean][]> = {}
+  if (!isAppointmentKind(kind)) return byType
+  for (const def of CASE_TYPE_VERSIONS) {
+    const versions = (byType[def.code] ??= [])
+    if (!versions.some(([validFrom]) => validFrom === def.validFrom)) versions.push([def.validFrom, def.appointmentKinds.includes(kind)])
+  }
+  return byType
+}
+const KIND_VERSIONS = new Map(APPOINTMENT_KINDS.map((k) => [k, kindVersions(k)]))
+
+/**
+ * Opens a requested appointment in one statement: the case locked, the refusals checked in the
+ * order of API.md, then the appointment, the case event and the scheduling worker's job. `db` is
+ * the pool for a request, or the transaction of a no-show that invites again.
+ */
 async function openAppointment(
-  trx: Trx,
-  c: casesRepo.CaseRow,
-  input: { kind: AppointmentKind; attempt: number; earliest: Date | null; latest: Date | null; requestedLocationCode: string | null; actor: ReturnType<typeof actorOf> },
+  db: Db | Trx,
+  p: TenantPrincipal,
+  caseId: string,
+  input: { kind: string; attempt: number; earliest: Date | null; latest: Date | null; requestedLocationCode: string | null; actor: ReturnType<typeof actorOf> },
 ): Promise<repo.AppointmentRow> {
-  let created: repo.AppointmentRow
+  const scope = tenantScope(p)
+  const reason = `${input.kind}, attempt ${input.attempt}${input.attempt === MAX_ATTEMPTS ? ', invitation by registered letter' : ''}`
+  let answer: Awaited<ReturnType<typeof repo.requestAppointment>>
   try {
-    created = await repo.insertAppointment(trx, {
-      hub_tenant_id: c.hub_tenant_id,
-      member_tenant_id: c.member_tenant_id,
-      case_id: c.id,
+    answer = await repo.requestAppointment(db, {
+      tenantId: scope.tenantId,
+      regionId: scope.regionId,
+      requesterHub: p.tenantRole === 'hub' ? p.tenantId : null,
+      caseId,
       kind: input.kind,
+      kindVersions: KIND_VERSIONS.get(input.kind as AppointmentKind) ?? {},
+      finished: FINISHED,
+      sessionKind: isAppointmentKind(input.kind) && SESSION_KINDS.has(input.kind),
       attempt: input.attempt,
-      registered_letter: input.attempt === MAX_ATTEMPTS,
+      registeredLetter: input.attempt === MAX_ATTEMPTS,
       earliest: input.earliest,
       latest: input.latest,
-      requested_location_code: input.requestedLocationCode,
+      locationCode: input.requestedLocationCode,
+      actor: input.actor,
+      reason,
     })
   } catch (err) {
     if (uniqueViolation(err) === 'appointments_one_open_per_kind') {
@@ -91,10 +104,22 @@ async function openAppointment(
     }
     throw err
   }
-  const reason = `${input.kind}, attempt ${input.attempt}${input.attempt === MAX_ATTEMPTS ? ', invitation by registered letter' : ''}`
-  await recordCaseEvent(trx, c, { action: 'appointment_requested', actor: input.actor, reason })
-  await enqueueInTransaction(trx, 'scheduling', 'book', { tenantId: c.hub_tenant_id, appointmentId: created.id })
-  return created
+  if ('appointment' in answer) return answer.appointment
+  const status = (answer.detail ?? '').replaceAll('_', ' ')
+  switch (answer.refused) {
+    case 'case-not-found':
+      throw notFound('case')
+    case 'not-the-hub':
+      throw new DomainError('forbidden', 'forbidden', 'appointments are requested by the hub’s staff')
+    case 'unknown-location':
+      throw invalidFields([{ name: 'locationCode', code: 'unknown-location', reason: 'is not a location of this hub' }])
+    case 'kind-not-needed':
+      throw new DomainError('refused', 'kind-not-needed-for-case-type', `a ${answer.detail ?? 'such'} case has no ${input.kind} appointment`)
+    case 'case-finished':
+      throw new DomainError('conflict', 'case-closed', `the case is ${status}`)
+    case 'not-awaiting-ceremony':
+      throw new DomainError('conflict', 'not-awaiting-ceremony', `a ${input.kind} is booked once the case awaits its ceremony; it is ${status}`)
+  }
 }
 
 export async function getAppointment(deps: AppointmentDeps, principal: Principal, appointmentId: string) {
@@ -182,7 +207,7 @@ export async function recordOutcome(
     const recorded = await recordCaseEvent(trx, c, { action: 'appointment_no_show', actor, reason: `${a.kind}, attempt ${a.attempt}` })
     if (a.attempt < MAX_ATTEMPTS) {
       // BVVN art. 60b(10): invite again; the last invitation goes by registered letter.
-      await openAppointment(trx, recorded, {
+      await openAppointment(trx, p, recorded.id, {
         kind: a.kind,
         attempt: a.attempt + 1,
         earliest: null,

@@ -1,11 +1,13 @@
 // The scheduling worker's use case: book one requested appointment — the earliest fitting slot of
 // a skilled specialist, or a seat in the earliest ceremony session inside the statutory window —
-// or mark it unschedulable with a reason. Safe to run twice: an appointment that is no longer
-// `requested` is left alone, and the database refuses an overlapping slot or a seat too many.
-import type * as casesRepo from '../cases/cases.repository.js'
+// or mark it unschedulable with a reason. Two statements in the common case (migration 0016): the
+// context (appointment, case, calendars) read without a lock, the slot search here, then the
+// writes in one statement that locks the case and the appointment, books only if the slot is
+// still free (under the staff member's lock) and the case unchanged, and records the event. Safe
+// to run twice: an appointment that is no longer `requested` is left alone, and the database
+// refuses an overlapping slot or a seat too many.
 import { recordCeremonyInvitation } from '../cases/clocks.js'
-import { recordCaseEvent } from '../cases/lifecycle.js'
-import { withTenantOf, type Db, type Trx } from '../db/database.js'
+import { withTenantOf, type Db } from '../db/database.js'
 import {
   DEFAULT_HORIZON_DAYS,
   DURATION_MINUTES,
@@ -23,7 +25,7 @@ import {
 import { addDays } from '../domain/calendar.js'
 import type { JobPayload } from '../jobs/registry.js'
 import { dutchDate } from '../time.js'
-import { emitEvent } from '../webhooks/events.js'
+import { storedEvent } from '../webhooks/events.js'
 import * as repo from './appointments.repository.js'
 import { SCHEDULER } from './access.js'
 
@@ -33,13 +35,18 @@ export type BookingResult = 'booked' | 'unschedulable' | 'skipped'
 const MS_PER_DAY = 86_400_000
 /** Attempts at the next free slot after losing one to a concurrent booking, before giving up. */
 const MAX_SLOT_RACES = 200
+/** Readings of the context when the case keeps changing under the booking, before the job fails (and is retried). */
+const MAX_READS = 20
+const SESSION_KIND_LIST = [...SESSION_KINDS]
 
-type Booked = { kind: 'booked'; startsAt: Date }
-type Unschedulable = { kind: 'unschedulable'; reason: UnschedulableReason }
 type Bounds = { notBefore: Date; notAfter: Date }
+/** The booking's context, with the job's tenant (the hub) whose rights every statement runs with. */
+type Context = repo.BookingContext & { tenantId: string }
+/** A booking's end: written, nothing to do, or the case changed (read the context again). */
+type Outcome = BookingResult | 'stale'
 
 /** The instants a slot must start between: the next working day on, inside earliest/latest. */
-function searchBounds(a: repo.AppointmentRow, now: Date, lastDate: string | null): Bounds {
+function searchBounds(a: Context['appointment'], now: Date, lastDate: string | null): Bounds {
   const nextWorkingDay = startOfNextWorkingDay(now)
   const notBefore = a.earliest && a.earliest > nextWorkingDay ? a.earliest : nextWorkingDay
   const horizon = new Date(notBefore.getTime() + DEFAULT_HORIZON_DAYS * MS_PER_DAY)
@@ -73,48 +80,67 @@ export function tieBreakOffset(appointmentId: string, staffCount: number): numbe
   return h % staffCount
 }
 
-/**
- * How a booking transaction takes staff locks. `hold`: a lost race keeps the lock of that
- * calendar, whose held time is then read under it, so the next try there is certain — one extra
- * statement however many bookings queue for the same staff member. That is safe only while the
- * transaction holds no other staff lock: needing a second one it starts over in `release` mode,
- * where every lost race lets its lock go at once, so it never waits for a lock while holding one
- * (two bookings each holding the calendar the other wants would deadlock).
- */
-type LockMode = 'hold' | 'release'
-
-/** A `hold` transaction that would need a second staff lock: it is rolled back and run in `release` mode. */
-class SecondLockNeeded extends Error {}
-
-interface Locks {
-  mode: LockMode
-  /** The staff member whose lock a `hold` transaction keeps. */
-  held: string | null
+/** The webhook event of an outcome, as stored with its deliveries: ids, the reference and statuses only. */
+function eventOf(ctx: Context, outcome: 'booked' | 'unschedulable', reason?: UnschedulableReason) {
+  const { appointment: a, case: c } = ctx
+  const data = { appointmentId: a.id, caseId: c.id, caseReference: c.reference, kind: a.kind, status: outcome }
+  return storedEvent({
+    type: outcome === 'booked' ? 'appointment.booked' : 'appointment.unschedulable',
+    hubTenantId: c.hub_tenant_id,
+    memberTenantId: c.member_tenant_id,
+    objectPath: `/v1/appointments/${a.id}`,
+    data: outcome === 'booked' ? { ...data, attempt: a.attempt } : { ...data, reason: reason ?? null },
+  })
 }
 
-async function bookSlot(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, now: Date, locks: Locks): Promise<Booked | Unschedulable> {
-  const bounds = searchBounds(a, now, null)
-  // One statement: the skilled staff, with the calendars of the group searched first — the
-  // assigned specialist alone when he has the skill, every skilled staff member otherwise.
-  const staff = await repo.skilledStaffCalendars(trx, c.hub_tenant_id, c.case_type, c.assigned_staff_id, bounds.notBefore, busyUntil(bounds))
-  if (staff.length === 0) return { kind: 'unschedulable', reason: 'no-staff-with-skill' }
+/** The writes of one outcome, with the case event and the webhook event, in one statement. */
+const write = (db: Parameters<typeof repo.bookAppointmentRow>[0], ctx: Context, w: repo.BookingWrite, reason?: UnschedulableReason) =>
+  repo.bookAppointmentRow(db, {
+    tenantId: ctx.tenantId,
+    appointmentId: ctx.appointment.id,
+    caseVersion: ctx.case.version,
+    write: w,
+    actor: SCHEDULER,
+    bookedEvent: w.outcome === 'unschedulable' ? null : eventOf(ctx, 'booked'),
+    unschedulableEvent: w.outcome === 'slot' ? null : eventOf(ctx, 'unschedulable', reason),
+  })
+
+/** Marks the appointment unschedulable: nothing fits. */
+async function unschedulable(db: Db, ctx: Context, reason: UnschedulableReason): Promise<Outcome> {
+  return resultOf(await write(db, ctx, { outcome: 'unschedulable', reason }, reason))
+}
+
+const resultOf = (answer: repo.BookingAnswer): Outcome => {
+  if (answer.result === 'taken') throw new Error('book_appointment answered taken for a write without a slot')
+  return answer.result
+}
+
+async function bookSlot(db: Db, ctx: Context, now: Date): Promise<Outcome> {
+  const bounds = searchBounds(ctx.appointment, now, null)
+  // Read with the context: the skilled staff, with the calendars of the group searched first —
+  // the assigned specialist alone when he has the skill, every skilled staff member otherwise.
+  const staff = ctx.staff ?? []
+  if (staff.length === 0) return unschedulable(db, ctx, 'no-staff-with-skill')
   const first = staff.filter((s) => s.weekly !== null)
   const rest = staff.filter((s) => s.weekly === null).map((s) => s.id)
-  let startsAt = await bookInGroup(trx, a, first.map(toCalendar), bounds, locks)
+  let outcome = await bookInGroup(db, ctx, first.map(toCalendar), bounds)
   // The other skilled specialists when the assigned one has no fitting slot; read only now.
-  if (!startsAt && rest.length > 0) {
-    startsAt = await bookInGroup(trx, a, (await repo.calendarsOf(trx, rest, bounds.notBefore, busyUntil(bounds))).map(toCalendar), bounds, locks)
+  if (outcome === null && rest.length > 0) {
+    const calendars = await repo.staffCalendars(db, ctx.tenantId, rest, bounds.notBefore, busyUntil(bounds))
+    outcome = await bookInGroup(db, ctx, calendars.map(toCalendar), bounds)
   }
-  return startsAt ? { kind: 'booked', startsAt } : { kind: 'unschedulable', reason: 'no-availability' }
+  return outcome ?? unschedulable(db, ctx, 'no-availability')
 }
 
 /**
  * The earliest free slot among these staff members, booked; null when none of them has one. The
  * calendars were read without a lock: the slot is booked under its staff member's lock only if
  * still free, and when it was taken meanwhile the answer brings that calendar's held time as it
- * is now, and the search goes on from there (no further query, no failed insert).
+ * is now, and the search goes on from there (no further query). Each try takes one staff lock and
+ * lets it go when its statement ends, so no booking waits for a lock while it holds another.
  */
-async function bookInGroup(trx: Trx, a: repo.AppointmentRow, calendars: StaffCalendar[], bounds: Bounds, locks: Locks): Promise<Date | null> {
+async function bookInGroup(db: Db, ctx: Context, calendars: StaffCalendar[], bounds: Bounds): Promise<Outcome | null> {
+  const a = ctx.appointment
   const available = calendars.filter((cal) => cal.weekly.length > 0)
   if (available.length === 0) return null
   const offset = tieBreakOffset(a.id, available.length)
@@ -124,87 +150,66 @@ async function bookInGroup(trx: Trx, a: repo.AppointmentRow, calendars: StaffCal
   for (let race = 0; race < MAX_SLOT_RACES; race += 1) {
     const slot = findEarliestSlot([rotated], query)
     if (!slot) return null
-    if (locks.held && locks.held !== slot.staffId) throw new SecondLockNeeded()
-    const outcome = await repo.bookStaffSlot(trx, {
-      appointmentId: a.id,
+    const answer = await write(db, ctx, {
+      outcome: 'slot',
       staffId: slot.staffId,
       start: slot.start,
       end: slot.end,
       locationCode: slot.locationCode,
       busyFrom: bounds.notBefore,
       busyTo: busyUntil(bounds),
-      hold: locks.mode === 'hold',
     })
-    if (outcome.booked) return slot.start
-    if (locks.mode === 'hold') locks.held = slot.staffId
+    if (answer.result !== 'taken') return answer.result
     const i = rotated.findIndex((cal) => cal.staffId === slot.staffId)
-    const busy = outcome.busy ?? (await repo.calendarsOf(trx, [slot.staffId], bounds.notBefore, busyUntil(bounds))).map(toCalendar)[0]?.busy ?? []
     // The taken slot itself stays out, should the held time read not show it yet.
-    rotated[i] = { ...rotated[i]!, busy: [...busy, { start: slot.start, end: slot.end }] }
+    rotated[i] = { ...rotated[i]!, busy: [...(answer.busy ?? []), { start: slot.start, end: slot.end }] }
   }
   return null
 }
 
 /** The statutory window of a ceremony kind for an invitation sent today, or null when it cannot be known. */
-export function sessionWindowOf(c: casesRepo.CaseRow, kind: AppointmentKind, invitationDate: string): CeremonyWindow | null {
+export function sessionWindowOf(
+  c: Pick<Context['case'], 'decided_at' | 'royal_decree_decision' | 'royal_decree_date'>,
+  kind: AppointmentKind,
+  invitationDate: string,
+): CeremonyWindow | null {
   if (kind === 'option_confirmation') return c.decided_at ? optionConfirmationWindow(dutchDate(c.decided_at)) : null
   return c.royal_decree_decision === 'granted' && c.royal_decree_date ? naturalisationCeremonyWindow(c.royal_decree_date, invitationDate) : null
 }
 
-async function bookSeat(trx: Trx, c: casesRepo.CaseRow, a: repo.AppointmentRow, now: Date): Promise<Booked | Unschedulable> {
-  const window = sessionWindowOf(c, a.kind, utcToAmsterdam(now).date)
-  if (!window) return { kind: 'unschedulable', reason: 'no-session-within-statutory-term' }
+async function bookSeat(db: Db, ctx: Context, now: Date): Promise<Outcome> {
+  const a = ctx.appointment
+  const today = utcToAmsterdam(now).date
+  const window = sessionWindowOf(ctx.case, a.kind, today)
+  if (!window) return unschedulable(db, ctx, 'no-session-within-statutory-term')
   const { notBefore, notAfter } = searchBounds(a, now, window.lastDate)
-  const seat = await repo.bookEarliestSeat(trx, a.id, c.hub_tenant_id, {
+  const seat: repo.BookingWrite = {
+    outcome: 'seat',
     notBefore,
     notAfter,
     lastDate: window.lastDate,
     locationCode: a.requested_location_code,
+    reasonIfNone: 'no-session-within-statutory-term',
+  }
+  if (a.kind !== 'ceremony') return resultOf(await write(db, ctx, seat, 'no-session-within-statutory-term'))
+  // A ceremony's booking is its invitation (BVVN art. 60b(2)): the invitation clock is met and the
+  // hand-over clock starts (the first invitation counts; a re-invitation changes nothing) — worked
+  // out from the case's events, in the booking's transaction.
+  return withTenantOf(db, ctx.tenantId, async (trx) => {
+    const outcome = resultOf(await write(trx, ctx, seat, 'no-session-within-statutory-term'))
+    if (outcome === 'booked') await recordCeremonyInvitation(trx, ctx.case.id, today)
+    return outcome
   })
-  return seat ? { kind: 'booked', startsAt: seat.starts_at } : { kind: 'unschedulable', reason: 'no-session-within-statutory-term' }
 }
 
 export async function bookAppointment(db: Db, payload: JobPayload<'scheduling', 'book'>, now: Date = new Date()): Promise<BookingResult> {
-  try {
-    return await bookOnce(db, payload, now, 'hold')
-  } catch (err) {
-    if (!(err instanceof SecondLockNeeded)) throw err
-    return bookOnce(db, payload, now, 'release')
+  const read = { sessionKinds: SESSION_KIND_LIST, nextWorkingDay: startOfNextWorkingDay(now), horizonMs: DEFAULT_HORIZON_DAYS * MS_PER_DAY, tailMs: MS_PER_DAY }
+  for (let reads = 0; reads < MAX_READS; reads += 1) {
+    const found = await repo.bookingContext(db, payload.tenantId, payload.appointmentId, read)
+    if (!found || found.appointment.status !== 'requested') return 'skipped'
+    const ctx: Context = { ...found, tenantId: payload.tenantId }
+    const outcome = SESSION_KINDS.has(ctx.appointment.kind) ? await bookSeat(db, ctx, now) : await bookSlot(db, ctx, now)
+    if (outcome !== 'stale') return outcome
   }
-}
-
-function bookOnce(db: Db, payload: JobPayload<'scheduling', 'book'>, now: Date, mode: LockMode): Promise<BookingResult> {
-  return withTenantOf(db, payload.tenantId, async (trx) => {
-    // The case first, then the appointment: the order every appointment write takes.
-    const c = await repo.lockCaseOfAppointment(trx, payload.appointmentId)
-    if (!c) return 'skipped'
-    const a = await repo.lockAppointment(trx, payload.appointmentId)
-    if (!a || a.status !== 'requested') return 'skipped'
-    const result = SESSION_KINDS.has(a.kind) ? await bookSeat(trx, c, a, now) : await bookSlot(trx, c, a, now, { mode, held: null })
-    const objectPath = `/v1/appointments/${a.id}`
-    if (result.kind === 'booked') {
-      // The booking is the invitation (BVVN art. 60b(2)): the invitation clock is met and the
-      // hand-over clock starts (the first invitation counts; a re-invitation changes nothing).
-      const invited = a.kind === 'ceremony' ? await recordCeremonyInvitation(trx, c.id, utcToAmsterdam(now).date) : c
-      await recordCaseEvent(trx, invited, { action: 'appointment_booked', actor: SCHEDULER, reason: `${a.kind} booked for ${result.startsAt.toISOString()}` })
-      await emitEvent(trx, {
-        type: 'appointment.booked',
-        hubTenantId: c.hub_tenant_id,
-        memberTenantId: c.member_tenant_id,
-        objectPath,
-        data: { appointmentId: a.id, caseId: c.id, caseReference: c.reference, kind: a.kind, status: 'booked', attempt: a.attempt },
-      })
-      return 'booked'
-    }
-    await repo.updateAppointment(trx, a.id, { status: 'unschedulable', reason: result.reason })
-    await recordCaseEvent(trx, c, { action: 'appointment_unschedulable', actor: SCHEDULER, reason: `${a.kind}: ${result.reason}` })
-    await emitEvent(trx, {
-      type: 'appointment.unschedulable',
-      hubTenantId: c.hub_tenant_id,
-      memberTenantId: c.member_tenant_id,
-      objectPath,
-      data: { appointmentId: a.id, caseId: c.id, caseReference: c.reference, kind: a.kind, status: 'unschedulable', reason: result.reason },
-    })
-    return 'unschedulable'
-  })
+  throw new Error('the case changed on every reading while its appointment was booked; the job is retried')
 }
