@@ -55,10 +55,11 @@ export async function settledMembers(trx: Trx, settlementId: string): Promise<Se
 }
 
 /**
- * Claims a batch of members for a run, in one statement, and counts them as done; returns those
- * claimed now (in id order), not those a run finished before. Two workers on the same batch meet at
- * the primary key: the second waits for the first to commit, then skips what it claimed (or claims
- * it after a rollback). Members are claimed in ascending id order, so the waits never form a cycle.
+ * Claims a batch of members for a run, in one statement; returns those claimed now (in id order),
+ * not those a run finished before. Two workers on the same batch meet at the primary key: the
+ * second waits for the first to commit, then skips what it claimed (or claims it after a rollback).
+ * Members are claimed in ascending id order, so the waits never form a cycle. The claim counts as
+ * progress with countDone, at the end of the batch's transaction.
  */
 export async function claimMembers(trx: Trx, s: SettlementRow, memberTenantIds: readonly string[]): Promise<string[]> {
   if (memberTenantIds.length === 0) return []
@@ -66,9 +67,24 @@ export async function claimMembers(trx: Trx, s: SettlementRow, memberTenantIds: 
     insert into settlement_members (settlement_id, hub_tenant_id, member_tenant_id)
     select ${s.id}::uuid, ${s.hub_tenant_id}::uuid, m from unnest(${[...memberTenantIds].sort()}::uuid[]) m order by m
     on conflict do nothing returning member_tenant_id as m`.execute(trx)
-  const claimed = rows.map((r) => r.m).sort()
-  if (claimed.length > 0) await sql`update settlements set done = done + ${claimed.length} where id = ${s.id}`.execute(trx)
-  return claimed
+  return rows.map((r) => r.m).sort()
+}
+
+/**
+ * Counts claimed members as done. The update holds the settlement's row until commit, so a batch
+ * does it last (after the invoice counter): batches of one run on several connections then wait
+ * for each other only for the short issuing end of their transactions, never for the big statement.
+ */
+export async function countDone(trx: Trx, settlementId: string, count: number): Promise<void> {
+  if (count > 0) await sql`update settlements set done = done + ${count} where id = ${settlementId}`.execute(trx)
+}
+
+/**
+ * The batch's statements are few and large (tens of thousands of rows each): compiling them with
+ * JIT costs more than it saves, and the statement trigger's anti-join would be compiled per batch.
+ */
+export async function withoutJit(trx: Trx): Promise<void> {
+  await sql`set local jit = off`.execute(trx)
 }
 
 export async function finishSettlement(trx: Trx, id: string, status: 'done' | 'failed'): Promise<void> {
