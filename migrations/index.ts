@@ -15,6 +15,7 @@ import * as bookingFunctions from './2026_12_01_0013_booking_functions.js'
 import * as relayThroughput from './2026_12_01_0014_relay_throughput.js'
 import * as settlementBatches from './2026_12_01_0011_settlement_batches.js'
 import * as submitInOneStatement from './2026_12_01_0015_submit_in_one_statement.js'
+import * as chargeLines from './2026_12_01_0017_charge_lines.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0014_relay_throughput': relayThroughput,
   '2026_12_01_0011_settlement_batches': settlementBatches,
   '2026_12_01_0015_submit_in_one_statement': submitInOneStatement,
+  '2026_12_01_0017_charge_lines': chargeLines,
 }

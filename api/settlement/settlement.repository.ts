@@ -114,11 +114,10 @@ export interface Drafted {
 
 /**
  * Takes the open charges of the period and before (posted up to the cutoff) of a batch of members,
- * in one statement: deletes them from the open_charges queue and inserts them as invoice lines of
- * the member's invoice id (`invoiceIds[i]` for `memberTenantIds[i]`). The database does the work,
- * so no charge passes through memory; returns per member with charges the count and the sum (the
- * invoice's total is its lines' sum by construction). The lines go in in charge order, so the
- * primary key's pages are visited once each, in order.
+ * in one statement: sets the invoice id of each on its row in charge_lines (`invoiceIds[i]` for
+ * `memberTenantIds[i]`), which takes it out of the open queue and makes it a line of that invoice
+ * (migration 0017). The database does the work, so no charge passes through memory; returns per
+ * member with charges the count and the sum (the invoice's total is its lines' sum by construction).
  */
 export async function attachCharges(
   trx: Trx,
@@ -129,16 +128,12 @@ export async function attachCharges(
   if (memberTenantIds.length === 0) return []
   const { rows } = await sql<{ m: string; id: string; n: number; total: string }>`
     with batch (member_tenant_id, invoice_id) as (select * from unnest(${[...memberTenantIds]}::uuid[], ${[...invoiceIds]}::uuid[])),
-    taken as (
-      delete from open_charges o using batch b
-      where o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = b.member_tenant_id
+    lines as (
+      update charge_lines o set invoice_id = b.invoice_id from batch b
+      where o.invoice_id is null and o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = b.member_tenant_id
         and o.period <= ${s.period} and o.posted_at <= (select cutoff from settlements where id = ${s.id})
         and not exists (${reservedBy(s, sql.ref('o.period'), sql.ref('o.posted_at'))})
-      returning o.charge_id, o.hub_tenant_id, o.member_tenant_id, o.amount_cents, b.invoice_id),
-    lines as (
-      insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
-      select charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents from taken order by charge_id
-      returning member_tenant_id, invoice_id, amount_cents)
+      returning o.member_tenant_id, o.invoice_id, o.amount_cents)
     select member_tenant_id as m, invoice_id as id, count(*)::int as n, sum(amount_cents)::text as total
     from lines group by member_tenant_id, invoice_id order by member_tenant_id`.execute(trx)
   return rows.map((r) => ({ memberTenantId: r.m, id: r.id, count: r.n, total: big(r.total) }))
