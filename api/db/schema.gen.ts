@@ -192,6 +192,16 @@ export interface CeremonySessions {
   starts_at: Timestamp;
 }
 
+export interface ChargeLines {
+  amount_cents: ColumnType<number, bigint | string, bigint | string>;
+  charge_id: string;
+  hub_tenant_id: string;
+  invoice_id: string | null;
+  member_tenant_id: string;
+  period: string;
+  posted_at: Timestamp;
+}
+
 export interface CreditNoteLines {
   amount_cents: ColumnType<number, bigint | string, bigint | string>;
   charge_id: string;
@@ -277,11 +287,11 @@ export interface InvoiceCounters {
 }
 
 export interface InvoiceLines {
-  amount_cents: ColumnType<number, bigint | string, bigint | string>;
-  charge_id: string;
-  hub_tenant_id: string;
-  invoice_id: string;
-  member_tenant_id: string;
+  amount_cents: ColumnType<number | null, bigint | string | null, bigint | string | null>;
+  charge_id: string | null;
+  hub_tenant_id: string | null;
+  invoice_id: string | null;
+  member_tenant_id: string | null;
 }
 
 export interface Invoices {
@@ -337,12 +347,12 @@ export interface Locations {
 }
 
 export interface OpenCharges {
-  amount_cents: ColumnType<number, bigint | string, bigint | string>;
-  charge_id: string;
-  hub_tenant_id: string;
-  member_tenant_id: string;
-  period: string;
-  posted_at: Timestamp;
+  amount_cents: ColumnType<number | null, bigint | string | null, bigint | string | null>;
+  charge_id: string | null;
+  hub_tenant_id: string | null;
+  member_tenant_id: string | null;
+  period: string | null;
+  posted_at: Timestamp | null;
 }
 
 export interface Outbox {
@@ -519,6 +529,7 @@ export interface DB {
   case_reference_counters: CaseReferenceCounters;
   cases: Cases;
   ceremony_sessions: CeremonySessions;
+  charge_lines: ChargeLines;
   credit_note_lines: CreditNoteLines;
   document_reviews: DocumentReviews;
   documents: Documents;

@@ -55,10 +55,11 @@ export async function settledMembers(trx: Trx, settlementId: string): Promise<Se
 }
 
 /**
- * Claims a batch of members for a run, in one statement, and counts them as done; returns those
- * claimed now (in id order), not those a run finished before. Two workers on the same batch meet at
- * the primary key: the second waits for the first to commit, then skips what it claimed (or claims
- * it after a rollback). Members are claimed in ascending id order, so the waits never form a cycle.
+ * Claims a batch of members for a run, in one statement; returns those claimed now (in id order),
+ * not those a run finished before. Two workers on the same batch meet at the primary key: the
+ * second waits for the first to commit, then skips what it claimed (or claims it after a rollback).
+ * Members are claimed in ascending id order, so the waits never form a cycle. The claim counts as
+ * progress with countDone, at the end of the batch's transaction.
  */
 export async function claimMembers(trx: Trx, s: SettlementRow, memberTenantIds: readonly string[]): Promise<string[]> {
   if (memberTenantIds.length === 0) return []
@@ -66,9 +67,24 @@ export async function claimMembers(trx: Trx, s: SettlementRow, memberTenantIds: 
     insert into settlement_members (settlement_id, hub_tenant_id, member_tenant_id)
     select ${s.id}::uuid, ${s.hub_tenant_id}::uuid, m from unnest(${[...memberTenantIds].sort()}::uuid[]) m order by m
     on conflict do nothing returning member_tenant_id as m`.execute(trx)
-  const claimed = rows.map((r) => r.m).sort()
-  if (claimed.length > 0) await sql`update settlements set done = done + ${claimed.length} where id = ${s.id}`.execute(trx)
-  return claimed
+  return rows.map((r) => r.m).sort()
+}
+
+/**
+ * Counts claimed members as done. The update holds the settlement's row until commit, so a batch
+ * does it last (after the invoice counter): batches of one run on several connections then wait
+ * for each other only for the short issuing end of their transactions, never for the big statement.
+ */
+export async function countDone(trx: Trx, settlementId: string, count: number): Promise<void> {
+  if (count > 0) await sql`update settlements set done = done + ${count} where id = ${settlementId}`.execute(trx)
+}
+
+/**
+ * The batch's statements are few and large (tens of thousands of rows each): compiling them with
+ * JIT costs more than it saves, and the statement trigger's anti-join would be compiled per batch.
+ */
+export async function withoutJit(trx: Trx): Promise<void> {
+  await sql`set local jit = off`.execute(trx)
 }
 
 export async function finishSettlement(trx: Trx, id: string, status: 'done' | 'failed'): Promise<void> {
@@ -98,11 +114,10 @@ export interface Drafted {
 
 /**
  * Takes the open charges of the period and before (posted up to the cutoff) of a batch of members,
- * in one statement: deletes them from the open_charges queue and inserts them as invoice lines of
- * the member's invoice id (`invoiceIds[i]` for `memberTenantIds[i]`). The database does the work,
- * so no charge passes through memory; returns per member with charges the count and the sum (the
- * invoice's total is its lines' sum by construction). The lines go in in charge order, so the
- * primary key's pages are visited once each, in order.
+ * in one statement: sets the invoice id of each on its row in charge_lines (`invoiceIds[i]` for
+ * `memberTenantIds[i]`), which takes it out of the open queue and makes it a line of that invoice
+ * (migration 0017). The database does the work, so no charge passes through memory; returns per
+ * member with charges the count and the sum (the invoice's total is its lines' sum by construction).
  */
 export async function attachCharges(
   trx: Trx,
@@ -113,16 +128,12 @@ export async function attachCharges(
   if (memberTenantIds.length === 0) return []
   const { rows } = await sql<{ m: string; id: string; n: number; total: string }>`
     with batch (member_tenant_id, invoice_id) as (select * from unnest(${[...memberTenantIds]}::uuid[], ${[...invoiceIds]}::uuid[])),
-    taken as (
-      delete from open_charges o using batch b
-      where o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = b.member_tenant_id
+    lines as (
+      update charge_lines o set invoice_id = b.invoice_id from batch b
+      where o.invoice_id is null and o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = b.member_tenant_id
         and o.period <= ${s.period} and o.posted_at <= (select cutoff from settlements where id = ${s.id})
         and not exists (${reservedBy(s, sql.ref('o.period'), sql.ref('o.posted_at'))})
-      returning o.charge_id, o.hub_tenant_id, o.member_tenant_id, o.amount_cents, b.invoice_id),
-    lines as (
-      insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
-      select charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents from taken order by charge_id
-      returning member_tenant_id, invoice_id, amount_cents)
+      returning o.member_tenant_id, o.invoice_id, o.amount_cents)
     select member_tenant_id as m, invoice_id as id, count(*)::int as n, sum(amount_cents)::text as total
     from lines group by member_tenant_id, invoice_id order by member_tenant_id`.execute(trx)
   return rows.map((r) => ({ memberTenantId: r.m, id: r.id, count: r.n, total: big(r.total) }))

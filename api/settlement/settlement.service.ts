@@ -79,6 +79,11 @@ export async function getSettlement(db: Db, principal: Principal, id: string) {
 export interface RunOptions {
   /** Members settled per transaction (default SETTLE_BATCH). */
   batchSize?: number
+  /**
+   * Batches in flight at once, each its own transaction on its own connection (default 1; the
+   * settlement worker runs SETTLE_LANES). With more than one, batches may commit out of member order.
+   */
+  lanes?: number
   /** Called after each batch's transaction committed, with the members done so far (tests use it to crash a run midway). */
   afterBatch?: (done: number) => void | Promise<void>
 }
@@ -86,11 +91,19 @@ export interface RunOptions {
 /**
  * Members settled per transaction. A batch is a handful of set-based statements however many
  * charges its members have (the charges move inside the database); a crash loses at most the
- * batch in flight, which the resumed run does again; progress moves per batch. Sized so that the
+ * batches in flight, which the resumed run does again; progress moves per batch. Sized so that the
  * batch's one big statement (at the benchmark's 5,000 charges a member: 40,000 lines) stays well
  * inside the statement timeout on a loaded machine (50 members, 250,000 lines, did not).
  */
 export const SETTLE_BATCH = 8
+
+/**
+ * Batches the settlement worker runs at once. The big statement of a batch is one backend's work
+ * on one core; two batches at once use both cores of the machine. They meet only at the short end
+ * of their transactions, where the invoice counter and the progress row are taken (for the
+ * numbers: sequential, no gaps, in commit order).
+ */
+export const SETTLE_LANES = 2
 
 /** The settlement job: every member of the hub, a batch of members per transaction; safe to run twice or resume. */
 export async function runSettlement(db: Db, job: { tenantId: string; settlementId: string }, options: RunOptions = {}): Promise<{ settled: number }> {
@@ -103,28 +116,51 @@ export async function runSettlement(db: Db, job: { tenantId: string; settlementI
     finished: await repo.settledMembers(trx, s.id),
   }))
   const open = members.filter((m) => !finished.has(m))
+  const batches: string[][] = []
+  for (let i = 0; i < open.length; i += batchSize) batches.push(open.slice(i, i + batchSize))
   let settled = 0
-  for (let i = 0; i < open.length; i += batchSize) {
-    settled += await withTenantOf(db, job.tenantId, (trx) => settleBatch(trx, s, open.slice(i, i + batchSize)))
-    await options.afterBatch?.(finished.size + settled)
+  let next = 0
+  let stopped = false
+  // Each lane takes the next batch until none is left; a failure stops every lane after the batch
+  // it has in flight, and the run fails once all lanes stopped (no transaction outlives the job).
+  const lane = async (): Promise<void> => {
+    while (!stopped && next < batches.length) {
+      const batch = batches[next++]!
+      try {
+        const claimed = await withTenantOf(db, job.tenantId, (trx) => settleBatch(trx, s, batch))
+        settled += claimed
+        await options.afterBatch?.(finished.size + settled)
+      } catch (err) {
+        stopped = true
+        throw err
+      }
+    }
   }
+  const lanes = Math.max(1, Math.min(options.lanes ?? 1, batches.length))
+  const outcomes = await Promise.allSettled(Array.from({ length: lanes }, lane))
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
+  if (failure) throw failure.reason
   await withTenantOf(db, job.tenantId, (trx) => repo.finishSettlement(trx, s.id, 'done'))
   return { settled }
 }
 
 /**
  * One transaction: claims the members (those another run finished meanwhile drop out), moves their
- * open charges onto one invoice each and their fees onto one remittance each, numbers the invoices
- * from the counter row in member order, and announces them. Returns the members claimed.
+ * open charges onto one invoice each and their fees onto one remittance each, then — the short end
+ * that holds the counter row and the settlement's row until commit — numbers the invoices from the
+ * counter in member order, inserts them and the remittances, announces them and counts the members
+ * done. Returns the members claimed.
  */
 async function settleBatch(trx: Trx, s: repo.SettlementRow, batch: readonly string[]): Promise<number> {
+  await repo.withoutJit(trx)
   const claimed = await repo.claimMembers(trx, s, batch)
   if (claimed.length === 0) return 0
   const drafts = await repo.attachCharges(trx, s, claimed, claimed.map(() => repo.newId()))
+  const remitted = await repo.attachFees(trx, s, claimed, claimed.map(() => repo.newId()))
   if (drafts.length > 0) {
     const year = Number(s.issue_date.slice(0, 4))
-    const first = await repo.takeInvoiceSequences(trx, s.hub_tenant_id, year, drafts.length)
     const code = (await repo.tenantCodes(trx, [s.hub_tenant_id])).get(s.hub_tenant_id)!.code
+    const first = await repo.takeInvoiceSequences(trx, s.hub_tenant_id, year, drafts.length)
     const dueDate = addDays(s.issue_date, 30)
     const invoices = drafts.map((d, i): repo.InvoiceInsert => ({
       id: d.id,
@@ -148,7 +184,6 @@ async function settleBatch(trx: Trx, s: repo.SettlementRow, batch: readonly stri
       await emitEvent(trx, { type: 'invoice.issued', hubTenantId: s.hub_tenant_id, memberTenantId: inv.memberTenantId, objectPath: `/v1/invoices/${inv.id}`, data: { invoiceId: inv.id, number: inv.number, period: s.period } })
     }
   }
-  const remitted = await repo.attachFees(trx, s, claimed, claimed.map(() => repo.newId()))
   if (remitted.length > 0) {
     const dueOn = remittanceDueOn(s.period)
     await repo.insertRemittances(trx, remitted.map((r) => ({ ...r, hubTenantId: s.hub_tenant_id, settlementId: s.id, period: s.period, dueOn })))
@@ -156,6 +191,7 @@ async function settleBatch(trx: Trx, s: repo.SettlementRow, batch: readonly stri
       await emitEvent(trx, { type: 'remittance.due', hubTenantId: s.hub_tenant_id, memberTenantId: r.memberTenantId, objectPath: `/v1/remittances/${r.id}`, data: { remittanceId: r.id, period: s.period, dueOn } })
     }
   }
+  await repo.countDone(trx, s.id, claimed.length)
   return claimed.length
 }
 

@@ -7,7 +7,7 @@
 // Seeding writes the rows the real charge path writes (cases, balanced ledger entries and lines,
 // service charges, open charges), set-based with generate_series (see below).
 import { execFile } from 'node:child_process'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -64,7 +64,7 @@ await c.query(
 // (members interleaved through the month, as cases enter review), with random uuids as in the app.
 // For the bulk load the foreign-key and trigger checks are off (session_replication_role) and the
 // secondary indexes are built after it; what those checks guard is then verified set-based below.
-const BIG = ['cases', 'ledger_entries', 'ledger_lines', 'service_charges', 'open_charges']
+const BIG = ['cases', 'ledger_entries', 'ledger_lines', 'service_charges', 'charge_lines']
 const { rows: secondary } = await c.query(
   `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def from pg_index i
    where i.indrelid::regclass::text = any($1) and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`,
@@ -130,7 +130,7 @@ const { rows: [bad] } = await c.query(
 )
 steps.push(`checks ${((performance.now() - checkStart) / 1000).toFixed(1)} s`)
 if (bad.unbalanced + bad.orphans + bad.open_orphans !== 0) throw new Error(`seeding produced invalid rows: ${JSON.stringify(bad)}`)
-await timed('vacuum analyze', 'vacuum analyze cases, ledger_entries, ledger_lines, service_charges, open_charges')
+await timed('vacuum analyze', 'vacuum analyze cases, ledger_entries, ledger_lines, service_charges, charge_lines')
 const seedSeconds = (performance.now() - seedStart) / 1000
 const charges = MEMBERS * PER
 
@@ -138,11 +138,13 @@ const charges = MEMBERS * PER
 const copyStart = performance.now()
 await run('sh', ['-c', `psql "${owner}" -qAt -c "copy (select * from service_charges where hub_tenant_id = '${demo.hub.id}' and period = '${period}') to stdout" > /dev/null`], { maxBuffer: 1 << 20 })
 const copyMs = performance.now() - copyStart
+const loadAtCopy = loadavg()
 
 const hub = { kind: 'client', keyId: 'bench', scopes: new Set(DEFAULT_SCOPES.hubClient), tenantId: demo.hub.id, tenantRole: 'hub', regionId }
 const s = await startSettlement(db, hub, { period })
 const worker = await run(process.execPath, [join(ROOT, 'scripts/bench/settlement-worker.mjs'), app, demo.hub.id, s.id], { maxBuffer: 1 << 20 })
 const w = JSON.parse(worker.stdout.trim().split('\n').pop())
+const loadAtRun = loadavg()
 const { rows: [check] } = await c.query(
   `select count(*)::int as invoices, sum(line_count)::int as lines, max(sequence) as last, sum(total_cents)::text as total from invoices where settlement_id = $1`,
   [s.id],
@@ -168,8 +170,9 @@ const valid = await validateXML({
 
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
 console.log(`seeded ${MEMBERS} members × ${PER.toLocaleString('en')} = ${charges.toLocaleString('en')} charges for ${period} in ${seedSeconds.toFixed(1)} s (${steps.join(', ')})`)
-console.log(`COPY of the same rows out (baseline): ${(copyMs / 1000).toFixed(2)} s`)
-console.log(`settlement run: ${(w.ms / 1000).toFixed(2)} s = ${(w.ms / copyMs).toFixed(2)} × COPY (goal ≤ 30 s and ≤ 3 ×); ${Math.round(charges / (w.ms / 1000)).toLocaleString('en')} charges/s`)
+const load = (l) => l.map((v) => v.toFixed(2)).join(' ')
+console.log(`COPY of the same rows out (baseline): ${(copyMs / 1000).toFixed(2)} s (load average ${load(loadAtCopy)})`)
+console.log(`settlement run: ${(w.ms / 1000).toFixed(2)} s = ${(w.ms / copyMs).toFixed(2)} × COPY (goal ≤ 30 s and ≤ 3 ×); ${Math.round(charges / (w.ms / 1000)).toLocaleString('en')} charges/s (load average ${load(loadAtRun)})`)
 console.log(`  ${check.invoices} invoices, ${check.lines} lines, last number ${check.last}, total ${check.total} cents; charges left uninvoiced: ${left.n}`)
 console.log(`worker RSS: baseline ${w.baselineRssMiB.toFixed(0)} MiB, peak ${w.peakRssMiB.toFixed(0)} MiB (goal < 256 MiB)`)
 console.log(`UBL of one ${one.line_count}-line invoice: ${(ublMs / 1000).toFixed(2)} s, ${(xml.length / 2 ** 20).toFixed(1)} MiB, XSD ${valid.valid ? 'valid' : `INVALID: ${valid.errors[0]?.rawMessage}`} (goal ≤ 2 s and valid)`)

@@ -343,6 +343,52 @@ describe('numbering under concurrency and crashes', () => {
     await assertChargesInvoicedOnce(r.hub.id)
   })
 
+  it('two lanes (the worker’s batches on two connections) with duplicate jobs of two months leave no gap; a crash in one lane resumes', async () => {
+    const r = await billedRegion(5)
+    for (const m of r.all) {
+      await charged(m, 2, dayIn(twoMonthsAgo))
+      await charged(m, 1, dayIn(lastMonth))
+    }
+    const a = expectOk<Settlement>(await start(r.hub.key, { period: twoMonthsAgo }), 202)
+    const b = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    const crash = new Error('lane died')
+    // The first run of the earlier month dies after its first committed batch; the other runs go on.
+    const lanes = (s: Settlement, afterBatch?: () => void) => runSettlement(t.database.db, { tenantId: r.hub.id, settlementId: s.id }, { batchSize: 2, lanes: 2, ...(afterBatch ? { afterBatch } : {}) })
+    const outcomes = await Promise.allSettled([lanes(a, () => { throw crash }), lanes(b), lanes(b)])
+    expect(outcomes[0]).toEqual({ status: 'rejected', reason: crash })
+    expect((await lanes(a)).settled).toBeGreaterThan(0)
+    const numbers = await assertSeries(r.hub.id, r.hub.code)
+    expect(numbers).toHaveLength(2 * r.all.length)
+    await assertChargesInvoicedOnce(r.hub.id)
+    for (const s of [a, b]) expect(expectOk<Settlement>(await send(t.app, 'GET', `/v1/settlements/${s.id}`, r.hub.key))).toMatchObject({ status: 'done', progress: { done: 7, total: 7 } })
+    const { rows } = await sql<{ n: number; lines: number }>`
+      select count(*)::int as n, sum(line_count)::int as lines from invoices where hub_tenant_id = ${r.hub.id}`.execute(t.database.owner)
+    expect(rows[0]).toEqual({ n: 14, lines: 3 * 7 })
+  })
+
+  it('an invoiced charge stays on its invoice: its line is not moved, reopened nor deleted, not even by the owner', async () => {
+    const r = await billedRegion()
+    await charged(r.members[0], 1, dayIn(lastMonth))
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    await settle(r.hub, s)
+    const { rows } = await sql<{ charge_id: string; invoice_id: string; amount: string }>`
+      select charge_id, invoice_id, amount_cents::text as amount from invoice_lines where hub_tenant_id = ${r.hub.id}`.execute(t.database.owner)
+    expect(rows).toHaveLength(1)
+    const line = rows[0]!
+    await expect(sql`update charge_lines set invoice_id = gen_random_uuid() where charge_id = ${line.charge_id}`.execute(t.database.owner)).rejects.toThrow(/stays on its invoice/)
+    await expect(sql`update charge_lines set invoice_id = null where charge_id = ${line.charge_id}`.execute(t.database.owner)).rejects.toThrow(/stays on its invoice/)
+    await expect(sql`delete from charge_lines where charge_id = ${line.charge_id}`.execute(t.database.owner)).rejects.toThrow(/stays on its invoice/)
+    // A second line for the same charge (another invoice) is refused: one row per charge.
+    await expect(
+      sql`insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
+        values (${line.charge_id}, gen_random_uuid(), ${r.hub.id}, ${r.members[0].id}, ${line.amount}::bigint)`.execute(t.database.owner),
+    ).rejects.toThrow(/duplicate key/)
+    // The application role may not touch the invoice id of another tenant's charge, nor other columns.
+    await expect(sql`update charge_lines set amount_cents = 1 where charge_id = ${line.charge_id}`.execute(t.database.db)).rejects.toThrow(/permission denied/)
+    const { rows: after } = await sql<{ invoice_id: string }>`select invoice_id from invoice_lines where charge_id = ${line.charge_id}`.execute(t.database.owner)
+    expect(after).toEqual([{ invoice_id: line.invoice_id }])
+  })
+
   it('a transaction killed after taking a number gives the number back (no gap)', async () => {
     const r = await billedRegion()
     await charged(r.members[0], 1, dayIn(lastMonth))
