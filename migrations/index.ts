@@ -16,6 +16,7 @@ import * as relayThroughput from './2026_12_01_0014_relay_throughput.js'
 import * as settlementBatches from './2026_12_01_0011_settlement_batches.js'
 import * as submitInOneStatement from './2026_12_01_0015_submit_in_one_statement.js'
 import * as outboxWithoutNotify from './2026_12_01_0021_outbox_without_notify.js'
+import * as outboxFinishFunction from './2026_12_01_0022_outbox_finish_function.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0011_settlement_batches': settlementBatches,
   '2026_12_01_0015_submit_in_one_statement': submitInOneStatement,
   '2026_12_01_0021_outbox_without_notify': outboxWithoutNotify,
+  '2026_12_01_0022_outbox_finish_function': outboxFinishFunction,
 }
