@@ -122,13 +122,11 @@ export async function markFinished(db: Db, jobId: string | undefined): Promise<v
   await markAllFinished(db, jobId === undefined ? [] : [jobId])
 }
 
-/** One statement for many finished jobs (ids of other jobs than outbox rows are ignored). */
+/** One statement for many finished jobs (ids of other jobs than outbox rows are ignored): outbox_finish, migration 0022. */
 export async function markAllFinished(db: Db, jobIds: readonly string[]): Promise<void> {
   const keys = jobIds.filter((id) => id.startsWith('outbox-')).map((id) => id.slice('outbox-'.length))
   if (keys.length === 0) return
-  await withAdmin(db, (trx) =>
-    trx.updateTable('outbox').set({ finished_at: sql`now()` }).where('job_key', 'in', keys).where('finished_at', 'is', null).execute(),
-  )
+  await sql`select outbox_finish(${keys}::uuid[])`.execute(db)
 }
 
 /**
