@@ -401,7 +401,7 @@ class SealingThread {
     const shared = new SharedArrayBuffer(SLOT_BYTES * SLOTS_PER_THREAD)
     this.slab = Buffer.from(shared)
     this.free = Array.from({ length: SLOTS_PER_THREAD }, (_, i) => i)
-    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { slab: shared, slotBytes: SLOT_BYTES }, name: 'upload-sealer' })
+    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { slab: shared, slotBytes: SLOT_BYTES } })
     // Only uploads in flight keep the process alive (see `register`).
     this.worker.unref()
     this.worker.on('message', (message: FromThread) => this.receive(message))

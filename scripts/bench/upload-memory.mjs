@@ -211,4 +211,19 @@ console.log(
   `cpu per MiB: api${PROCESSES > 1 ? ` (${PROCESSES} processes)` : ''} ${perMiB(cpuAfter.all - cpuBefore.all)} ms (event loop thread ${perMiB(cpuAfter.main - cpuBefore.main)} ms, other threads ${perMiB(cpuAfter.all - cpuBefore.all - (cpuAfter.main - cpuBefore.main))} ms), bench client ${perMiB((client.user + client.system) / 1e6)} ms`,
 )
 console.log(`ratio: ${(uploadMiBps / ddMiBps).toFixed(3)}× dd (goal ≥ 0.5×), RSS growth ${(peak - baseline).toFixed(0)} MiB (goal ≤ 64 MiB)`)
-if (ok !== CLIENTS) process.exitCode = 1
+if (ok !== CLIENTS) {
+  // Which refusals (status and problem code), never the bodies' other content.
+  const refused = new Map()
+  for (const r of results.filter((x) => x.status !== 201)) {
+    let code = ''
+    try {
+      code = JSON.parse(r.body).code ?? ''
+    } catch {
+      // not JSON
+    }
+    const key = `${r.status} ${code}`.trim()
+    refused.set(key, (refused.get(key) ?? 0) + 1)
+  }
+  console.log(`refused: ${[...refused].map(([k, n]) => `${n}× ${k}`).join(', ')}`)
+  process.exitCode = 1
+}
