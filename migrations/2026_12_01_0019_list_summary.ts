@@ -13,9 +13,10 @@
 // - list_cases: one page of the list in one statement (one round trip instead of begin, set the
 //   tenant, select, commit): sets the tenant and region for the statement's implicit transaction as
 //   submit_case does, then selects under row-level security as the caller. Every filter is a
-//   nullable argument; each call is planned for its own arguments (plan_cache_mode), so an absent
-//   filter folds away and the page is a range scan of the index that ends in the page order. The
-//   cursor is a row comparison, `(created_at, id) < (…)`, which the index takes as a bound: a page
+//   nullable argument. The unfiltered pages of a hub and of a member are static statements whose
+//   plans are kept (planning was a third of the page's cost); any other combination is planned for
+//   its own arguments, so an absent filter folds away and the page is a range scan of the index
+//   that ends in the page order. The cursor is a row comparison, `(created_at, id) < (…)`, which the index takes as a bound: a page
 //   deep in the walk reads its 101 rows, not every row before it. Frozen once landed.
 import { sql, type Kysely } from 'kysely'
 
@@ -87,7 +88,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     when (new.action in (${FIRST_EVENT_COLUMNS.map(([, actions]) => actions).join(', ')}))
     execute function case_events_first_dates()`).execute(db)
 
-  await sql`
+  // The select list of a list row, and the cursor as a bound that an absent cursor leaves open
+  // (every created_at is finite), so the unfiltered pages need no branch on it.
+  const listed = `
+        select c.id, c.reference, c.case_type, c.case_type_version, c.ipr_matter, c.status,
+               c.member_tenant_id, c.hub_tenant_id, c.external_reference, c.assigned_staff_id, c.due_date,
+               c.decision_outcome, c.decision_note, c.decided_by, c.royal_decree_decision, c.royal_decree_date,
+               c.royal_decree_number, c.fee_paid_on, c.ceremony_invited_on, c.version,
+               to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               to_char(c.decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               to_char(c.royal_decree_recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               (c.created_at at time zone 'Europe/Amsterdam')::date, (c.decided_at at time zone 'Europe/Amsterdam')::date,
+               c.handed_over_on, c.lapsed_on, c.ended_on, c.checklist_summary
+        from cases c`
+  const page = (after: string, id: string, limit: string) => `
+          and (c.created_at, c.id) < (coalesce(${after}, 'infinity'::timestamptz), coalesce(${id}, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+        order by c.created_at desc, c.id desc
+        limit ${limit}`
+  await sql.raw(`
     create function list_cases(
       p_tenant uuid, p_region uuid,
       p_hub_tenant_id uuid, p_member_tenant_id uuid,
@@ -102,36 +121,38 @@ export async function up(db: Kysely<any>): Promise<void> {
       submitted_at text, updated_at_iso text, decided_at_iso text, royal_decree_recorded_at_iso text,
       submitted_on date, decided_on date, handed_over_on date, lapsed_on date, ended_on date, checklist jsonb)
     language plpgsql volatile security invoker
-    set search_path = public, pg_temp
-    set plan_cache_mode = force_custom_plan as $$
+    set search_path = public, pg_temp as $fn$
     begin
       perform set_config('app.tenant_id', p_tenant::text, true), set_config('app.region_id', coalesce(p_region::text, ''), true);
-      return query
-        select c.id, c.reference, c.case_type, c.case_type_version, c.ipr_matter, c.status,
-               c.member_tenant_id, c.hub_tenant_id, c.external_reference, c.assigned_staff_id, c.due_date,
-               c.decision_outcome, c.decision_note, c.decided_by, c.royal_decree_decision, c.royal_decree_date,
-               c.royal_decree_number, c.fee_paid_on, c.ceremony_invited_on, c.version,
-               to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               to_char(c.decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               to_char(c.royal_decree_recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               (c.created_at at time zone 'Europe/Amsterdam')::date, (c.decided_at at time zone 'Europe/Amsterdam')::date,
-               c.handed_over_on, c.lapsed_on, c.ended_on, c.checklist_summary
-        from cases c
-        where (p_hub_tenant_id is null or c.hub_tenant_id = p_hub_tenant_id)
-          and (p_member_tenant_id is null or c.member_tenant_id = p_member_tenant_id)
-          and (p_status is null or c.status = p_status)
-          and (p_case_type is null or c.case_type = p_case_type)
-          and (p_assigned_staff_id is null or c.assigned_staff_id = p_assigned_staff_id)
-          and (not p_unassigned or c.assigned_staff_id is null)
-          and (not p_clock or c.clock_due_on is not null)
-          and (p_clock_before is null or c.clock_due_on < p_clock_before)
-          and (p_clock_from is null or c.clock_due_on >= p_clock_from)
-          and (p_clock_until is null or c.clock_due_on <= p_clock_until)
-          and (p_after_created_at is null or (c.created_at, c.id) < (p_after_created_at, p_after_id))
-        order by c.created_at desc, c.id desc
-        limit p_limit;
-    end $$`.execute(db)
+      -- A hub's or a member's pages without filters, the lists asked for most: static statements whose
+      -- plans PL/pgSQL keeps (one range scan of cases_hub_page / cases_member_page).
+      if p_status is null and p_case_type is null and p_assigned_staff_id is null and not p_unassigned and not p_clock then
+        if p_member_tenant_id is null then
+          return query ${listed}
+            where c.hub_tenant_id = p_hub_tenant_id ${page('p_after_created_at', 'p_after_id', 'p_limit')};
+          return;
+        elsif p_hub_tenant_id is null then
+          return query ${listed}
+            where c.member_tenant_id = p_member_tenant_id ${page('p_after_created_at', 'p_after_id', 'p_limit')};
+          return;
+        end if;
+      end if;
+      -- Any other combination: planned for its own arguments, so each absent filter folds away and
+      -- the page is a range scan of the index of the filters given.
+      return query execute $q$ ${listed}
+        where ($1 is null or c.hub_tenant_id = $1)
+          and ($2 is null or c.member_tenant_id = $2)
+          and ($3 is null or c.status = $3)
+          and ($4 is null or c.case_type = $4)
+          and ($5 is null or c.assigned_staff_id = $5)
+          and (not $6 or c.assigned_staff_id is null)
+          and (not $7 or c.clock_due_on is not null)
+          and ($8 is null or c.clock_due_on < $8)
+          and ($9 is null or c.clock_due_on >= $9)
+          and ($10 is null or c.clock_due_on <= $10) ${page('$11', '$12', '$13')} $q$
+        using p_hub_tenant_id, p_member_tenant_id, p_status, p_case_type, p_assigned_staff_id, p_unassigned,
+              p_clock, p_clock_before, p_clock_from, p_clock_until, p_after_created_at, p_after_id, p_limit;
+    end $fn$`).execute(db)
   await sql`revoke all on function list_cases from public`.execute(db)
   await sql`grant execute on function list_cases to regiobalie_app`.execute(db)
 
