@@ -47,7 +47,7 @@ export const handlers = {
   notifications: {
     'deliver-event': (payload, ctx) => deliverEvent(ctx.pumps, payload),
     deliver: (payload, ctx) => deliver(ctx.webhooks, payload),
-    'sweep-due-deliveries': (_payload, ctx) => sweep(ctx.webhooks),
+    'sweep-due-deliveries': (_payload, ctx) => sweep(ctx.webhooks, ctx.pumps),
   },
   settlement: {
     settle: (payload, ctx) => settle(ctx.db, payload),

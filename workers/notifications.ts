@@ -29,4 +29,5 @@ export const deliver = (deps: DeliveryDeps, payload: JobPayload<'notifications',
 /** Returns once the event's subscriptions are known and their pumps awake, not once delivered. */
 export const deliverEvent = (pumps: DeliveryPumps, payload: JobPayload<'notifications', 'deliver-event'>): Promise<void> => pumps.wakeForEvents([payload.eventId])
 
-export const sweep = (deps: DeliveryDeps): Promise<number> => sweepDueDeliveries(deps)
+/** Retries as `deliver` jobs; first attempts left behind wake their subscription's pump in this process. */
+export const sweep = (deps: DeliveryDeps, pumps: DeliveryPumps): Promise<number> => sweepDueDeliveries(deps, undefined, (tenantId, subscriptionId) => pumps.wake(tenantId, subscriptionId))

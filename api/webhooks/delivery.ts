@@ -433,18 +433,33 @@ export async function pumpSend(deps: DeliveryDeps, batch: Batch, startedAt: Date
   return { batch, results: await sendBatch(deps, batch, startedAt) }
 }
 
-/** The `sweep-due-deliveries` job: announces every delivery whose next attempt is due. */
-export async function sweepDueDeliveries(deps: Pick<DeliveryDeps, 'db' | 'now'>, limit = 1_000): Promise<number> {
+/**
+ * The `sweep-due-deliveries` job: announces every delivery whose next attempt is due. A retry is a
+ * `deliver` job of its own. A first attempt whose subscription holds no live lease (its pump never
+ * woke, or died) wakes that subscription's pump when `wake` is given — one pump per subscription,
+ * not one job per delivery, so a burst whose `deliver-event` jobs still wait in the outbox does not
+ * turn into a job per delivery — and is a `deliver` job otherwise.
+ */
+export async function sweepDueDeliveries(
+  deps: Pick<DeliveryDeps, 'db' | 'now'>,
+  limit = 1_000,
+  wake?: (tenantId: string, subscriptionId: string) => void,
+): Promise<number> {
   const now = deps.now?.() ?? new Date()
-  return withAdmin(deps.db, async (trx) => {
-    const due = await repo.takeDue(trx, now, new Date(now.getTime() + SWEEP_REQUEUE_MS), limit)
-    if (due.length > 0) {
+  const due = await withAdmin(deps.db, async (trx) => {
+    const taken = await repo.takeDue(trx, now, new Date(now.getTime() + SWEEP_REQUEUE_MS), limit)
+    const jobs = wake ? taken.filter((d) => d.status === 'failed') : taken
+    if (jobs.length > 0) {
       // The outbox row belongs to the subscriber (admin transactions have no tenant of their own).
       await trx
         .insertInto('outbox')
-        .values(due.map((d) => ({ tenant_id: d.tenant_id, queue: 'notifications', job_name: 'deliver', payload: JSON.stringify({ tenantId: d.tenant_id, deliveryId: d.id }) })))
+        .values(jobs.map((d) => ({ tenant_id: d.tenant_id, queue: 'notifications', job_name: 'deliver', payload: JSON.stringify({ tenantId: d.tenant_id, deliveryId: d.id }) })))
         .execute()
     }
-    return due.length
+    return taken
   })
+  if (wake) {
+    for (const d of new Map(due.filter((d) => d.status === 'pending').map((d) => [d.subscription_id, d])).values()) wake(d.tenant_id, d.subscription_id)
+  }
+  return due.length
 }

@@ -70,8 +70,13 @@ export const updateDelivery = (trx: Trx, id: string, set: Updateable<WebhookDeli
  * tenants (admin setting). Their next_attempt_at moves `requeueAfter` on, so the next sweep only
  * takes them again if this job is lost too.
  */
-export async function takeDue(trx: Trx, now: Date, requeueAt: Date, limit: number): Promise<{ id: string; tenant_id: string }[]> {
-  const { rows } = await sql<{ id: string; tenant_id: string }>`
+export async function takeDue(
+  trx: Trx,
+  now: Date,
+  requeueAt: Date,
+  limit: number,
+): Promise<{ id: string; tenant_id: string; subscription_id: string; status: 'pending' | 'failed' }[]> {
+  const { rows } = await sql<{ id: string; tenant_id: string; subscription_id: string; status: 'pending' | 'failed' }>`
     update webhook_deliveries d set next_attempt_at = ${requeueAt}
     where d.id in (
       select id from webhook_deliveries
@@ -85,7 +90,7 @@ export async function takeDue(trx: Trx, now: Date, requeueAt: Date, limit: numbe
       order by next_attempt_at
       limit ${limit}
       for update skip locked)
-    returning d.id, d.tenant_id`.execute(trx)
+    returning d.id, d.tenant_id, d.subscription_id, d.status`.execute(trx)
   return rows
 }
 

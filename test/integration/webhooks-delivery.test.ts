@@ -267,6 +267,25 @@ describe('retries', () => {
     expect(list[0]).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200, nextAttemptAt: null })
   })
 
+  it('the sweep wakes the pump of a subscription whose first attempts were left behind, once, instead of a job per delivery', async () => {
+    const sub = await subscribe(t.app, region.members[0].key, { url: receiver.url('/left-behind'), events: ['webhook.test'] })
+    const deliveries = [await testEvent(region.members[0].key, sub.id), await testEvent(region.members[0].key, sub.id), await testEvent(region.members[0].key, sub.id)]
+    const jobs = async () =>
+      (await sql<{ n: number }>`select count(*)::int as n from outbox where payload->>'deliveryId' = any(${deliveries.map((d) => d.id)}::text[])`.execute(t.database.owner)).rows[0]!.n
+    const before = await jobs()
+    // Never attempted, no lease held: due once their first attempt is a minute overdue.
+    const later = () => new Date(Date.now() + 120_000)
+    const woken: Array<[string, string]> = []
+    const swept = await sweepDueDeliveries({ db: t.database.db, now: later }, 1_000, (tenantId, subscriptionId) => woken.push([tenantId, subscriptionId]))
+    expect(swept).toBeGreaterThanOrEqual(3)
+    expect(woken.filter(([, s]) => s === sub.id)).toEqual([[region.members[0].id, sub.id]])
+    expect(await jobs()).toBe(before)
+    // Without a pump to wake (an older caller), each left-behind delivery is a job of its own.
+    const next = () => new Date(Date.now() + 240_000)
+    await sweepDueDeliveries({ db: t.database.db, now: next })
+    expect(await jobs()).toBe(before + 3)
+  })
+
   it('do not follow redirects, give up on a receiver after the timeout, and count a refused connection as a failure', async () => {
     receiver.on('/redirect', answer(302, '', { location: receiver.url('/target') }))
     receiver.on('/silent', () => undefined)
