@@ -225,7 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     workerQueues: queueList(env, 'WORKER_QUEUES'),
     queuePrefix: env.QUEUE_PREFIX || DEFAULT_QUEUE_PREFIX,
-    relayMaxInFlightPerTenant: integer(env, 'RELAY_MAX_IN_FLIGHT_PER_TENANT', 50, 1, 100_000),
+    relayMaxInFlightPerTenant: integer(env, 'RELAY_MAX_IN_FLIGHT_PER_TENANT', 200, 1, 100_000),
     bsnHashKey,
     developmentKeys: Object.freeze(developmentKeys),
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', `http://127.0.0.1:${port}`, ['http:', 'https:']).replace(/\/+$/, ''),

@@ -35,7 +35,7 @@ export interface RelayOptions {
   onDispatched?: (queue: string, waitedSeconds: number) => void
 }
 
-export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 50, maxInFlightPerTenant: 50, inFlightExpirySeconds: 900, reconcileEveryMs: 5_000 }
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 200, idleMs: 50, maxInFlightPerTenant: 200, inFlightExpirySeconds: 900, reconcileEveryMs: 5_000 }
 
 // One relay moves rows at a time across all worker processes; the others wait their turn.
 const RELAY_LOCK = 72_616_001
