@@ -142,26 +142,15 @@ export async function bookingContext(
   appointmentId: string,
   q: { sessionKinds: readonly string[]; nextWorkingDay: Date; horizonMs: number; tailMs: number },
 ): Promise<BookingContext | undefined> {
-  const { rows } = await sql<{
-    appointment_id: string
-    kind: AppointmentRow['kind']
-    status: AppointmentRow['status']
-    earliest: Date | null
-    latest: Date | null
-    requested_location_code: string | null
-    attempt: number
-    case_id: string
-    case_version: number
-    hub_tenant_id: string
-    member_tenant_id: string
-    reference: string
-    case_type: string
-    assigned_staff_id: string | null
-    decided_at: Date | null
-    royal_decree_decision: string | null
-    royal_decree_date: string | null
-    staff: (Partial<CalendarRow> & { id: string })[] | null
-  }>`
+  // The function's row: the appointment's and the case's fields side by side, their ids renamed.
+  type ContextRow = Omit<BookingContext['appointment'], 'id'> &
+    Omit<BookingContext['case'], 'id' | 'version'> & {
+      appointment_id: string
+      case_id: string
+      case_version: number
+      staff: (Partial<CalendarRow> & { id: string })[] | null
+    }
+  const { rows } = await sql<ContextRow>`
     select * from appointment_booking_context(${tenantId}::uuid, ${appointmentId}::uuid, ${[...q.sessionKinds]}::text[],
                                               ${q.nextWorkingDay}::timestamptz, ${q.horizonMs}::bigint, ${q.tailMs}::bigint)`.execute(db)
   const r = rows[0]

@@ -13,7 +13,10 @@ export type ChecklistItemOf = Pick<ChecklistRow, 'document_kind' | 'status'>
 
 const checklistView = (items: ChecklistItemOf[]): Schemas['ChecklistItem'][] => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
 
-export const caseSummaryView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['CaseSummary'] => ({
+/** The fields a case row and a list row give as they are. */
+const plainFields = (
+  c: Pick<CaseRow, 'id' | 'reference' | 'case_type' | 'ipr_matter' | 'status' | 'member_tenant_id' | 'hub_tenant_id' | 'external_reference' | 'assigned_staff_id' | 'due_date'>,
+) => ({
   id: c.id,
   reference: c.reference,
   caseType: c.case_type,
@@ -24,6 +27,10 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistItemOf[], clocks
   externalReference: c.external_reference,
   assignedStaffId: c.assigned_staff_id,
   dueDate: c.due_date,
+})
+
+export const caseSummaryView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['CaseSummary'] => ({
+  ...plainFields(c),
   checklist: checklistView(checklist),
   decision: c.decision_outcome
     ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null, decidedBy: c.decided_by }
@@ -45,16 +52,7 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistItemOf[], clocks
 
 /** A row of the list (repo.listCases: its times already ISO text, its checklist pairs) → the same CaseSummary. */
 export const caseListItemView = (c: CaseListRow, clocks: CaseClock[]): Schemas['CaseSummary'] => ({
-  id: c.id,
-  reference: c.reference,
-  caseType: c.case_type,
-  iprMatter: c.ipr_matter,
-  status: c.status,
-  memberTenantId: c.member_tenant_id,
-  hubTenantId: c.hub_tenant_id,
-  externalReference: c.external_reference,
-  assignedStaffId: c.assigned_staff_id,
-  dueDate: c.due_date,
+  ...plainFields(c),
   checklist: c.checklist.map(([documentKind, status]) => ({ documentKind, status })),
   decision: c.decision_outcome ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at_iso, decidedBy: c.decided_by } : null,
   royalDecree:

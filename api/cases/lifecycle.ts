@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { Trx } from '../db/database.js'
 import { nextStatus, type ActorKind, type CaseAction, type TransitionContext } from '../domain/case-state.js'
 import { DomainError } from '../domain/errors.js'
-import { announceDeliveries, emitEvent, fanOutSql, storedEvent, type EventType, type PlatformEvent } from '../webhooks/events.js'
+import { announceDeliveries, deliverEventJob, emitEvent, fanOutSql, storedEvent, type EventType, type PlatformEvent } from '../webhooks/events.js'
 import { chargeOnEnteringReview } from '../settlement/fees.service.js'
 import * as repo from './cases.repository.js'
 import { clocksOf } from './clocks.js'
@@ -72,14 +72,14 @@ export async function applyTransitions(
     together.map(({ t }) => ({ status: t.changes.status, version: t.changes.version, clockDueOn: t.dueOn(now), event: t.event, fanOut: { type: t.single!.type, stored: t.stored! } })),
   )
   const results = new Map<repo.CaseRow, repo.CaseRow>()
-  const announced: Array<{ tenantId: string; eventId: string }> = []
+  const announced: Array<ReturnType<typeof deliverEventJob>> = []
   for (const { current, t } of together) {
     const w = written.get(current.id)
     if (!w) throw new Error(`the transition of case ${current.id} was not written`)
     results.set(current, await dueOnStoredDay(trx, t, w, now))
-    if (w.deliveries > 0) announced.push({ tenantId: t.single!.hubTenantId, eventId: t.stored!.id })
+    if (w.deliveries > 0) announced.push(deliverEventJob(t.single!, t.stored!))
   }
-  // One deliver-event job per event with deliveries, as announceDeliveries would make it.
+  // One deliver-event job per event with deliveries, in one statement.
   await enqueueManyInTransaction(trx, 'notifications', 'deliver-event', announced)
   for (const { current, t } of together) await chargeIfEnteringReview(trx, t, results.get(current)!)
   for (const { current, input, known } of prepared) {

@@ -57,12 +57,18 @@ export const fanOutSql = (event: PlatformEvent, stored: WebhookEventJson) => sql
     select delivery_id, subscriber_tenant_id
     from webhook_fan_out(${stored.id}::uuid, ${event.type}, ${event.hubTenantId}::uuid, ${event.memberTenantId}::uuid, ${JSON.stringify(stored)}::jsonb)`
 
+/** The job that announces an event's deliveries: ids only. */
+export const deliverEventJob = (event: PlatformEvent, stored: WebhookEventJson): JobPayload<'notifications', 'deliver-event'> => ({
+  tenantId: event.hubTenantId,
+  eventId: stored.id,
+})
+
 /**
  * One job for all the event's deliveries: the relay moves one row instead of one per subscription,
  * and the worker attempts them side by side (each under its subscriber's tenant). No deliveries, no job.
  */
 export async function announceDeliveries(trx: Trx, event: PlatformEvent, stored: WebhookEventJson, deliveries: number): Promise<void> {
-  if (deliveries > 0) await enqueueInTransaction(trx, 'notifications', 'deliver-event', { tenantId: event.hubTenantId, eventId: stored.id })
+  if (deliveries > 0) await enqueueInTransaction(trx, 'notifications', 'deliver-event', deliverEventJob(event, stored))
 }
 
 /**
@@ -74,6 +80,5 @@ export async function emitEvent(trx: Trx, event: PlatformEvent): Promise<number>
   const stored = storedEvent(event)
   // The fan-out and, when it made deliveries, the outbox row that announces them: one statement
   // (webhook_emit, migration 0018), the job the same as announceDeliveries enqueues.
-  const job: JobPayload<'notifications', 'deliver-event'> = { tenantId: event.hubTenantId, eventId: stored.id }
-  return emitStatement(trx, stored, event.hubTenantId, event.memberTenantId, job)
+  return emitStatement(trx, stored, event.hubTenantId, event.memberTenantId, deliverEventJob(event, stored))
 }

@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     subscriptions: { type: 'string', default: '20' },
     paced: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '25' },
+    statements: { type: 'boolean', default: false },
   },
 })
 const EVENTS = Number(args.events)
@@ -52,9 +53,9 @@ const { createLogger } = await import(join(ROOT, 'dist/api/logger.js'))
 const { Redis } = await import('ioredis')
 
 // Statements sent to PostgreSQL by this process (the workers run in it): every pg client query.
-// BENCH_STATEMENTS=1 also tallies them by their first words (printed at the end of the burst).
+// --statements also tallies them by their first words (printed at the end of the burst), as bench:relay's does.
 let statements = 0
-const tally = process.env.BENCH_STATEMENTS ? new Map() : null
+const tally = args.statements ? new Map() : null
 const originalQuery = pg.Client.prototype.query
 pg.Client.prototype.query = function (...a) {
   statements += 1

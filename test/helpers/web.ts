@@ -1,5 +1,6 @@
 // A tiny browser for app.inject: keeps the session cookie, reads the CSRF token off the page.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { expect } from 'vitest'
 
 export class WebClient {
   private cookies = new Map<string, string>()
@@ -59,4 +60,11 @@ export class WebClient {
   async signIn(key: string): Promise<LightMyRequestResponse> {
     return this.submit('/app/inloggen', '/app/inloggen', { key })
   }
+}
+
+/** A client signed in with `key` (asserts the sign-in's 303). */
+export async function signedIn(app: FastifyInstance, key: string): Promise<WebClient> {
+  const web = new WebClient(app)
+  expect((await web.signIn(key)).statusCode).toBe(303)
+  return web
 }

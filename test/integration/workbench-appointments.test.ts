@@ -11,7 +11,7 @@ import { dutchDate } from '../../api/time.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { caseInIntake } from '../helpers/settlement-builders.js'
-import { WebClient } from '../helpers/web.js'
+import { signedIn as signInAs, WebClient } from '../helpers/web.js'
 
 let t: TestApp
 let region: RegionFixture
@@ -29,11 +29,7 @@ beforeAll(async () => {
 }, 180_000)
 afterAll(async () => t.close())
 
-const signedIn = async (key: string): Promise<WebClient> => {
-  const web = new WebClient(t.app)
-  expect((await web.signIn(key)).statusCode).toBe(303)
-  return web
-}
+const signedIn = (key: string): Promise<WebClient> => signInAs(t.app, key)
 
 const row = (i: number, weekday: string, start: string, end: string, locationCode = 'stadhuis') => ({
   [`weekly[${i}].weekday`]: weekday,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { caseInIntake } from '../helpers/settlement-builders.js'
-import { WebClient } from '../helpers/web.js'
+import { signedIn as signInAs, WebClient } from '../helpers/web.js'
 
 let t: TestApp
 let region: RegionFixture
@@ -17,11 +17,7 @@ beforeAll(async () => {
 }, 180_000)
 afterAll(async () => t.close())
 
-const signedIn = async (key: string): Promise<WebClient> => {
-  const web = new WebClient(t.app)
-  expect((await web.signIn(key)).statusCode).toBe(303)
-  return web
-}
+const signedIn = (key: string): Promise<WebClient> => signInAs(t.app, key)
 
 describe('the fee form on the case page', () => {
   it('shows while the fee clock runs, puts refusals next to the fields, records once', async () => {

@@ -13,7 +13,7 @@ import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.
 import { send, type CaseJson } from '../helpers/case-builders.js'
 import { caseInIntake, chargeOn, setBilling } from '../helpers/settlement-builders.js'
 import { expectOk } from '../helpers/tenancy-builders.js'
-import { WebClient } from '../helpers/web.js'
+import { signedIn as signInAs, WebClient } from '../helpers/web.js'
 
 let t: TestApp
 let region: RegionFixture
@@ -33,11 +33,7 @@ beforeAll(async () => {
 })
 afterAll(async () => t.close())
 
-const signedIn = async (key: string): Promise<WebClient> => {
-  const web = new WebClient(t.app)
-  expect((await web.signIn(key)).statusCode).toBe(303)
-  return web
-}
+const signedIn = (key: string): Promise<WebClient> => signInAs(t.app, key)
 
 const ids = (body: string, pattern: RegExp): string[] => [...body.matchAll(pattern)].map((m) => m[1]!)
 let invoiceId = ''

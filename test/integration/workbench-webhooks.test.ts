@@ -6,7 +6,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
-import { WebClient } from '../helpers/web.js'
+import { signedIn as signInAs, WebClient } from '../helpers/web.js'
 import { TEST_KEYS } from '../helpers/env.js'
 import { decryptSecret, secretsKey } from '../../api/webhooks/secrets.js'
 
@@ -19,11 +19,7 @@ beforeAll(async () => {
 }, 180_000)
 afterAll(async () => t.close())
 
-const signedIn = async (key: string): Promise<WebClient> => {
-  const web = new WebClient(t.app)
-  expect((await web.signIn(key)).statusCode).toBe(303)
-  return web
-}
+const signedIn = (key: string): Promise<WebClient> => signInAs(t.app, key)
 
 describe('webhook subscriptions in the workbench', () => {
   let webhookId = ''

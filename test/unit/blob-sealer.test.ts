@@ -3,7 +3,7 @@
 // same blob format, the same SHA-256 and size, and leave nothing behind on failure; the thread's
 // shared slab must not mix up uploads when many wait for its slots at once.
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BLOB_OVERHEAD_BYTES, createDecryptStream, unwrapDataKey } from '../../api/documents/blob-crypto.js'
 import { FilesystemBlobStore, type BlobSink, type BlobStore } from '../../api/documents/blob-store.js'
 import { storeEncrypted } from '../../api/documents/upload-pipeline.js'
+import { collect, filesUnder } from '../helpers/blob-files.js'
 
 const masterKey = randomBytes(32)
 const PDF = Buffer.from('%PDF-1.7\n', 'latin1')
@@ -24,17 +25,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(root, { recursive: true, force: true })
 })
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
-}
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-}
 
 function source(data: Buffer, size: number, failAfter?: number): Readable {
   let sent = 0

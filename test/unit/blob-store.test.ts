@@ -6,6 +6,7 @@ import { Readable, pipeline as pipelineCallback } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createDecryptStream, createEncryptStream, generateDataKey } from '../../api/documents/blob-crypto.js'
 import { FilesystemBlobStore, InvalidBlobNameError, newBlobName } from '../../api/documents/blob-store.js'
+import { collect, filesUnder } from '../helpers/blob-files.js'
 
 let root: string
 let store: FilesystemBlobStore
@@ -18,17 +19,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(root, { recursive: true, force: true })
 })
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
-}
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-}
 
 /** What the upload path does: plaintext → encrypt → store, with errors carried to the store. */
 function encrypted(source: Readable, key: Buffer): Readable {

@@ -2,7 +2,7 @@
 // each, one fdatasync per blob). The batches must not change the blob format, and a failure at any
 // point — before the type is known, after batches reached the disk, at the very end — leaves nothing.
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BLOB_OVERHEAD_BYTES, createDecryptStream, unwrapDataKey } from '../../api/documents/blob-crypto.js'
 import { FilesystemBlobStore, newBlobName } from '../../api/documents/blob-store.js'
 import { storeEncrypted, WRITE_BATCH_BYTES } from '../../api/documents/upload-pipeline.js'
+import { collect, filesUnder } from '../helpers/blob-files.js'
 
 const masterKey = randomBytes(32)
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
@@ -23,17 +24,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(root, { recursive: true, force: true })
 })
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
-}
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-}
 
 /** `data` in pieces of `size`, then an error (or not), like a multipart file stream. */
 function source(data: Buffer, size: number, failAfter?: { bytes: number; error: Error }): Readable {
