@@ -99,6 +99,25 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.server.headersTimeout = deps.config.timeouts.headersMs
   app.server.maxConnections = deps.config.maxConnections
 
+  // Closing waits for every handler still running, also one whose client has gone: for Fastify
+  // that request is over, but its transaction is not. The pools close after this (server.ts).
+  const running = new Set<Promise<unknown>>()
+  app.addHook('onRoute', (options) => {
+    const handler = options.handler
+    options.handler = function (this: FastifyInstance, request, reply) {
+      const result: unknown = handler.call(this, request, reply)
+      if (result instanceof Promise) {
+        running.add(result)
+        const done = () => running.delete(result)
+        result.then(done, done)
+      }
+      return result
+    }
+  })
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...running])
+  })
+
   // JSON only (multipart where a route says so): a text/plain body is refused with 415.
   app.removeContentTypeParser('text/plain')
 
