@@ -1,7 +1,7 @@
 // Pieces the benchmarks share: the machine line, percentiles, the compiled API as its own process,
 // and pgbench as the baseline that runs on the same PostgreSQL in the same run.
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { ROOT } from './bench-database.mjs'
@@ -69,4 +69,38 @@ export function pgbench(url, script, { clients = 32, seconds = 10, threads = 2 }
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1])
   const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1])
   return { tps, latencyMs: latency, raw: out }
+}
+
+/**
+ * CPU time in ms, which holds under load where rates do not: the PostgreSQL backends of `client`'s
+ * database (from /proc; a backend that ends between two readings is missed) and the Redis server
+ * (INFO cpu). `since(mark)` gives the time spent from the mark on.
+ */
+export function serverCpu(client, redis) {
+  const backends = async () => {
+    const { rows } = await client.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+    const out = new Map()
+    for (const { pid } of rows) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+        out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / 100)
+      } catch {
+        // ended, or not on this machine
+      }
+    }
+    return out
+  }
+  const redisMs = async () => {
+    const info = await redis.info('cpu')
+    const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0)
+    return (field('used_cpu_sys') + field('used_cpu_user')) * 1000
+  }
+  return {
+    mark: async () => ({ pg: await backends(), redis: await redisMs() }),
+    since: async (before) => {
+      let pg = 0
+      for (const [pid, ms] of await backends()) pg += ms - (before.pg.get(pid) ?? 0)
+      return { pgMs: pg, redisMs: (await redisMs()) - before.redis }
+    },
+  }
 }

@@ -16,7 +16,7 @@ import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
-import { machineLine, percentile } from './bench-process.mjs'
+import { machineLine, percentile, serverCpu } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -98,7 +98,9 @@ const rawQueue = new Queue('noop', { connection: rawConnection, prefix: rawPrefi
 for (let i = 0; i < JOBS; i += 1000) {
   await rawQueue.addBulk(Array.from({ length: Math.min(1000, JOBS - i) }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: { removeOnComplete: true } })))
 }
+const servers = serverCpu(ownerClient, rawConnection)
 let rawDone = 0
+const rawServers = await servers.mark()
 const rawCpu = process.cpuUsage()
 const rawStart = performance.now()
 const rawWorker = new Worker('noop', async () => undefined, { connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }), prefix: rawPrefix, concurrency: 50 })
@@ -106,10 +108,10 @@ rawWorker.on('completed', () => (rawDone += 1))
 while (rawDone < JOBS) await sleep(20)
 const rawSeconds = (performance.now() - rawStart) / 1000
 const rawCpuMs = cpuMs(process.cpuUsage(rawCpu))
+const rawServerMs = await servers.since(rawServers)
 await rawWorker.close()
 await rawQueue.obliterate({ force: true })
 await rawQueue.close()
-rawConnection.disconnect()
 
 // ---- the platform: workers in this process on the bench database -------------------------------
 const { loadConfig } = await import(join(ROOT, 'dist/api/config.js'))
@@ -120,12 +122,14 @@ const workerConfig = loadConfig({ DEMO_KEYS: 'on', ...process.env, DATABASE_URL:
 
 await seedIntake(JOBS)
 const counter = args.statements ? countStatements() : null
+const drainServers = await servers.mark()
 const drainCpu = process.cpuUsage()
 const drainStart = performance.now()
 const workers = await startWorkers(workerConfig, createLogger('warn'), { queues: ['case-intake'] })
 while ((await unfinished()) > 0) await sleep(50)
 const drainSeconds = (performance.now() - drainStart) / 1000
 const drainCpuMs = cpuMs(process.cpuUsage(drainCpu))
+const drainServerMs = await servers.since(drainServers)
 const counted = counter?.stop()
 
 // Lag: arrivals at RATE per second, in ten batches a second, timed from commit to finished.
@@ -152,11 +156,13 @@ const cleanup = new Redis(config.redisUrl)
 const keys = await cleanup.keys(`${prefix}*`)
 if (keys.length > 0) await cleanup.del(...keys)
 cleanup.disconnect()
+rawConnection.disconnect()
 
 console.log(machineLine())
 console.log(`baseline   raw BullMQ no-op, concurrency 50: ${JOBS} jobs in ${rawSeconds.toFixed(2)} s = ${(JOBS / rawSeconds).toFixed(0)} jobs/s`)
 console.log(`throughput outbox → relay → BullMQ → intake worker: ${JOBS} jobs in ${drainSeconds.toFixed(2)} s = ${(JOBS / drainSeconds).toFixed(0)} jobs/s (${(JOBS / drainSeconds / (JOBS / rawSeconds)).toFixed(3)}× raw; goal ≥ 1,000 jobs/s)`)
-console.log(`cpu        of this process per job (user + system): raw BullMQ ${(rawCpuMs / JOBS).toFixed(3)} ms, platform ${(drainCpuMs / JOBS).toFixed(3)} ms`)
+const msPerJob = (ms) => (ms / JOBS).toFixed(3)
+console.log(`cpu        per job (user + system), this process / PostgreSQL / Redis: raw BullMQ ${msPerJob(rawCpuMs)} / ${msPerJob(rawServerMs.pgMs)} / ${msPerJob(rawServerMs.redisMs)} ms, platform ${msPerJob(drainCpuMs)} / ${msPerJob(drainServerMs.pgMs)} / ${msPerJob(drainServerMs.redisMs)} ms`)
 console.log(`lag        ${lags.length} arrivals at ${RATE}/s: p50 ${percentile(lags, 50).toFixed(0)} ms, p95 ${percentile(lags, 95).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms (goal p95 < 1,000 ms)`)
 console.log(`check      cases routed twice: ${doubled[0].n}; cases still submitted: ${stuck[0].n}`)
 if (counted) {
