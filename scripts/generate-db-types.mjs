@@ -58,7 +58,7 @@ const IMPORTS = {
   CaseTypeCode: '../domain/case-types.js',
   IprMatter: '../domain/case-types.js',
   DocumentKind: '../domain/document-kinds.js',
-  Scope: '../auth/scopes.js',
+  Scope: '../domain/scopes.js',
 }
 
 // The rb_test_<unix seconds>_ name lets the test set-up clean it up should this script be killed.

@@ -3,7 +3,7 @@
 // Built through the same service functions as the API uses.
 import { sql } from 'kysely'
 import type { Principal } from '../api/auth/principal.js'
-import { DEFAULT_SCOPES } from '../api/auth/scopes.js'
+import { DEFAULT_SCOPES } from '../api/domain/scopes.js'
 import { withAdmin, type Db } from '../api/db/database.js'
 import { CASE_TYPE_CODES } from '../api/domain/case-types.js'
 import * as tenancy from '../api/tenancy/tenancy.service.js'

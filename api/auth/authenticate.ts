@@ -5,7 +5,7 @@ import { DomainError } from '../domain/errors.js'
 import { hashApiKey } from './keys.js'
 import type { Principal } from './principal.js'
 import type { PrincipalCache } from './principal-cache.js'
-import { isScope, type Scope } from './scopes.js'
+import { isScope, type Scope } from '../domain/scopes.js'
 
 interface KeyRow {
   key_id: string

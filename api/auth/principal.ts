@@ -1,7 +1,7 @@
 import { withAdmin, withTenant, type Db, type TenantScope, type Trx } from '../db/database.js'
 import type { StaffRole, TenantRole } from '../db/schema.js'
 import { DomainError } from '../domain/errors.js'
-import type { Scope } from './scopes.js'
+import type { Scope } from '../domain/scopes.js'
 
 interface Base {
   keyId: string

@@ -5,10 +5,10 @@
  * Please do not edit it manually.
  */
 
-import type { Scope } from "../auth/scopes.js";
 import type { CaseStatus } from "../domain/case-state.js";
 import type { CaseTypeCode, IprMatter } from "../domain/case-types.js";
 import type { DocumentKind } from "../domain/document-kinds.js";
+import type { Scope } from "../domain/scopes.js";
 import type { AccessAction, AccessActorKind, CaseSubjectJson, LocationAddressJson, ReviewFindingJson, WebhookEventJson } from "./column-types.js";
 import type { ColumnType } from "kysely";
 

@@ -18,7 +18,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance, RawServerDefault, RouteGenericInterface, RouteHandlerMethod } from 'fastify'
 import type { operations } from '../../openapi/types.gen.js'
-import type { Scope } from '../auth/scopes.js'
+import type { Scope } from '../domain/scopes.js'
 import { operations as specOperations, routeSchema, type OpenApiDocument } from './openapi.js'
 
 declare module 'fastify' {

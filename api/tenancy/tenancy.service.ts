@@ -3,7 +3,7 @@
 import { invalidatePrincipals } from '../auth/principal-cache.js'
 import { generateApiKey, hashApiKey, keyPrefix } from '../auth/keys.js'
 import { inScope, isAdmin, isLeadOf, requireAdmin, type Principal } from '../auth/principal.js'
-import { DEFAULT_SCOPES, type Scope } from '../auth/scopes.js'
+import { DEFAULT_SCOPES, type Scope } from '../domain/scopes.js'
 import { withAdmin, type Db } from '../db/database.js'
 import { uniqueViolation } from '../db/errors.js'
 import { isCaseTypeCode, type CaseTypeCode } from '../domain/case-types.js'

@@ -22,7 +22,7 @@ const PER = Number(args['per-member'])
 
 const { owner, app, db, demo } = await freshBenchDatabase('regiobalie_bench_settlement')
 const { startSettlement, exportInvoice } = await import(join(ROOT, 'dist/api/settlement/settlement.service.js'))
-const { DEFAULT_SCOPES } = await import(join(ROOT, 'dist/api/auth/scopes.js'))
+const { DEFAULT_SCOPES } = await import(join(ROOT, 'dist/api/domain/scopes.js'))
 const { dutchDate } = await import(join(ROOT, 'dist/api/time.js'))
 const { nextPeriod } = await import(join(ROOT, 'dist/api/domain/money.js'))
 

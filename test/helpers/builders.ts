@@ -1,6 +1,6 @@
 // Test data through the same service functions production uses (STYLE.md §21).
 import type { Principal } from '../../api/auth/principal.js'
-import { DEFAULT_SCOPES } from '../../api/auth/scopes.js'
+import { DEFAULT_SCOPES } from '../../api/domain/scopes.js'
 import type { Db } from '../../api/db/database.js'
 import { CASE_TYPE_CODES } from '../../api/domain/case-types.js'
 import { MUNICIPALITIES } from '../../api/domain/municipalities.js'

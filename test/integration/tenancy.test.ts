@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_SCOPES } from '../../api/auth/scopes.js'
+import { DEFAULT_SCOPES } from '../../api/domain/scopes.js'
 import { findMunicipality } from '../../api/domain/municipalities.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { freshMunicipalityCode, newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'

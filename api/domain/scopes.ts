@@ -1,3 +1,6 @@
+// What a key may do: the scopes of API.md "Conventions" and what each kind of key gets by default.
+// A rule of the access model, not of HTTP: the database types (api/db/schema.gen.ts), the auth
+// plugin and the services all name these.
 export const SCOPES = [
   'cases:read',
   'cases:write',
