@@ -14,6 +14,7 @@ import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { intakeBatcher } from './case-intake.js'
+import { schedulingBatcher } from './scheduling.js'
 import { blobStoreFrom } from '../api/documents/blob-store.js'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
@@ -67,6 +68,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'a webhook delivery batch failed; its deliveries are taken again'),
   )
   const intake = intakeBatcher(db)
+  const scheduling = schedulingBatcher(db)
   const relay: RelayHandle = startRelay(
     db,
     queues,
@@ -98,6 +100,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
           webhooks,
           pumps,
           intake,
+          scheduling,
           ...(options.integrityThread ? { integrityThread: options.integrityThread } : {}),
         })
       },
