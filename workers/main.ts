@@ -84,7 +84,8 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   )
 
   const consumed = options.queues ?? QUEUE_NAMES
-  const workers = consumed.map((queue) => {
+  // A queue may have several BullMQ workers in one process (QueuePolicy.workers), each with its share of the concurrency.
+  const workers = consumed.flatMap((queue) => Array.from({ length: QUEUE_POLICIES[queue].workers ?? 1 }, () => queue)).map((queue) => {
     const byName = handlers[queue] as Record<string, AnyHandler>
     const worker = new Worker(
       queue,
@@ -104,7 +105,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
           ...(options.integrityThread ? { integrityThread: options.integrityThread } : {}),
         })
       },
-      { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
+      { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: Math.ceil(QUEUE_POLICIES[queue].concurrency / (QUEUE_POLICIES[queue].workers ?? 1)), lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
     const finished = (jobId: string | undefined) => finishedJobs.add(jobId)
     const took = (job: { processedOn?: number | undefined; finishedOn?: number | undefined }) =>
