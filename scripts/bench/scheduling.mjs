@@ -243,7 +243,7 @@ await requestDb.destroy()
 
 const baseRate = finalRows.length / baseSeconds
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
-console.log(`${REQUESTS} requests per mode (${SLOT_REQUESTS} intake interviews, ${SEAT_REQUESTS} option confirmations), ${STAFF} staff, ${SESSIONS} sessions × ${CAPACITY} seats; worker concurrency ${QUEUE_POLICIES.scheduling.concurrency}`)
+console.log(`${REQUESTS} requests per mode (${SLOT_REQUESTS} intake interviews, ${SEAT_REQUESTS} option confirmations), ${STAFF} staff, ${SESSIONS} sessions × ${CAPACITY} seats; worker concurrency ${QUEUE_POLICIES.scheduling.concurrency} in ${QUEUE_POLICIES.scheduling.workers ?? 1} BullMQ worker(s)`)
 let failed = false
 for (const r of results) {
   const arrival = r.mode === 'burst' ? `burst: all ${REQUESTS} at once from ${CALLERS} callers` : `paced: ${RATE} requests/s (p95 send lateness ${r.lateP95.toFixed(0)} ms)`
