@@ -11,7 +11,7 @@ import { lapseExpiredDecrees } from './lapse.js'
 import { runDocumentReview } from './document-review.js'
 import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
 import { deliver, deliverEvent, sweep } from './notifications.js'
-import { runBooking } from './scheduling.js'
+import type { SchedulingBatcher } from './scheduling.js'
 import { shredExpiredDocuments } from './retention.js'
 import { settle } from './settlement.js'
 
@@ -26,6 +26,8 @@ export interface JobContext {
   pumps: DeliveryPumps
   /** The process's intake batches (workers/case-intake.ts): the jobs of one hub arriving together. */
   intake: IntakeBatcher
+  /** The process's booking batches (workers/scheduling.ts): the appointments of one hub requested together. */
+  scheduling: SchedulingBatcher
   /** The review's integrity thread entry, when not next to the compiled module (tests). */
   integrityThread?: URL
 }
@@ -42,7 +44,7 @@ export const handlers = {
     review: (payload, ctx) => runDocumentReview(ctx, payload),
   },
   scheduling: {
-    book: (payload, ctx) => runBooking(ctx.db, payload),
+    book: (payload, ctx) => ctx.scheduling.add(payload.tenantId, payload),
   },
   notifications: {
     'deliver-event': (payload, ctx) => deliverEvent(ctx.pumps, payload),

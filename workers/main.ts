@@ -14,6 +14,7 @@ import { createLogger } from '../api/logger.js'
 import { closeOnSignals } from '../api/shutdown.js'
 import { handlers, type JobContext } from './handlers.js'
 import { intakeBatcher } from './case-intake.js'
+import { schedulingBatcher } from './scheduling.js'
 import { blobStoreFrom } from '../api/documents/blob-store.js'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js'
 import { DEFAULT_RELAY_OPTIONS, FinishedJobs, startRelay, type RelayHandle } from './relay.js'
@@ -67,6 +68,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'a webhook delivery batch failed; its deliveries are taken again'),
   )
   const intake = intakeBatcher(db)
+  const scheduling = schedulingBatcher(db)
   const relay: RelayHandle = startRelay(
     db,
     queues,
@@ -82,7 +84,8 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   )
 
   const consumed = options.queues ?? QUEUE_NAMES
-  const workers = consumed.map((queue) => {
+  // A queue may have several BullMQ workers in one process (QueuePolicy.workers), each with its share of the concurrency.
+  const workers = consumed.flatMap((queue) => Array.from({ length: QUEUE_POLICIES[queue].workers ?? 1 }, () => queue)).map((queue) => {
     const byName = handlers[queue] as Record<string, AnyHandler>
     const worker = new Worker(
       queue,
@@ -98,10 +101,11 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
           webhooks,
           pumps,
           intake,
+          scheduling,
           ...(options.integrityThread ? { integrityThread: options.integrityThread } : {}),
         })
       },
-      { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: QUEUE_POLICIES[queue].concurrency, lockDuration: QUEUE_POLICIES[queue].lockMs },
+      { connection: createWorkerRedis(config.redisUrl), prefix, concurrency: Math.ceil(QUEUE_POLICIES[queue].concurrency / (QUEUE_POLICIES[queue].workers ?? 1)), lockDuration: QUEUE_POLICIES[queue].lockMs },
     )
     const finished = (jobId: string | undefined) => finishedJobs.add(jobId)
     const took = (job: { processedOn?: number | undefined; finishedOn?: number | undefined }) =>

@@ -1,6 +1,6 @@
 // All SQL of appointments and scheduling. Every function runs inside a transaction that has the
 // tenant set (withTenant / withTenantOf), or calls a database function that sets it first for its
-// statement (migration 0016); RLS is the backstop.
+// statement (migrations 0016, 0024); RLS is the backstop.
 import { sql, type Insertable, type Selectable } from 'kysely'
 import type { Db, Trx } from '../db/database.js'
 import type {
@@ -131,46 +131,54 @@ export interface BookingContext {
 }
 
 /**
- * One statement (appointment_booking_context, migration 0016): the tenant set, then the
- * appointment, its case and, for a slot kind, the skilled staff with the first group's calendars,
- * whose held time is read from the first possible start (`nextWorkingDay` or the appointment's
- * `earliest`) to `tailMs` past the last (its `latest`, or `horizonMs` after the first).
+ * The contexts of several appointments of one tenant, one per id in the order given (undefined
+ * for an appointment not found), in one statement: appointment_booking_context (migration 0016)
+ * for each — the tenant set, then the appointment, its case and, for a slot kind, the skilled staff
+ * with the first group's calendars, whose held time is read from the first possible start
+ * (`nextWorkingDay` or the appointment's `earliest`) to `tailMs` past the last (its `latest`, or
+ * `horizonMs` after the first).
  */
-export async function bookingContext(
+export async function bookingContexts(
   db: Db,
   tenantId: string,
-  appointmentId: string,
+  appointmentIds: readonly string[],
   q: { sessionKinds: readonly string[]; nextWorkingDay: Date; horizonMs: number; tailMs: number },
-): Promise<BookingContext | undefined> {
+): Promise<(BookingContext | undefined)[]> {
   // The function's row: the appointment's and the case's fields side by side, their ids renamed.
   type ContextRow = Omit<BookingContext['appointment'], 'id'> &
     Omit<BookingContext['case'], 'id' | 'version'> & {
+      ord: number
       appointment_id: string
       case_id: string
       case_version: number
       staff: (Partial<CalendarRow> & { id: string })[] | null
     }
   const { rows } = await sql<ContextRow>`
-    select * from appointment_booking_context(${tenantId}::uuid, ${appointmentId}::uuid, ${[...q.sessionKinds]}::text[],
-                                              ${q.nextWorkingDay}::timestamptz, ${q.horizonMs}::bigint, ${q.tailMs}::bigint)`.execute(db)
-  const r = rows[0]
-  if (!r) return undefined
-  return {
-    appointment: { id: r.appointment_id, kind: r.kind, status: r.status, earliest: r.earliest, latest: r.latest, requested_location_code: r.requested_location_code, attempt: r.attempt },
-    case: {
-      id: r.case_id,
-      version: r.case_version,
-      hub_tenant_id: r.hub_tenant_id,
-      member_tenant_id: r.member_tenant_id,
-      reference: r.reference,
-      case_type: r.case_type,
-      assigned_staff_id: r.assigned_staff_id,
-      decided_at: r.decided_at,
-      royal_decree_decision: r.royal_decree_decision,
-      royal_decree_date: r.royal_decree_date,
-    },
-    staff: r.staff ? r.staff.map(calendarRow) : null,
-  }
+    select u.n::integer as ord, c.*
+      from unnest(${[...appointmentIds]}::uuid[]) with ordinality as u (id, n)
+     cross join lateral appointment_booking_context(${tenantId}::uuid, u.id, ${[...q.sessionKinds]}::text[],
+                                                    ${q.nextWorkingDay}::timestamptz, ${q.horizonMs}::bigint, ${q.tailMs}::bigint) c`.execute(db)
+  const byOrd = new Map(rows.map((r) => [r.ord, r]))
+  return appointmentIds.map((_, i): BookingContext | undefined => {
+    const r = byOrd.get(i + 1)
+    if (!r) return undefined
+    return {
+      appointment: { id: r.appointment_id, kind: r.kind, status: r.status, earliest: r.earliest, latest: r.latest, requested_location_code: r.requested_location_code, attempt: r.attempt },
+      case: {
+        id: r.case_id,
+        version: r.case_version,
+        hub_tenant_id: r.hub_tenant_id,
+        member_tenant_id: r.member_tenant_id,
+        reference: r.reference,
+        case_type: r.case_type,
+        assigned_staff_id: r.assigned_staff_id,
+        decided_at: r.decided_at,
+        royal_decree_decision: r.royal_decree_decision,
+        royal_decree_date: r.royal_decree_date,
+      },
+      staff: r.staff ? r.staff.map(calendarRow) : null,
+    }
+  })
 }
 
 /** The calendars of these staff members, in the order given, in one statement (staff_calendars, migration 0016). */
@@ -199,45 +207,64 @@ export interface BookingAnswer {
   busy: { start: Date; end: Date }[] | null
 }
 
+/** One booking to write: the appointment, the case version its context was read at, what to do, the case event's actor and the webhook event of each outcome. */
+export interface BookingItem {
+  appointmentId: string
+  caseVersion: number
+  write: BookingWrite
+  actor: { kind: string; id: string }
+  bookedEvent: WebhookEventJson | null
+  unschedulableEvent: WebhookEventJson | null
+}
+
 /**
- * The booking's writes in one statement (book_appointment, migration 0016): the case, then the
- * appointment locked, the version read checked, then the slot under the staff member's advisory
- * lock (book_staff_slot, only if still free) or the seat under the session's row lock, the case
- * event, the webhook fan-out of the event for the outcome, and its outbox row. `db` may be a
- * transaction (the tenant is set for it, as by withTenantOf).
+ * The writes of several bookings of one tenant in one statement (book_appointments, migration
+ * 0024), one answer per item in the order given: per item book_appointment (migration 0016) — the
+ * case, then the appointment locked, the version read checked, then the slot under the staff
+ * member's advisory lock (book_staff_slot, only if still free) or the seat under the session's row
+ * lock, the case event, the webhook fan-out of the event for the outcome, and its outbox row. The
+ * caller orders the items (the staff locks in one order). `db` may be a transaction (the tenant is
+ * set for it, as by withTenantOf).
  */
-export async function bookAppointmentRow(
-  db: Db | Trx,
-  b: {
-    tenantId: string
-    appointmentId: string
-    caseVersion: number
-    write: BookingWrite
-    actor: { kind: string; id: string }
-    bookedEvent: WebhookEventJson | null
-    unschedulableEvent: WebhookEventJson | null
-  },
-): Promise<BookingAnswer> {
-  const w = b.write
-  const slot = w.outcome === 'slot' ? w : null
-  const seat = w.outcome === 'seat' ? w : null
-  const reason = w.outcome === 'seat' ? w.reasonIfNone : w.outcome === 'unschedulable' ? w.reason : null
-  const json = (e: WebhookEventJson | null) => (e ? JSON.stringify(e) : null)
-  const { rows } = await sql<{ o_result: BookingAnswer['result']; o_starts_at: Date | null; o_busy_starts: Date[] | null; o_busy_ends: Date[] | null }>`
-    select o_result, o_starts_at, o_busy_starts, o_busy_ends
-      from book_appointment(${b.tenantId}::uuid, ${b.appointmentId}::uuid, ${b.caseVersion}::integer, ${w.outcome}::text,
-        ${slot?.staffId ?? null}::uuid, ${slot?.start ?? null}::timestamptz, ${slot?.end ?? null}::timestamptz, ${slot?.locationCode ?? null}::text,
-        ${slot?.busyFrom ?? null}::timestamptz, ${slot?.busyTo ?? null}::timestamptz,
-        ${seat?.notBefore ?? null}::timestamptz, ${seat?.notAfter ?? null}::timestamptz, ${seat?.lastDate ?? null}::date, ${seat?.locationCode ?? null}::text,
-        ${reason}::text, ${b.actor.kind}::text, ${b.actor.id}::text, ${json(b.bookedEvent)}::jsonb, ${json(b.unschedulableEvent)}::jsonb)`.execute(db)
-  const row = rows[0]
-  if (!row) throw new Error('book_appointment answered no row')
-  const ends = row.o_busy_ends ?? []
-  return {
-    result: row.o_result,
-    startsAt: row.o_starts_at,
-    busy: row.o_busy_starts ? row.o_busy_starts.map((start, i) => ({ start, end: ends[i]! })) : null,
-  }
+export async function bookAppointmentRows(db: Db | Trx, tenantId: string, items: readonly BookingItem[]): Promise<BookingAnswer[]> {
+  const json = items.map((b) => {
+    const w = b.write
+    const slot = w.outcome === 'slot' ? w : null
+    const seat = w.outcome === 'seat' ? w : null
+    return {
+      appointmentId: b.appointmentId,
+      caseVersion: b.caseVersion,
+      outcome: w.outcome,
+      staffId: slot?.staffId ?? null,
+      startsAt: slot?.start ?? null,
+      endsAt: slot?.end ?? null,
+      locationCode: slot?.locationCode ?? null,
+      busyFrom: slot?.busyFrom ?? null,
+      busyTo: slot?.busyTo ?? null,
+      seatNotBefore: seat?.notBefore ?? null,
+      seatNotAfter: seat?.notAfter ?? null,
+      seatLastDate: seat?.lastDate ?? null,
+      seatLocationCode: seat?.locationCode ?? null,
+      reason: w.outcome === 'seat' ? w.reasonIfNone : w.outcome === 'unschedulable' ? w.reason : null,
+      actorKind: b.actor.kind,
+      actorId: b.actor.id,
+      bookedEvent: b.bookedEvent,
+      unschedulableEvent: b.unschedulableEvent,
+    }
+  })
+  const { rows } = await sql<{ ord: number; o_result: BookingAnswer['result']; o_starts_at: Date | null; o_busy_starts: Date[] | null; o_busy_ends: Date[] | null }>`
+    select ord, o_result, o_starts_at, o_busy_starts, o_busy_ends from book_appointments(${tenantId}::uuid, ${JSON.stringify(json)}::jsonb)`.execute(db)
+  const byOrd = new Map(rows.map((r) => [r.ord, r]))
+  return items.map((_, i) => {
+    const row = byOrd.get(i + 1)
+    if (!row) throw new Error('book_appointments answered no row for an item')
+    const ends = row.o_busy_ends ?? []
+    return {
+      result: row.o_result,
+      startsAt: row.o_starts_at,
+      busy: row.o_busy_starts ? row.o_busy_starts.map((start, j) => ({ start, end: ends[j]! })) : null,
+    }
+  })
 }
 
 /** The answer of book_staff_slot: booked, or the time the staff member holds (null after a constraint violation). */
@@ -252,7 +279,7 @@ export interface SlotBooking {
  * overlaps it. When the slot is taken the answer carries the time the staff member holds between
  * `busyFrom` and `busyTo`, read under the lock; with `hold` the lock is kept (to the end of the
  * transaction), without it it is let go at once. The scheduling worker books through
- * book_appointment (bookAppointmentRow), which calls it; this is the call on its own, in a
+ * book_appointments (bookAppointmentRows), whose book_appointment calls it; this is the call on its own, in a
  * transaction of the caller's.
  */
 export async function bookStaffSlot(

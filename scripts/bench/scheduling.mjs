@@ -5,8 +5,8 @@
 // queue — book them. Measured: the time until none is `requested`, request-to-booked latency
 // (p50/p95), and afterwards, by query, that no staff member holds two appointments at once and no
 // session has more seats taken than its capacity. Beside it, in the same run, the plain insert
-// rate of the same rows into PostgreSQL (single-row INSERTs from as many clients as the worker
-// has jobs in flight), so the figure reads as a ratio.
+// rate of the same rows into PostgreSQL (single-row INSERTs from 16 clients, the worker's
+// concurrency before bookings were batched), so the figure reads as a ratio.
 // Two arrival patterns, each on its own set of cases with the calendars emptied in between:
 //   paced  request i is sent at i / rate s (default rate: all requests over 8 s): the latency of
 //          one booking under a steady load — the reading of "all within 10 s, p95 < 1 s";
@@ -16,6 +16,7 @@
 //   npm run bench:scheduling [-- --requests 1000 --staff 40 --sessions 20 --mode both|paced|burst --rate 125]
 //   (PostgreSQL and Redis running; builds first)
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
@@ -119,6 +120,22 @@ pg.Client.prototype.query = function countedQuery(...queryArgs) {
   return clientQuery.apply(this, queryArgs)
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+// CPU time (ms) of this database's PostgreSQL backends by pool, from /proc (the server runs on this
+// machine): the cost per booking, which holds while other processes share the cores.
+const TICK_MS = 10
+async function backendCpu() {
+  const { rows } = await q(`select pid, application_name from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`)
+  const byPool = {}
+  for (const r of rows) {
+    try {
+      const fields = readFileSync(`/proc/${r.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      byPool[r.application_name] = (byPool[r.application_name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return byPool
+}
 const request = (c) =>
   appointments.requestAppointment({ db: requestDb }, lead, c.id, { kind: c.case_type === 'option' ? 'option_confirmation' : 'intake_interview' })
 
@@ -133,6 +150,8 @@ async function run(mode, cases) {
   const prefix = `{bench-scheduling-${randomBytes(4).toString('hex')}}`
   const workers = await startWorkers({ ...config, appDatabaseUrl: app, queuePrefix: prefix }, logger, { queues: ['scheduling'] })
   statements.clear()
+  const cpuBefore = await backendCpu()
+  const nodeBefore = process.cpuUsage()
   const started = performance.now()
   const late = []
   if (mode === 'burst') {
@@ -160,6 +179,10 @@ async function run(mode, cases) {
     open = (await q(`select count(*)::int as n from appointments where status = 'requested'`)).rows[0].n
   }
   const doneIn = (performance.now() - started) / 1000
+  const nodeCpu = process.cpuUsage(nodeBefore)
+  const cpuAfter = await backendCpu()
+  const pgCpu = (pool) => (cpuAfter[pool] ?? 0) - (cpuBefore[pool] ?? 0)
+  const cpu = { node: (nodeCpu.user + nodeCpu.system) / 1000, workersPg: pgCpu('regiobalie-workers'), requestsPg: pgCpu('bench-requests') }
   await workers.close()
   const counted = Object.fromEntries(statements)
   const { rows: outcome } = await q(`select status, count(*)::int as n from appointments group by status order by status`)
@@ -184,7 +207,7 @@ async function run(mode, cases) {
   } while (cursor !== '0')
   await redis.quit()
   const lateP95 = late.length > 0 ? late.sort((a, b) => a - b)[Math.floor(0.95 * (late.length - 1))] : 0
-  return { mode, requestedIn, doneIn, open, outcome, latency: latency[0], overlaps: overlaps[0].n, seats: seats[0], counted, lateP95 }
+  return { mode, requestedIn, doneIn, open, outcome, latency: latency[0], overlaps: overlaps[0].n, seats: seats[0], counted, lateP95, cpu }
 }
 
 const logger = createLogger('warn')
@@ -198,11 +221,13 @@ await q(`create table bench_plain_appointments (like appointments including defa
 const { rows: finalRows } = await q(`select * from appointments`)
 const columns = Object.keys(finalRows[0])
 const insertSql = `insert into bench_plain_appointments (${columns.join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`
-const pool = new pg.Pool({ connectionString: owner, max: QUEUE_POLICIES.scheduling.concurrency })
+// 16 clients as in earlier sessions: the worker's 128 jobs in flight share one or two connections.
+const BASELINE_CLIENTS = 16
+const pool = new pg.Pool({ connectionString: owner, max: BASELINE_CLIENTS })
 let i = 0
 const baseStart = performance.now()
 await Promise.all(
-  Array.from({ length: QUEUE_POLICIES.scheduling.concurrency }, async () => {
+  Array.from({ length: BASELINE_CLIENTS }, async () => {
     while (i < finalRows.length) {
       const row = finalRows[i++]
       await pool.query(insertSql, columns.map((c) => row[c]))
@@ -218,7 +243,7 @@ await requestDb.destroy()
 
 const baseRate = finalRows.length / baseSeconds
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
-console.log(`${REQUESTS} requests per mode (${SLOT_REQUESTS} intake interviews, ${SEAT_REQUESTS} option confirmations), ${STAFF} staff, ${SESSIONS} sessions × ${CAPACITY} seats; worker concurrency ${QUEUE_POLICIES.scheduling.concurrency}`)
+console.log(`${REQUESTS} requests per mode (${SLOT_REQUESTS} intake interviews, ${SEAT_REQUESTS} option confirmations), ${STAFF} staff, ${SESSIONS} sessions × ${CAPACITY} seats; worker concurrency ${QUEUE_POLICIES.scheduling.concurrency} in ${QUEUE_POLICIES.scheduling.workers ?? 1} BullMQ worker(s)`)
 let failed = false
 for (const r of results) {
   const arrival = r.mode === 'burst' ? `burst: all ${REQUESTS} at once from ${CALLERS} callers` : `paced: ${RATE} requests/s (p95 send lateness ${r.lateP95.toFixed(0)} ms)`
@@ -228,6 +253,7 @@ for (const r of results) {
   console.log(`  requests accepted in ${r.requestedIn.toFixed(2)} s; all booked or unschedulable after ${r.doneIn.toFixed(2)} s (goal < 10 s)${r.open > 0 ? ` — ${r.open} STILL REQUESTED` : ''}`)
   console.log(`  outcome: ${r.outcome.map((o) => `${o.status} ${o.n}`).join(', ')}; statements per appointment: ${perRequest.toFixed(1)} to request, ${perBooking.toFixed(1)} in the workers (relay included)`)
   console.log(`  request-to-booked: p50 ${Number(r.latency.p50).toFixed(0)} ms, p95 ${Number(r.latency.p95).toFixed(0)} ms (goal < 1000 ms), max ${Number(r.latency.max).toFixed(0)} ms`)
+  console.log(`  CPU per appointment: ${(r.cpu.node / REQUESTS).toFixed(2)} ms in this process (requests, relay and worker), ${(r.cpu.workersPg / REQUESTS).toFixed(2)} ms in the workers' PostgreSQL backends, ${(r.cpu.requestsPg / REQUESTS).toFixed(2)} ms in the requests' (from /proc, ${TICK_MS} ms ticks)`)
   console.log(`  overlapping bookings: ${r.overlaps}; sessions over capacity: ${r.seats.over}; seat counts not matching holders: ${r.seats.mismatched}`)
   console.log(`  scheduling ${(REQUESTS / r.doneIn).toFixed(0)} appointments/s vs plain INSERT of the same rows ${baseRate.toFixed(0)} rows/s (${(baseRate / (REQUESTS / r.doneIn)).toFixed(1)}× the cost of a plain insert)`)
   if (r.open > 0 || r.overlaps > 0 || r.seats.over > 0 || r.seats.mismatched > 0) failed = true
