@@ -20,6 +20,7 @@ import { encodeCursor, parsePage, type PageQuery } from '../pagination.js'
 import { nextReferenceNumber } from './reference-numbers.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
+import { submitInBatch } from './submission-batches.js'
 import { storedEvent } from '../webhooks/events.js'
 import { applyTransition, platformEventOf, transitionContext, type Actor } from './lifecycle.js'
 import { clockDueAtSubmission, clocksOf, listedClocks } from './clocks.js'
@@ -96,8 +97,9 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   const year = Number(today.slice(0, 4))
   const scope = tenantScope(p)
   const reserved = await nextReferenceNumber(deps.db, scope, year)
-  // Everything is known before the one statement that writes it (repo.submitCase): the ids, the
-  // reference, the due dates, the checklist and the event the subscribers hear.
+  // Everything is known before the one statement that writes it (repo.submitCase, or with the
+  // member's other submissions of the moment repo.submitCases): the ids, the reference, the due
+  // dates, the checklist and the event the subscribers hear.
   const hubTenantId = reserved?.hubTenantId ?? null
   const caseId = randomUUID()
   const eventId = randomUUID()
@@ -111,7 +113,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
       { id: eventId, from_status: null },
     ),
   )
-  const outcome = await repo.submitCase(deps.db, {
+  const outcome = await submitInBatch(deps.db, {
     ...scope,
     hubTenantId,
     day: today,
