@@ -23,7 +23,8 @@ import * as repo from './cases.repository.js'
 import { submitInBatch } from './submission-batches.js'
 import { storedEvent } from '../webhooks/events.js'
 import { applyTransition, platformEventOf, transitionContext, type Actor } from './lifecycle.js'
-import { clockDueAtSubmission, clocksOf, listedClocks } from './clocks.js'
+import { clocksOf, listedClocks } from './clocks.js'
+import { clockDueOnSubmission, clocksOfSubmitted } from './submission-clocks.js'
 import { caseListItemView, caseSummaryView, caseView, eventView } from './cases.view.js'
 
 export interface CaseDeps {
@@ -114,7 +115,8 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
     ),
   )
   const outcome = await submitInBatch(deps.db, {
-    ...scope,
+    tenantId: scope.tenantId,
+    regionId: scope.regionId,
     hubTenantId,
     day: today,
     caseId,
@@ -130,7 +132,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
     note: input.note ?? null,
     dueDate: workingDaysAfter(today, definition.handlingTermWorkingDays),
     // fee_payment (and option_decision) run from the submission.
-    clockDueOn: clockDueAtSubmission(definition.code, definition.validFrom, createdAt),
+    clockDueOn: clockDueOnSubmission(definition.code, definition.validFrom, createdAt),
     checklist,
     actorId: p.keyId,
     webhookEvent,
@@ -151,7 +153,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   const created = outcome.case
   // The checklist as written (all missing), in the order checklistOf reads it; no clock event yet.
   const items = [...new Set(checklist)].sort().map((kind) => ({ document_kind: kind, status: 'missing' as const }))
-  return caseView(created, items, clocksOf(created, [], todayOf(deps)))
+  return caseView(created, items, clocksOfSubmitted(created, todayOf(deps)))
 }
 
 export interface ListQuery extends PageQuery {
