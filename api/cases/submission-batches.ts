@@ -11,8 +11,8 @@ import * as repo from './cases.repository.js'
 
 export type SubmitOutcome = Awaited<ReturnType<typeof repo.submitCase>>
 
-/** Each batch holds a pooled connection: two at a time per member leave the pool to the others. */
-export const SUBMISSION_BATCHES: BatcherOptions = { maxBatch: 64, maxInFlightPerKey: 2 }
+/** Each batch holds a pooled connection: four at a time per member leave the pool (10) to the others. */
+export const SUBMISSION_BATCHES: BatcherOptions = { maxBatch: 64, maxInFlightPerKey: 4 }
 
 const alone = (db: Db, s: repo.Submission): Promise<Outcome<SubmitOutcome>> =>
   repo.submitCase(db, s).then(

@@ -2,9 +2,11 @@
 // the same run. The API runs compiled, as its own process(es), on a fresh database with the demo
 // region; a member's client posts valid naturalisation cases over `--connections` keep-alive
 // connections for `--seconds`.
-//   npm run bench:submit [-- --connections 32 --seconds 10 --processes 1]
+// With --idempotency-keys every request carries a fresh Idempotency-Key (claimed and completed).
+//   npm run bench:submit [-- --connections 32 --seconds 10 --processes 1 --idempotency-keys]
 // Goals (issue 13): ≥ 1,500 submissions/s, p99 ≤ 50 ms, ≥ 0.1× the pgbench insert rate.
 import autocannon from 'autocannon'
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
@@ -16,6 +18,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '10' },
     processes: { type: 'string', default: '1' },
+    'idempotency-keys': { type: 'boolean', default: false },
   },
 })
 const CONNECTIONS = Number(args.connections)
@@ -49,6 +52,7 @@ const run = (port, connections, duration) =>
     duration,
     headers: { authorization: `Bearer ${demo.members[0].key}`, 'content-type': 'application/json' },
     body,
+    ...(args['idempotency-keys'] ? { requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }) }] } : {}),
   })
 // CPU time (user + system) of a process, in ms, from /proc (clock ticks of 10 ms); 0 once it is gone.
 const cpuMs = (pid) => {
@@ -88,7 +92,7 @@ await ownerClient.end()
 
 console.log(machineLine())
 console.log(`baseline  pgbench single-row insert, ${CONNECTIONS} clients, ${SECONDS} s: ${baseline.tps.toFixed(0)} tps, latency avg ${baseline.latencyMs.toFixed(2)} ms`)
-console.log(`platform  POST /v1/cases, ${CONNECTIONS} connections, ${PROCESSES} API process(es), ${SECONDS} s: ${rate.toFixed(0)}/s, p50 ${p50} ms, p99 ${p99} ms, ${failed} failed`)
+console.log(`platform  POST /v1/cases${args['idempotency-keys'] ? ' with an Idempotency-Key each' : ''}, ${CONNECTIONS} connections, ${PROCESSES} API process(es), ${SECONDS} s: ${rate.toFixed(0)}/s, p50 ${p50} ms, p99 ${p99} ms, ${failed} failed`)
 console.log(`ratio     ${(rate / baseline.tps).toFixed(3)}× pgbench (goal ≥ 0.1×, ≥ 1,500/s, p99 ≤ 50 ms)`)
 console.log(
   `cost      per submission: API ${((after.api - before.api) / ok).toFixed(2)} ms CPU, its PostgreSQL backends ${(pgCpu / ok).toFixed(2)} ms CPU, ${((after.commits - before.commits) / ok).toFixed(2)} commits`,
