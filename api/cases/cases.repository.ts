@@ -95,6 +95,41 @@ export async function submitCase(db: Db, s: Submission): Promise<{ case: CaseRow
   }
 }
 
+/** A submission as submit_cases takes it (the composite type case_submission, migration 0026). */
+const caseSubmissionOf = (s: Submission) => ({
+  case_id: s.caseId,
+  event_id: s.eventId,
+  hub: s.hubTenantId,
+  day: s.day,
+  created_at: s.createdAt.toISOString(),
+  reference: s.reference,
+  case_type: s.caseType,
+  case_type_version: s.caseTypeVersion,
+  ipr_matter: s.iprMatter,
+  subject: s.subject,
+  bsn_hash: s.bsnHash ? `\\x${s.bsnHash.toString('hex')}` : null,
+  external_reference: s.externalReference,
+  note: s.note,
+  due_date: s.dueDate,
+  clock_due_on: s.clockDueOn,
+  checklist: s.checklist,
+  actor_id: s.actorId,
+  webhook_event: s.webhookEvent,
+  intake_job: s.intakeJob,
+  delivery_job: s.deliveryJob,
+})
+
+/**
+ * Several submissions of one member in one statement (submit_cases, migration 0026): what
+ * submitCase writes for each, in one transaction. Returns the cases written; a submission whose
+ * case is missing was refused, and submitCase tells which refusal.
+ */
+export async function submitCases(db: Db, scope: TenantScope, submissions: readonly Submission[]): Promise<CaseRow[]> {
+  const { rows } = await sql<CaseRow>`
+    select * from submit_cases(${scope.tenantId}::uuid, ${scope.regionId}::uuid, ${JSON.stringify(submissions.map(caseSubmissionOf))}::jsonb)`.execute(db)
+  return rows
+}
+
 export const findCase = (trx: Trx, caseId: string): Promise<CaseRow | undefined> =>
   trx.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirst()
 

@@ -20,9 +20,11 @@ import { encodeCursor, parsePage, type PageQuery } from '../pagination.js'
 import { nextReferenceNumber } from './reference-numbers.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
+import { submitInBatch } from './submission-batches.js'
 import { storedEvent } from '../webhooks/events.js'
 import { applyTransition, platformEventOf, transitionContext, type Actor } from './lifecycle.js'
-import { clockDueAtSubmission, clocksOf, listedClocks } from './clocks.js'
+import { clocksOf, listedClocks } from './clocks.js'
+import { clockDueOnSubmission, clocksOfSubmitted } from './submission-clocks.js'
 import { caseListItemView, caseSummaryView, caseView, eventView } from './cases.view.js'
 
 export interface CaseDeps {
@@ -96,8 +98,9 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   const year = Number(today.slice(0, 4))
   const scope = tenantScope(p)
   const reserved = await nextReferenceNumber(deps.db, scope, year)
-  // Everything is known before the one statement that writes it (repo.submitCase): the ids, the
-  // reference, the due dates, the checklist and the event the subscribers hear.
+  // Everything is known before the one statement that writes it (repo.submitCase, or with the
+  // member's other submissions of the moment repo.submitCases): the ids, the reference, the due
+  // dates, the checklist and the event the subscribers hear.
   const hubTenantId = reserved?.hubTenantId ?? null
   const caseId = randomUUID()
   const eventId = randomUUID()
@@ -111,8 +114,9 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
       { id: eventId, from_status: null },
     ),
   )
-  const outcome = await repo.submitCase(deps.db, {
-    ...scope,
+  const outcome = await submitInBatch(deps.db, {
+    tenantId: scope.tenantId,
+    regionId: scope.regionId,
     hubTenantId,
     day: today,
     caseId,
@@ -128,7 +132,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
     note: input.note ?? null,
     dueDate: workingDaysAfter(today, definition.handlingTermWorkingDays),
     // fee_payment (and option_decision) run from the submission.
-    clockDueOn: clockDueAtSubmission(definition.code, definition.validFrom, createdAt),
+    clockDueOn: clockDueOnSubmission(definition.code, definition.validFrom, createdAt),
     checklist,
     actorId: p.keyId,
     webhookEvent,
@@ -149,7 +153,7 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   const created = outcome.case
   // The checklist as written (all missing), in the order checklistOf reads it; no clock event yet.
   const items = [...new Set(checklist)].sort().map((kind) => ({ document_kind: kind, status: 'missing' as const }))
-  return caseView(created, items, clocksOf(created, [], todayOf(deps)))
+  return caseView(created, items, clocksOfSubmitted(created, todayOf(deps)))
 }
 
 export interface ListQuery extends PageQuery {

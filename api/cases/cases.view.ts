@@ -29,26 +29,28 @@ const plainFields = (
   dueDate: c.due_date,
 })
 
-export const caseSummaryView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['CaseSummary'] => ({
-  ...plainFields(c),
-  checklist: checklistView(checklist),
-  decision: c.decision_outcome
-    ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null, decidedBy: c.decided_by }
-    : null,
-  royalDecree:
-    c.royal_decree_decision && c.royal_decree_date
-      ? {
-          decision: c.royal_decree_decision,
-          decreeDate: c.royal_decree_date,
-          decreeNumber: c.royal_decree_number,
-          recordedAt: c.royal_decree_recorded_at?.toISOString() ?? null,
-        }
+// Object.assign, not a spread: on Node 20 `{ ...fields, more }` cost some 35 µs per view against
+// 1 µs (issue 13, bench:submit's CPU profile).
+export const caseSummaryView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['CaseSummary'] =>
+  Object.assign(plainFields(c), {
+    checklist: checklistView(checklist),
+    decision: c.decision_outcome
+      ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at?.toISOString() ?? null, decidedBy: c.decided_by }
       : null,
-  clocks,
-  submittedAt: c.created_at.toISOString(),
-  updatedAt: c.updated_at.toISOString(),
-  version: c.version,
-})
+    royalDecree:
+      c.royal_decree_decision && c.royal_decree_date
+        ? {
+            decision: c.royal_decree_decision,
+            decreeDate: c.royal_decree_date,
+            decreeNumber: c.royal_decree_number,
+            recordedAt: c.royal_decree_recorded_at?.toISOString() ?? null,
+          }
+        : null,
+    clocks,
+    submittedAt: c.created_at.toISOString(),
+    updatedAt: c.updated_at.toISOString(),
+    version: c.version,
+  })
 
 /** A row of the list (repo.listCases: its times already ISO text, its checklist pairs) → the same CaseSummary. */
 export const caseListItemView = (c: CaseListRow, clocks: CaseClock[]): Schemas['CaseSummary'] => ({
@@ -65,11 +67,8 @@ export const caseListItemView = (c: CaseListRow, clocks: CaseClock[]): Schemas['
   version: c.version,
 })
 
-export const caseView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['Case'] => ({
-  ...caseSummaryView(c, checklist, clocks),
-  subject: c.subject,
-  note: c.note,
-})
+export const caseView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['Case'] =>
+  Object.assign(caseSummaryView(c, checklist, clocks), { subject: c.subject, note: c.note })
 
 export const eventView = (e: EventRow): Schemas['CaseEvent'] => ({
   id: e.id,

@@ -7,13 +7,26 @@
 import { sql } from 'kysely'
 import { withTenant, type Db, type TenantScope } from '../db/database.js'
 
-/** Numbers reserved per round trip; small enough that a restart leaves short gaps. */
+/** Numbers reserved per round trip at first; small enough that a restart leaves short gaps. */
 export const REFERENCE_BLOCK_SIZE = 20
+/**
+ * A block used up within a second is followed by one twice its size, up to this: a busy hub's
+ * submissions reserve a few times a second, not fifty (issue 13), and a restart still leaves a
+ * gap of at most this many numbers.
+ */
+export const MAX_REFERENCE_BLOCK_SIZE = 320
+const QUICK_MS = 1_000
 
 interface Block {
   next: number
   last: number
+  size: number
+  reservedAt: number
 }
+
+/** The size of the block after `previous`: doubled when it went within a second, else the first size. */
+export const nextBlockSize = (previous: Pick<Block, 'size' | 'reservedAt'> | undefined, now: number): number =>
+  previous && now - previous.reservedAt < QUICK_MS ? Math.min(MAX_REFERENCE_BLOCK_SIZE, previous.size * 2) : REFERENCE_BLOCK_SIZE
 
 class ReferenceBlocks {
   private readonly blocks = new Map<string, Block>()
@@ -50,18 +63,17 @@ class ReferenceBlocks {
   }
 
   private async reserve(scope: TenantScope, hubTenantId: string, year: number, key: string): Promise<void> {
+    const size = nextBlockSize(this.blocks.get(key), Date.now())
     const last = await withTenant(this.db, scope, async (trx) => {
       const row = await trx
         .insertInto('case_reference_counters')
-        .values({ hub_tenant_id: hubTenantId, year, last_value: REFERENCE_BLOCK_SIZE })
-        .onConflict((oc) =>
-          oc.columns(['hub_tenant_id', 'year']).doUpdateSet({ last_value: sql`case_reference_counters.last_value + ${REFERENCE_BLOCK_SIZE}` }),
-        )
+        .values({ hub_tenant_id: hubTenantId, year, last_value: size })
+        .onConflict((oc) => oc.columns(['hub_tenant_id', 'year']).doUpdateSet({ last_value: sql`case_reference_counters.last_value + ${size}` }))
         .returning('last_value')
         .executeTakeFirstOrThrow()
       return row.last_value
     })
-    this.blocks.set(key, { next: last - REFERENCE_BLOCK_SIZE + 1, last })
+    this.blocks.set(key, { next: last - size + 1, last, size, reservedAt: Date.now() })
   }
 }
 

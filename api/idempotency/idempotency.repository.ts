@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Trx } from '../db/database.js'
+import type { Db, Trx } from '../db/database.js'
 
 /** Whose key space: the tenant (RLS) and, within it, the API key that made the request. */
 export interface Owner {
@@ -14,28 +14,6 @@ export interface StoredResponse {
   response_body: string | null
   response_headers: Record<string, string> | null
   stale: boolean
-}
-
-/** Claims the key for this request; false when a row for it exists already. */
-export async function claim(trx: Trx, owner: Owner, key: string, requestHash: Buffer): Promise<boolean> {
-  const row = await trx
-    .insertInto('idempotency_keys')
-    .values({ owner_id: owner.ownerId, principal_id: owner.principalId, idempotency_key: key, request_hash: requestHash, status: 'in_flight' })
-    .onConflict((oc) => oc.columns(['owner_id', 'principal_id', 'idempotency_key']).doNothing())
-    .returning('owner_id')
-    .executeTakeFirst()
-  return row !== undefined
-}
-
-export async function find(trx: Trx, owner: Owner, key: string, staleAfterSeconds: number): Promise<StoredResponse | undefined> {
-  return trx
-    .selectFrom('idempotency_keys')
-    .select(['status', 'request_hash', 'response_status', 'response_body', 'response_headers'])
-    .select(sql<boolean>`created_at < now() - make_interval(secs => ${staleAfterSeconds})`.as('stale'))
-    .where('owner_id', '=', owner.ownerId)
-    .where('principal_id', '=', owner.principalId)
-    .where('idempotency_key', '=', key)
-    .executeTakeFirst()
 }
 
 /** Takes over a claim whose request never finished (the process died mid-request). */
@@ -53,21 +31,54 @@ export async function takeOver(trx: Trx, owner: Owner, key: string, staleAfterSe
   return row !== undefined
 }
 
-export async function complete(
-  trx: Trx,
+export async function release(trx: Trx, owner: Owner, key: string): Promise<void> {
+  await trx.deleteFrom('idempotency_keys').where('owner_id', '=', owner.ownerId).where('principal_id', '=', owner.principalId).where('idempotency_key', '=', key).where('status', '=', 'in_flight').execute()
+}
+
+/** The scope a statement sets for itself: the platform admin, or a tenant and its region. */
+export type KeyScope = { admin: true } | { admin: false; tenantId: string; regionId: string | null }
+
+const scopeArgs = (scope: KeyScope) =>
+  scope.admin ? sql`true, null::uuid, null::uuid` : sql`false, ${scope.tenantId}::uuid, ${scope.regionId}::uuid`
+
+/**
+ * claim, and find when the key is taken, in one statement that sets the scope itself
+ * (idempotency_claim, migration 0026): 'claimed', the stored row, or undefined when the row that
+ * took the key is gone again (released meanwhile).
+ */
+export async function claimOrFind(
+  db: Db,
+  scope: KeyScope,
+  owner: Owner,
+  key: string,
+  requestHash: Buffer,
+  staleAfterSeconds: number,
+): Promise<'claimed' | StoredResponse | undefined> {
+  const { rows } = await sql<StoredResponse & { claimed: boolean }>`
+    select * from idempotency_claim(${scopeArgs(scope)}, ${owner.ownerId}::uuid, ${owner.principalId}::text, ${key}::text,
+      ${requestHash}::bytea, ${staleAfterSeconds}::integer)`.execute(db)
+  const row = rows[0]
+  if (!row) return undefined
+  if (row.claimed) return 'claimed'
+  return {
+    status: row.status,
+    request_hash: row.request_hash,
+    response_status: row.response_status,
+    response_body: row.response_body,
+    response_headers: row.response_headers,
+    stale: row.stale,
+  }
+}
+
+/** complete in one statement that sets the scope itself (idempotency_complete, migration 0026). */
+export async function completeIn(
+  db: Db,
+  scope: KeyScope,
   owner: Owner,
   key: string,
   response: { status: number; body: string; headers: Record<string, string> },
 ): Promise<void> {
-  await trx
-    .updateTable('idempotency_keys')
-    .set({ status: 'done', response_status: response.status, response_body: response.body, response_headers: JSON.stringify(response.headers) })
-    .where('owner_id', '=', owner.ownerId)
-    .where('principal_id', '=', owner.principalId)
-    .where('idempotency_key', '=', key)
-    .execute()
-}
-
-export async function release(trx: Trx, owner: Owner, key: string): Promise<void> {
-  await trx.deleteFrom('idempotency_keys').where('owner_id', '=', owner.ownerId).where('principal_id', '=', owner.principalId).where('idempotency_key', '=', key).where('status', '=', 'in_flight').execute()
+  await sql`
+    select idempotency_complete(${scopeArgs(scope)}, ${owner.ownerId}::uuid, ${owner.principalId}::text, ${key}::text,
+      ${response.status}::integer, ${response.body}::text, ${JSON.stringify(response.headers)}::jsonb)`.execute(db)
 }

@@ -2,9 +2,12 @@
 // the same run. The API runs compiled, as its own process(es), on a fresh database with the demo
 // region; a member's client posts valid naturalisation cases over `--connections` keep-alive
 // connections for `--seconds`.
-//   npm run bench:submit [-- --connections 32 --seconds 10 --processes 1]
+// With --idempotency-keys every request carries a fresh Idempotency-Key (claimed and completed).
+//   npm run bench:submit [-- --connections 32 --seconds 10 --processes 1 --idempotency-keys]
 // Goals (issue 13): ≥ 1,500 submissions/s, p99 ≤ 50 ms, ≥ 0.1× the pgbench insert rate.
 import autocannon from 'autocannon'
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase } from './bench-database.mjs'
@@ -15,6 +18,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '10' },
     processes: { type: 'string', default: '1' },
+    'idempotency-keys': { type: 'boolean', default: false },
   },
 })
 const CONNECTIONS = Number(args.connections)
@@ -48,11 +52,35 @@ const run = (port, connections, duration) =>
     duration,
     headers: { authorization: `Bearer ${demo.members[0].key}`, 'content-type': 'application/json' },
     body,
+    ...(args['idempotency-keys'] ? { requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }) }] } : {}),
   })
+// CPU time (user + system) of a process, in ms, from /proc (clock ticks of 10 ms); 0 once it is gone.
+const cpuMs = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
+  }
+}
+// What the run cost besides its rate: CPU of the API processes and of their PostgreSQL backends
+// (the load of other work on the machine does not count), and commits, per submission.
+const backends = async () =>
+  (await ownerClient.query(`select pid from pg_stat_activity where datname = current_database() and application_name = 'regiobalie-api'`)).rows.map((r) => r.pid)
+const commits = async () => Number((await ownerClient.query('select xact_commit from pg_stat_database where datname = current_database()')).rows[0].xact_commit)
+const costs = async () => ({
+  api: apis.reduce((n, a) => n + cpuMs(a.pid), 0),
+  pg: new Map((await backends()).map((pid) => [pid, cpuMs(pid)])),
+  commits: await commits(),
+})
+
 // Warm-up: code paths compiled, pools connected.
 await Promise.all(apis.map((_, i) => run(PORT + i, 4, 2)))
+const before = await costs()
 const results = await Promise.all(apis.map((_, i) => run(PORT + i, Math.max(1, Math.round(CONNECTIONS / PROCESSES)), SECONDS)))
+const after = await costs()
 for (const api of apis) api.kill('SIGTERM')
+const pgCpu = [...after.pg].reduce((n, [pid, ms]) => n + ms - (before.pg.get(pid) ?? 0), 0)
 
 const ok = results.reduce((n, r) => n + r['2xx'], 0)
 const failed = results.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)
@@ -64,7 +92,10 @@ await ownerClient.end()
 
 console.log(machineLine())
 console.log(`baseline  pgbench single-row insert, ${CONNECTIONS} clients, ${SECONDS} s: ${baseline.tps.toFixed(0)} tps, latency avg ${baseline.latencyMs.toFixed(2)} ms`)
-console.log(`platform  POST /v1/cases, ${CONNECTIONS} connections, ${PROCESSES} API process(es), ${SECONDS} s: ${rate.toFixed(0)}/s, p50 ${p50} ms, p99 ${p99} ms, ${failed} failed`)
+console.log(`platform  POST /v1/cases${args['idempotency-keys'] ? ' with an Idempotency-Key each' : ''}, ${CONNECTIONS} connections, ${PROCESSES} API process(es), ${SECONDS} s: ${rate.toFixed(0)}/s, p50 ${p50} ms, p99 ${p99} ms, ${failed} failed`)
 console.log(`ratio     ${(rate / baseline.tps).toFixed(3)}× pgbench (goal ≥ 0.1×, ≥ 1,500/s, p99 ≤ 50 ms)`)
+console.log(
+  `cost      per submission: API ${((after.api - before.api) / ok).toFixed(2)} ms CPU, its PostgreSQL backends ${(pgCpu / ok).toFixed(2)} ms CPU, ${((after.commits - before.commits) / ok).toFixed(2)} commits`,
+)
 console.log(`check     ${rows[0].n} cases stored, ${rows[0].refs} distinct references`)
 if (failed > 0 || rows[0].n !== rows[0].refs) process.exitCode = 1

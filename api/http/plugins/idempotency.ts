@@ -100,6 +100,28 @@ export function idempotencyKeyOf(request: FastifyRequest): string | null {
   return key
 }
 
+const keyScopeOf = (p: Principal): repo.KeyScope => (isAdmin(p) ? { admin: true } : { admin: false, tenantId: p.tenantId, regionId: p.regionId })
+
+/** A key another request holds: its stored answer, a take-over of a claim gone stale, or 409/422. */
+async function answerTo(
+  db: Db,
+  principal: Principal,
+  secrets: IdempotencySecrets,
+  owner: repo.Owner,
+  key: string,
+  hash: Buffer,
+  stored: repo.StoredResponse | undefined,
+): Promise<Replay | null> {
+  if (!stored) throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
+  if (!stored.request_hash.equals(hash)) throw new Problem(422, 'idempotency-key-reused', 'this Idempotency-Key was used with another request')
+  if (stored.status === 'in_flight') {
+    if (stored.stale && (await inScope(db, principal, (trx) => repo.takeOver(trx, owner, key, IN_FLIGHT_STALE_SECONDS)))) return null
+    throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
+  }
+  const body = stored.response_body ? openResponse(secrets, owner, key, stored.response_body) : ''
+  return { status: stored.response_status ?? 200, body, headers: stored.response_headers ?? {} }
+}
+
 /**
  * Claims the request's key for a request with this hash: null when it may proceed (the response
  * is stored when it is sent), the stored answer when it repeats a completed request; 422 for the
@@ -110,18 +132,9 @@ export async function claimIdempotencyKey(db: Db, request: FastifyRequest, key: 
   const secrets = request.server.idempotencySecrets
   // Keyed: the fingerprint of a body with a BSN and names cannot be tested against guesses.
   const hash = createHmac('sha256', secrets.hashKey).update(requestDigest).digest()
-  const outcome = await inScope(db, request.principal, async (trx) => {
-    if (await repo.claim(trx, owner, key, hash)) return null
-    const stored = await repo.find(trx, owner, key, IN_FLIGHT_STALE_SECONDS)
-    if (!stored) throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
-    if (!stored.request_hash.equals(hash)) throw new Problem(422, 'idempotency-key-reused', 'this Idempotency-Key was used with another request')
-    if (stored.status === 'in_flight') {
-      if (stored.stale && (await repo.takeOver(trx, owner, key, IN_FLIGHT_STALE_SECONDS))) return null
-      throw new Problem(409, 'idempotency-key-in-flight', 'a request with this Idempotency-Key is still being processed')
-    }
-    const body = stored.response_body ? openResponse(secrets, owner, key, stored.response_body) : ''
-    return { status: stored.response_status ?? 200, body, headers: stored.response_headers ?? {} }
-  })
+  // The claim, or what is stored under the key, in one statement (issue 13: was a transaction of four).
+  const claimed = await repo.claimOrFind(db, keyScopeOf(request.principal), owner, key, hash, IN_FLIGHT_STALE_SECONDS)
+  const outcome = claimed === 'claimed' ? null : await answerTo(db, request.principal, secrets, owner, key, hash, claimed)
   if (!outcome) request.idempotency = { ...owner, key }
   return outcome
 }
@@ -168,7 +181,7 @@ export const idempotencyPlugin = fp(
       }
       const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : ''
       const sealed = sealResponse(app.idempotencySecrets, claim, claim.key, body)
-      await inScope(opts.db, request.principal, (trx) => repo.complete(trx, claim, claim.key, { status: reply.statusCode, body: sealed, headers }))
+      await repo.completeIn(opts.db, keyScopeOf(request.principal), claim, claim.key, { status: reply.statusCode, body: sealed, headers })
       return payload
     })
   },
