@@ -10,8 +10,10 @@
 // POST them side by side; (3) record every outcome in one statement — delivered, failed with the
 // next attempt scheduled, dead — and at most one change of the subscription: a 410 disables it,
 // five days of failures on end too (the tenant's other subscriptions hear of it). The pump
-// (delivery-pump.ts) records a batch and claims the next in one statement (webhook_pump_step),
-// or, when the batch changes its subscription, in one transaction of several. Idempotent: a second
+// (delivery-pump.ts) records a batch and claims the next in one statement (webhook_pump_lease_step),
+// or, when the batch changes its subscription, in one transaction of several. The pump's leases
+// are held in a row of the subscription's (webhook_pump_leases: one write per batch, migration
+// 0027); the other claims lease on the deliveries' rows; both count against the cap. Idempotent: a second
 // claim of the same delivery finds it leased, delivered or dead; a batch sent but never recorded
 // is sent again, with the same webhook-id, once its leases expire.
 import { randomUUID } from 'node:crypto'
@@ -153,14 +155,19 @@ async function claimIds(deps: DeliveryDeps, trx: Trx, ids: readonly string[], no
     if (r.status === 'delivered' || r.status === 'dead' || (r.leased_until && r.leased_until > now)) continue
     bySubscription.set(r.subscription_id, [...(bySubscription.get(r.subscription_id) ?? []), r.id])
   }
-  for (const [subscriptionId, candidates] of bySubscription) {
+  for (const [subscriptionId, unlocked] of bySubscription) {
     const subscription = await repo.lockSubscription(trx, subscriptionId)
     if (!subscription) continue
+    // Under the lock: the deliveries its pump holds now are under way (skipped, as leased rows are).
+    const pumpLeased = await repo.pumpLeasedIds(trx, subscription.id, now)
+    const candidates = unlocked.filter((id) => !pumpLeased.includes(id))
+    if (candidates.length === 0) continue
     if (subscription.status !== 'active') {
-      for (const id of await repo.endDeliveriesOfDisabled(trx, subscription.id, candidates, now)) results.set(id, 'dead')
+      for (const id of await repo.endDeliveriesOfDisabled(trx, subscription.id, candidates, now, pumpLeased)) results.set(id, 'dead')
       continue
     }
-    const leased = await repo.leaseBatch(trx, subscription.id, candidates, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, candidates.length)
+    const cap = deps.maxInFlightPerSubscription - pumpLeased.length
+    const leased = await repo.leaseBatch(trx, subscription.id, candidates, now, leaseUntil(deps, now), cap, candidates.length, pumpLeased)
     const taken = new Set(leased.map((d) => d.id))
     const deferred = candidates.filter((id) => !taken.has(id))
     if (deferred.length > 0) {
@@ -177,8 +184,10 @@ async function claimIds(deps: DeliveryDeps, trx: Trx, ids: readonly string[], no
 async function claimPending(deps: DeliveryDeps, trx: Trx, subscriptionId: string, limit: number, now: Date): Promise<{ batch: Batch | null; ended: number }> {
   const subscription = await repo.lockSubscription(trx, subscriptionId)
   if (!subscription) return { batch: null, ended: 0 }
-  if (subscription.status !== 'active') return { batch: null, ended: (await repo.endDeliveriesOfDisabled(trx, subscription.id, null, now)).length }
-  const deliveries = await repo.leaseBatch(trx, subscription.id, null, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, limit)
+  const pumpLeased = await repo.pumpLeasedIds(trx, subscription.id, now)
+  if (subscription.status !== 'active') return { batch: null, ended: (await repo.endDeliveriesOfDisabled(trx, subscription.id, null, now, pumpLeased)).length }
+  const cap = deps.maxInFlightPerSubscription - pumpLeased.length
+  const deliveries = await repo.leaseBatch(trx, subscription.id, null, now, leaseUntil(deps, now), cap, limit, pumpLeased)
   return { batch: deliveries.length > 0 ? { subscription, deliveries } : null, ended: 0 }
 }
 
@@ -377,7 +386,7 @@ export interface SentBatch {
 
 type StepResult = { next: Batch | null; ended: number }
 
-// The usual step: record, lock, lease — one statement (webhook_pump_step, migration 0018).
+// The usual step: record, release, lock, lease — one statement (webhook_pump_lease_step, migration 0027).
 async function stepInOneStatement(deps: DeliveryDeps, tenantId: string, subscriptionId: string, limit: number, records: readonly repo.AttemptRecord[], now: Date): Promise<StepResult> {
   const step = await repo.pumpStepStatement(deps.db, tenantId, subscriptionId, records, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, limit)
   return { next: step.subscription && step.deliveries.length > 0 ? { subscription: step.subscription, deliveries: step.deliveries } : null, ended: step.ended }
@@ -396,6 +405,8 @@ async function stepInTransaction(
 ): Promise<StepResult> {
   return asSubscriber(deps, tenantId, async (trx) => {
     await repo.recordAttempts(trx, recorded.records, now)
+    // The batch was claimed by a step in one statement (pump leases) or by this path (leased rows).
+    await repo.releasePumpLeases(trx, subscriptionId, recorded.records.map((r) => r.id), now)
     await changeSubscription(trx, subscription, recorded.outcomes, now)
     const claim = limit > 0 ? await claimPending(deps, trx, subscriptionId, limit, now) : { batch: null, ended: 0 }
     return { next: claim.batch, ended: claim.ended }
