@@ -209,6 +209,7 @@ async function sendBatch(deps: DeliveryDeps, batch: Batch, now: Date): Promise<S
         body,
         address: check.address ?? null,
         timeoutMs: timeout(deps),
+        pool: { key: s.id, sockets: deps.maxInFlightPerSubscription },
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Regiobalie-Webhooks/1.0',
