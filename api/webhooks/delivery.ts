@@ -407,6 +407,8 @@ async function stepInTransaction(
   return asSubscriber(deps, tenantId, async (trx) => {
     await repo.recordAttempts(trx, recorded.records, now)
     // The batch was claimed by a step in one statement (pump leases) or by this path (leased rows).
+    // Pump leases are written under the subscription's lock only (as webhook_pump_lease_step does).
+    await repo.lockSubscription(trx, subscriptionId)
     await repo.releasePumpLeases(trx, subscriptionId, recorded.records.map((r) => r.id), now)
     await changeSubscription(trx, subscription, recorded.outcomes, now)
     const claim = limit > 0 ? await claimPending(deps, trx, subscriptionId, limit, now) : { batch: null, ended: 0 }

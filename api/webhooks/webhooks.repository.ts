@@ -195,7 +195,7 @@ export async function recordAttempts(trx: Trx, records: readonly AttemptRecord[]
     where d.id = v.id`.execute(trx)
 }
 
-/** Releases pump leases of a subscription (recorded deliveries) and drops the expired ones. */
+/** Releases pump leases of a subscription (recorded deliveries) and drops the expired ones; the caller holds its lock. */
 export async function releasePumpLeases(trx: Trx, subscriptionId: string, ids: readonly string[], now: Date): Promise<void> {
   await sql`
     update webhook_pump_leases p set
