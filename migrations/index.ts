@@ -23,6 +23,7 @@ import * as chargeLines from './2026_12_01_0017_charge_lines.js'
 import * as outboxFinishFunction from './2026_12_01_0022_outbox_finish_function.js'
 import * as bookingBatches from './2026_12_01_0024_booking_batches.js'
 import * as submitInBatches from './2026_12_01_0026_submit_in_batches.js'
+import * as webhookPumpLeases from './2026_12_01_0027_webhook_pump_leases.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0022_outbox_finish_function': outboxFinishFunction,
   '2026_12_01_0024_booking_batches': bookingBatches,
   '2026_12_01_0026_submit_in_batches': submitInBatches,
+  '2026_12_01_0027_webhook_pump_leases': webhookPumpLeases,
 }

@@ -12,6 +12,14 @@ import type { Scope } from "../domain/scopes.js";
 import type { AccessAction, AccessActorKind, CaseSubjectJson, LocationAddressJson, ReviewFindingJson, WebhookEventJson } from "./column-types.js";
 import type { ColumnType } from "kysely";
 
+export type ArrayType<T> = ArrayTypeImpl<T> extends (infer U)[]
+  ? U[]
+  : ArrayTypeImpl<T>;
+
+export type ArrayTypeImpl<T> = T extends ColumnType<infer S, infer I, infer U>
+  ? ColumnType<S[], I[], U[]>
+  : T[];
+
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
@@ -499,6 +507,13 @@ export interface WebhookDeliveries {
   type: string;
 }
 
+export interface WebhookPumpLeases {
+  lease_ids: Generated<string[]>;
+  lease_untils: Generated<ArrayType<Timestamp>>;
+  subscription_id: string;
+  tenant_id: string;
+}
+
 export interface WebhookSubscriptions {
   created_at: Generated<Timestamp>;
   description: string | null;
@@ -555,5 +570,6 @@ export interface DB {
   tariff_tables: TariffTables;
   tenants: Tenants;
   webhook_deliveries: WebhookDeliveries;
+  webhook_pump_leases: WebhookPumpLeases;
   webhook_subscriptions: WebhookSubscriptions;
 }

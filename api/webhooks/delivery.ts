@@ -6,16 +6,17 @@
 // deliveries as its in-flight cap leaves room for (one statement: a slow receiver holds at most
 // `maxInFlightPerSubscription` attempts; the rest wait and the other subscriptions go on); (2)
 // check the URL against the SSRF guard again (DNS answers kept a few seconds), sign each body with
-// Standard Webhooks (every secret still valid; decrypted secrets kept a minute, in memory only),
+// Standard Webhooks (signing.ts) (every secret still valid; decrypted secrets kept a minute, in memory only),
 // POST them side by side; (3) record every outcome in one statement — delivered, failed with the
 // next attempt scheduled, dead — and at most one change of the subscription: a 410 disables it,
 // five days of failures on end too (the tenant's other subscriptions hear of it). The pump
-// (delivery-pump.ts) records a batch and claims the next in one statement (webhook_pump_step),
-// or, when the batch changes its subscription, in one transaction of several. Idempotent: a second
+// (delivery-pump.ts) records a batch and claims the next in one statement (webhook_pump_lease_step),
+// or, when the batch changes its subscription, in one transaction of several. The pump's leases
+// are held in a row of the subscription's (webhook_pump_leases: one write per batch, migration
+// 0027); the other claims lease on the deliveries' rows; both count against the cap. Idempotent: a second
 // claim of the same delivery finds it leased, delivered or dead; a batch sent but never recorded
 // is sent again, with the same webhook-id, once its leases expire.
 import { randomUUID } from 'node:crypto'
-import { Webhook } from 'standardwebhooks'
 import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
 import type { WebhookEventJson, WebhookFormat } from '../db/schema.js'
 import { failedTooLong, nextAttemptAt } from '../domain/webhook-retry.js'
@@ -23,6 +24,7 @@ import { enqueueManyInTransaction } from '../jobs/outbox.js'
 import type { JobPayload } from '../jobs/registry.js'
 import { renderBody } from './payload.js'
 import { decryptSecret } from './secrets.js'
+import { WebhookSigner } from './signing.js'
 import { DELIVERY_TIMEOUT_MS, EXCERPT_CHARS, httpSender, type Sender, type SendResult } from './sender.js'
 import { checkWebhookUrl, systemResolver, type ResolvedAddress, type Resolver } from './url-guard.js'
 import type { AttemptOutcome, WebhookMetrics } from './webhooks.metrics.js'
@@ -55,7 +57,7 @@ const SWEEP_REQUEUE_MS = 60_000
 
 /** The Standard Webhooks signature header: one `v1,…` per valid secret, separated by spaces. */
 export function signatureHeader(secrets: readonly string[], messageId: string, timestamp: Date, body: string): string {
-  return secrets.map((secret) => new Webhook(secret).sign(messageId, timestamp, body)).join(' ')
+  return secrets.map((secret) => new WebhookSigner(secret).sign(messageId, timestamp, body)).join(' ')
 }
 
 // Decrypted secrets, per subscription and ciphertext, for a short while: in memory only, never
@@ -64,12 +66,12 @@ const SIGNER_TTL_MS = 60_000
 interface Signers {
   key: string
   until: number
-  current: Webhook
-  previous: Webhook | null
+  current: WebhookSigner
+  previous: WebhookSigner | null
 }
 const signerCaches = new WeakMap<Buffer, Map<string, Signers>>()
 
-function signersOf(deps: DeliveryDeps, s: repo.SubscriptionRow, now: Date): Webhook[] {
+function signersOf(deps: DeliveryDeps, s: repo.SubscriptionRow, now: Date): WebhookSigner[] {
   let cache = signerCaches.get(deps.secretsKey)
   if (!cache) signerCaches.set(deps.secretsKey, (cache = new Map<string, Signers>()))
   const key = `${s.secret_encrypted}|${s.previous_secret_encrypted ?? ''}`
@@ -80,8 +82,8 @@ function signersOf(deps: DeliveryDeps, s: repo.SubscriptionRow, now: Date): Webh
     entry = {
       key,
       until: at + SIGNER_TTL_MS,
-      current: new Webhook(decryptSecret(s.secret_encrypted, deps.secretsKey, s.id)),
-      previous: s.previous_secret_encrypted ? new Webhook(decryptSecret(s.previous_secret_encrypted, deps.secretsKey, s.id)) : null,
+      current: new WebhookSigner(decryptSecret(s.secret_encrypted, deps.secretsKey, s.id)),
+      previous: s.previous_secret_encrypted ? new WebhookSigner(decryptSecret(s.previous_secret_encrypted, deps.secretsKey, s.id)) : null,
     }
     cache.set(s.id, entry)
   }
@@ -153,14 +155,19 @@ async function claimIds(deps: DeliveryDeps, trx: Trx, ids: readonly string[], no
     if (r.status === 'delivered' || r.status === 'dead' || (r.leased_until && r.leased_until > now)) continue
     bySubscription.set(r.subscription_id, [...(bySubscription.get(r.subscription_id) ?? []), r.id])
   }
-  for (const [subscriptionId, candidates] of bySubscription) {
+  for (const [subscriptionId, unlocked] of bySubscription) {
     const subscription = await repo.lockSubscription(trx, subscriptionId)
     if (!subscription) continue
+    // Under the lock: the deliveries its pump holds now are under way (skipped, as leased rows are).
+    const pumpLeased = await repo.pumpLeasedIds(trx, subscription.id, now)
+    const candidates = unlocked.filter((id) => !pumpLeased.includes(id))
+    if (candidates.length === 0) continue
     if (subscription.status !== 'active') {
-      for (const id of await repo.endDeliveriesOfDisabled(trx, subscription.id, candidates, now)) results.set(id, 'dead')
+      for (const id of await repo.endDeliveriesOfDisabled(trx, subscription.id, candidates, now, pumpLeased)) results.set(id, 'dead')
       continue
     }
-    const leased = await repo.leaseBatch(trx, subscription.id, candidates, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, candidates.length)
+    const cap = deps.maxInFlightPerSubscription - pumpLeased.length
+    const leased = await repo.leaseBatch(trx, subscription.id, candidates, now, leaseUntil(deps, now), cap, candidates.length, pumpLeased)
     const taken = new Set(leased.map((d) => d.id))
     const deferred = candidates.filter((id) => !taken.has(id))
     if (deferred.length > 0) {
@@ -177,8 +184,10 @@ async function claimIds(deps: DeliveryDeps, trx: Trx, ids: readonly string[], no
 async function claimPending(deps: DeliveryDeps, trx: Trx, subscriptionId: string, limit: number, now: Date): Promise<{ batch: Batch | null; ended: number }> {
   const subscription = await repo.lockSubscription(trx, subscriptionId)
   if (!subscription) return { batch: null, ended: 0 }
-  if (subscription.status !== 'active') return { batch: null, ended: (await repo.endDeliveriesOfDisabled(trx, subscription.id, null, now)).length }
-  const deliveries = await repo.leaseBatch(trx, subscription.id, null, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, limit)
+  const pumpLeased = await repo.pumpLeasedIds(trx, subscription.id, now)
+  if (subscription.status !== 'active') return { batch: null, ended: (await repo.endDeliveriesOfDisabled(trx, subscription.id, null, now, pumpLeased)).length }
+  const cap = deps.maxInFlightPerSubscription - pumpLeased.length
+  const deliveries = await repo.leaseBatch(trx, subscription.id, null, now, leaseUntil(deps, now), cap, limit, pumpLeased)
   return { batch: deliveries.length > 0 ? { subscription, deliveries } : null, ended: 0 }
 }
 
@@ -200,6 +209,7 @@ async function sendBatch(deps: DeliveryDeps, batch: Batch, now: Date): Promise<S
         body,
         address: check.address ?? null,
         timeoutMs: timeout(deps),
+        pool: { key: s.id, sockets: deps.maxInFlightPerSubscription },
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Regiobalie-Webhooks/1.0',
@@ -377,7 +387,7 @@ export interface SentBatch {
 
 type StepResult = { next: Batch | null; ended: number }
 
-// The usual step: record, lock, lease — one statement (webhook_pump_step, migration 0018).
+// The usual step: record, release, lock, lease — one statement (webhook_pump_lease_step, migration 0027).
 async function stepInOneStatement(deps: DeliveryDeps, tenantId: string, subscriptionId: string, limit: number, records: readonly repo.AttemptRecord[], now: Date): Promise<StepResult> {
   const step = await repo.pumpStepStatement(deps.db, tenantId, subscriptionId, records, now, leaseUntil(deps, now), deps.maxInFlightPerSubscription, limit)
   return { next: step.subscription && step.deliveries.length > 0 ? { subscription: step.subscription, deliveries: step.deliveries } : null, ended: step.ended }
@@ -396,6 +406,10 @@ async function stepInTransaction(
 ): Promise<StepResult> {
   return asSubscriber(deps, tenantId, async (trx) => {
     await repo.recordAttempts(trx, recorded.records, now)
+    // The batch was claimed by a step in one statement (pump leases) or by this path (leased rows).
+    // Pump leases are written under the subscription's lock only (as webhook_pump_lease_step does).
+    await repo.lockSubscription(trx, subscriptionId)
+    await repo.releasePumpLeases(trx, subscriptionId, recorded.records.map((r) => r.id), now)
     await changeSubscription(trx, subscription, recorded.outcomes, now)
     const claim = limit > 0 ? await claimPending(deps, trx, subscriptionId, limit, now) : { batch: null, ended: 0 }
     return { next: claim.batch, ended: claim.ended }

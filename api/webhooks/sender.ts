@@ -26,16 +26,48 @@ export interface OutboundRequest {
   /** The address the guard checked; null = resolve normally (guard lifted). */
   address: ResolvedAddress | null
   timeoutMs?: number
+  /** The keep-alive pool of its subscription: no more sockets than its attempts in flight. */
+  pool?: { key: string; sockets: number }
 }
 
 export type Sender = (request: OutboundRequest) => Promise<SendResult>
 
-// Keep-alive, bounded per origin; as many idle sockets kept as may be busy, so that a burst's
-// batches reuse their connections instead of opening new ones after every batch.
+// Keep-alive; as many idle sockets kept as may be busy, so that a burst's batches reuse their
+// connections instead of opening new ones after every batch. A request of a subscription goes
+// through that subscription's own agent, sized to its in-flight cap: in one pool per host, the
+// slow subscriptions of a host could hold all its sockets and make its fast ones wait (and every
+// request walked a list of all the host's busy sockets). Without a pool: one agent per scheme,
+// bounded per origin.
 const SOCKETS_PER_ORIGIN = 256
-const agents = {
+const shared = {
   http: new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_ORIGIN, maxFreeSockets: SOCKETS_PER_ORIGIN }),
   https: new https.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_ORIGIN, maxFreeSockets: SOCKETS_PER_ORIGIN }),
+}
+const POOLS_KEPT = 1_000
+/** An agent no longer kept: its idle sockets close now, the others once their request is done. */
+function retire(agent: http.Agent): void {
+  agent.maxFreeSockets = 0
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
+}
+const pools = new Map<string, http.Agent>()
+function agentOf(isHttps: boolean, pool: OutboundRequest['pool']): http.Agent {
+  if (!pool) return isHttps ? shared.https : shared.http
+  const key = `${isHttps ? 's' : 'p'}|${pool.sockets}|${pool.key}`
+  let agent = pools.get(key)
+  if (agent) {
+    // Most recently used last: the pool evicted first is the one unused longest.
+    pools.delete(key)
+  } else {
+    const options = { keepAlive: true, maxSockets: pool.sockets, maxFreeSockets: pool.sockets }
+    agent = isHttps ? new https.Agent(options) : new http.Agent(options)
+    if (pools.size >= POOLS_KEPT) {
+      const [oldestKey, oldest] = pools.entries().next().value!
+      pools.delete(oldestKey)
+      retire(oldest)
+    }
+  }
+  pools.set(key, agent)
+  return agent
 }
 
 const pinned = (address: ResolvedAddress): LookupFunction =>
@@ -91,7 +123,7 @@ export const httpSender: Sender = (request) =>
       host: target.host,
       ...(target.port ? { port: target.port } : {}),
       path: target.path,
-      agent: target.isHttps ? agents.https : agents.http,
+      agent: agentOf(target.isHttps, request.pool),
       headers,
       ...(request.address ? { lookup: pinned(request.address) } : {}),
     }, (res) => {

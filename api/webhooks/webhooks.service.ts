@@ -174,7 +174,7 @@ export async function redeliver(deps: WebhookDeps, principal: Principal, id: str
     const d = await repo.findDelivery(trx, deliveryId)
     if (!d || d.subscription_id !== s.id) throw notFound('delivery')
     assertActive(s)
-    if (d.leased_until && d.leased_until > now) {
+    if ((d.leased_until && d.leased_until > now) || (await repo.pumpLeasedIds(trx, s.id, now)).includes(d.id)) {
       throw new DomainError('conflict', 'delivery-in-progress', 'an attempt of this delivery is under way; try again when it has finished')
     }
     const updated = await repo.updateDelivery(trx, d.id, {

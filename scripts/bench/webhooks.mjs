@@ -13,6 +13,8 @@
 // where the workers run) and CPU per delivery (this process, the database's backends) against the
 // bare client's — figures that hold on a loaded machine, where the rates do not.
 //   npm run bench:webhooks [-- --events 10000 --subscriptions 20 --paced 1000 --rate 25]
+// BENCH_CPU_PROF=<dir> writes a CPU profile of the burst (this process: emitter, relay, BullMQ and
+// the delivery pumps, without the baseline and the paced phases) there.
 // The default is the issue's size (10,000 events × 20 subscriptions = 200,000 deliveries); the
 // `size` line of the output states the size that was run.
 // PostgreSQL and Redis as for `npm start`; the queues use a prefix of their own and are removed after.
@@ -20,7 +22,8 @@ import { fork } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { request, Agent } from 'node:http'
 import { cpus, loadavg, totalmem } from 'node:os'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -196,6 +199,12 @@ await ask('reset')
 
 // --- phase 1: burst
 step('burst')
+const profiler = process.env.BENCH_CPU_PROF ? new Session() : null
+if (profiler) {
+  profiler.connect()
+  await profiler.post('Profiler.enable')
+  await profiler.post('Profiler.start')
+}
 const statementsBefore = statements
 const burstCpuMark = await cpuMark()
 const burstStart = Date.now()
@@ -217,6 +226,14 @@ const burstSeconds = (burstFast.last - burstStart) / 1000
 const burstRate = burstFast.distinct / burstSeconds
 const burstStatements = statements - statementsBefore
 const burstCpu = await cpuSince(burstCpuMark)
+if (profiler) {
+  const { profile } = await profiler.post('Profiler.stop')
+  mkdirSync(process.env.BENCH_CPU_PROF, { recursive: true })
+  const file = join(process.env.BENCH_CPU_PROF, `webhooks-burst-${process.pid}.cpuprofile`)
+  writeFileSync(file, JSON.stringify(profile))
+  profiler.disconnect()
+  step(`CPU profile of the burst: ${file}`)
+}
 if (tally) {
   for (const [text, n] of [...tally].sort((x, y) => y[1] - x[1]).slice(0, 25)) process.stderr.write(`${String(n).padStart(7)}  ${text}\n`)
   tally.clear()

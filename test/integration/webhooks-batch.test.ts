@@ -7,7 +7,7 @@ import { sql } from 'kysely'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withTenantOf } from '../../api/db/database.js'
-import { pumpSend, pumpStep, type SentBatch } from '../../api/webhooks/delivery.js'
+import { attemptDelivery, pumpSend, pumpStep, sweepDueDeliveries, type SentBatch } from '../../api/webhooks/delivery.js'
 import { pendingSubscriptionsOfEvents } from '../../api/webhooks/webhooks.repository.js'
 import { DeliveryPumps } from '../../api/webhooks/delivery-pump.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
@@ -128,7 +128,7 @@ describe('a batch', () => {
   })
 })
 
-describe('a pump step in one statement (webhook_pump_step)', () => {
+describe('a pump step in one statement (webhook_pump_lease_step)', () => {
   it('claims only under the subscriber’s own tenant: another tenant’s step leases and records nothing', async () => {
     const { sub, ids } = await withPending('/tenant-step', 2)
     const clock = new TestClock()
@@ -150,6 +150,69 @@ describe('a pump step in one statement (webhook_pump_step)', () => {
     await pumpStep(deps, owner, sub.id, 0, sent)
     for (const d of (await statuses(sub.id)).values()) expect(d).toMatchObject({ status: 'delivered', attempts: 1 })
     expect(idsAt('/tenant-step').sort()).toEqual([...ids].sort())
+  })
+})
+
+describe('a pump’s leases (webhook_pump_leases, migration 0027)', () => {
+  it('claim a batch without writing its deliveries; while held, a deliver job, the sweep and redelivery leave them alone and the cap counts them', async () => {
+    const { sub, ids } = await withPending('/pump-leases', 3)
+    const clock = new TestClock()
+    const deps = testDeliveryDeps(t.database.db, t.config, clock, { maxInFlightPerSubscription: 2 })
+    const tenant = region.members[0].id
+    const owner = t.database.owner
+    const rowVersions = async () =>
+      new Map((await sql<{ id: string; v: string; leased_until: Date | null }>`select id, xmin::text as v, leased_until from webhook_deliveries where subscription_id = ${sub.id}`.execute(owner)).rows.map((r) => [r.id, r]))
+    const leases = async () => (await sql<{ lease_ids: string[] }>`select lease_ids from webhook_pump_leases where subscription_id = ${sub.id}`.execute(owner)).rows[0]?.lease_ids ?? []
+
+    const before = await rowVersions()
+    const first = await pumpStep(deps, tenant, sub.id, 4, null)
+    const held = first.next!.deliveries.map((d) => d.id)
+    expect(held).toEqual(ids.slice(0, 2))
+    const rest = ids[2]!
+    expect(await leases()).toEqual(held)
+    // The claimed deliveries' rows are as they were: no lease on them, no new row version.
+    const after = await rowVersions()
+    for (const id of ids) expect(after.get(id)).toEqual(before.get(id))
+
+    // A deliver job of a held delivery is skipped; the third is deferred: the cap (2) is full.
+    expect(await attemptDelivery(deps, { tenantId: tenant, deliveryId: held[0]! })).toBe('skipped')
+    expect(await attemptDelivery(deps, { tenantId: tenant, deliveryId: rest })).toBe('deferred')
+    expect(at('/pump-leases')).toHaveLength(0)
+    // Redelivery of a held one is refused as an attempt under way.
+    const refused = await send(t.app, 'POST', `/v1/webhooks/${sub.id}/deliveries/${held[1]!}/redeliver`, region.members[0].key)
+    expect(refused.statusCode).toBe(409)
+    expect(refused.json()).toMatchObject({ code: 'delivery-in-progress' })
+    // The sweep takes no delivery of a subscription whose pump holds leases, even when they are due.
+    await sql`update webhook_deliveries set next_attempt_at = ${new Date(clock.now().getTime() - 1_000)} where subscription_id = ${sub.id}`.execute(owner)
+    await sweepDueDeliveries(deps)
+    for (const d of (await statuses(sub.id)).values()) expect(d.next!.getTime()).toBe(clock.now().getTime() - 1_000)
+
+    // Recording the batch releases its leases and claims the third; recording that one leaves none.
+    const second = await pumpStep(deps, tenant, sub.id, 4, await pumpSend(deps, first.next!, first.startedAt))
+    expect(second.next!.deliveries.map((d) => d.id)).toEqual([rest])
+    expect(await leases()).toEqual([rest])
+    const third = await pumpStep(deps, tenant, sub.id, 4, await pumpSend(deps, second.next!, second.startedAt))
+    expect(third.next).toBeNull()
+    expect(await leases()).toEqual([])
+    for (const d of (await statuses(sub.id)).values()) expect(d).toMatchObject({ status: 'delivered', attempts: 1 })
+    expect(idsAt('/pump-leases').sort()).toEqual([...ids].sort())
+  })
+
+  it('that expired count for nothing: a dead pump’s batch is claimed again, by a step or by a deliver job', async () => {
+    const { sub, ids } = await withPending('/pump-expired', 2)
+    const clock = new TestClock()
+    const deps = testDeliveryDeps(t.database.db, t.config, clock, { maxInFlightPerSubscription: 2 })
+    const tenant = region.members[0].id
+    const first = await pumpStep(deps, tenant, sub.id, 4, null)
+    expect(first.next!.deliveries).toHaveLength(2)
+    // The pump dies before it sends. Its leases expire (timeout 2 s + margin 20 s).
+    clock.advance(22_001)
+    expect(await attemptDelivery(deps, { tenantId: tenant, deliveryId: ids[0]! })).toBe('delivered')
+    const again = await pumpStep(deps, tenant, sub.id, 4, null)
+    expect(again.next!.deliveries.map((d) => d.id)).toEqual([ids[1]!])
+    await pumpStep(deps, tenant, sub.id, 0, await pumpSend(deps, again.next!, again.startedAt))
+    for (const d of (await statuses(sub.id)).values()) expect(d).toMatchObject({ status: 'delivered', attempts: 1 })
+    expect(idsAt('/pump-expired').sort()).toEqual([...ids].sort())
   })
 })
 
