@@ -6,7 +6,7 @@
 // deliveries as its in-flight cap leaves room for (one statement: a slow receiver holds at most
 // `maxInFlightPerSubscription` attempts; the rest wait and the other subscriptions go on); (2)
 // check the URL against the SSRF guard again (DNS answers kept a few seconds), sign each body with
-// Standard Webhooks (signing.ts) (every secret still valid; decrypted secrets kept a minute, in memory only),
+// Standard Webhooks (every secret still valid; decrypted secrets kept a minute, in memory only),
 // POST them side by side; (3) record every outcome in one statement — delivered, failed with the
 // next attempt scheduled, dead — and at most one change of the subscription: a 410 disables it,
 // five days of failures on end too (the tenant's other subscriptions hear of it). The pump
@@ -17,6 +17,7 @@
 // claim of the same delivery finds it leased, delivered or dead; a batch sent but never recorded
 // is sent again, with the same webhook-id, once its leases expire.
 import { randomUUID } from 'node:crypto'
+import { Webhook } from 'standardwebhooks'
 import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
 import type { WebhookEventJson, WebhookFormat } from '../db/schema.js'
 import { failedTooLong, nextAttemptAt } from '../domain/webhook-retry.js'
@@ -24,7 +25,6 @@ import { enqueueManyInTransaction } from '../jobs/outbox.js'
 import type { JobPayload } from '../jobs/registry.js'
 import { renderBody } from './payload.js'
 import { decryptSecret } from './secrets.js'
-import { WebhookSigner } from './signing.js'
 import { DELIVERY_TIMEOUT_MS, EXCERPT_CHARS, httpSender, type Sender, type SendResult } from './sender.js'
 import { checkWebhookUrl, systemResolver, type ResolvedAddress, type Resolver } from './url-guard.js'
 import type { AttemptOutcome, WebhookMetrics } from './webhooks.metrics.js'
@@ -57,7 +57,7 @@ const SWEEP_REQUEUE_MS = 60_000
 
 /** The Standard Webhooks signature header: one `v1,…` per valid secret, separated by spaces. */
 export function signatureHeader(secrets: readonly string[], messageId: string, timestamp: Date, body: string): string {
-  return secrets.map((secret) => new WebhookSigner(secret).sign(messageId, timestamp, body)).join(' ')
+  return secrets.map((secret) => new Webhook(secret).sign(messageId, timestamp, body)).join(' ')
 }
 
 // Decrypted secrets, per subscription and ciphertext, for a short while: in memory only, never
@@ -66,12 +66,12 @@ const SIGNER_TTL_MS = 60_000
 interface Signers {
   key: string
   until: number
-  current: WebhookSigner
-  previous: WebhookSigner | null
+  current: Webhook
+  previous: Webhook | null
 }
 const signerCaches = new WeakMap<Buffer, Map<string, Signers>>()
 
-function signersOf(deps: DeliveryDeps, s: repo.SubscriptionRow, now: Date): WebhookSigner[] {
+function signersOf(deps: DeliveryDeps, s: repo.SubscriptionRow, now: Date): Webhook[] {
   let cache = signerCaches.get(deps.secretsKey)
   if (!cache) signerCaches.set(deps.secretsKey, (cache = new Map<string, Signers>()))
   const key = `${s.secret_encrypted}|${s.previous_secret_encrypted ?? ''}`
@@ -82,8 +82,8 @@ function signersOf(deps: DeliveryDeps, s: repo.SubscriptionRow, now: Date): Webh
     entry = {
       key,
       until: at + SIGNER_TTL_MS,
-      current: new WebhookSigner(decryptSecret(s.secret_encrypted, deps.secretsKey, s.id)),
-      previous: s.previous_secret_encrypted ? new WebhookSigner(decryptSecret(s.previous_secret_encrypted, deps.secretsKey, s.id)) : null,
+      current: new Webhook(decryptSecret(s.secret_encrypted, deps.secretsKey, s.id)),
+      previous: s.previous_secret_encrypted ? new Webhook(decryptSecret(s.previous_secret_encrypted, deps.secretsKey, s.id)) : null,
     }
     cache.set(s.id, entry)
   }
