@@ -63,17 +63,19 @@ export const fairPick = (options: Pick<RelayOptions, 'batchSize' | 'maxInFlightP
         where o.dispatched_at is null and (o.fair_key, o.queue) > (p.t, p.queue)
         order by o.fair_key, o.queue limit 1) n
     ),
-    in_flight as (
-      select fair_key as t, queue, count(*) as n from outbox
-      where dispatched_at is not null and finished_at is null
-        and dispatched_at > now() - make_interval(secs => ${options.inFlightExpirySeconds})
-      group by 1, 2
-    ),
     picked as (
       select r.id, r.job_key, r.tenant_id, r.queue, r.job_name, r.payload, r.waited_seconds,
              row_number() over (partition by p.t, p.queue order by r.id) as turn
       from pairs p
-      left join in_flight f on f.t = p.t and f.queue = p.queue
+      -- Per pair, from the index of the jobs in flight (outbox_in_flight_fair on the stored
+      -- in_flight, migration 0028): written as "dispatched_at is not null and finished_at is
+      -- null", PostgreSQL took the dispatch-time index and read every row dispatched within the
+      -- expiry, finished or not.
+      cross join lateral (
+        select count(*) as n from outbox f
+        where f.fair_key = p.t and f.queue = p.queue and f.in_flight
+          and f.dispatched_at > now() - make_interval(secs => ${options.inFlightExpirySeconds})
+      ) f
       cross join lateral (
         select o.id, o.job_key, o.tenant_id, o.queue, o.job_name, o.payload,
                extract(epoch from clock_timestamp() - o.created_at)::float8 as waited_seconds
@@ -85,7 +87,7 @@ export const fairPick = (options: Pick<RelayOptions, 'batchSize' | 'maxInFlightP
         where (o.fair_key, o.queue) >= (p.t, p.queue) and (o.fair_key, o.queue) <= (p.t, p.queue)
           and o.dispatched_at is null
         order by o.fair_key, o.queue, o.id
-        limit greatest(0, least(${options.batchSize}::bigint, ${options.maxInFlightPerTenant}::bigint - coalesce(f.n, 0)))
+        limit greatest(0, least(${options.batchSize}::bigint, ${options.maxInFlightPerTenant}::bigint - f.n))
       ) r
     )
     select id, job_key, tenant_id, queue, job_name, payload, waited_seconds, turn from picked
@@ -236,8 +238,9 @@ export async function reconcileLostJobs(db: Db, queues: Queues, pageSize = 1_000
       trx
         .selectFrom('outbox')
         .select(['id', 'job_key', 'tenant_id', 'queue', 'job_name', 'payload'])
-        .where('dispatched_at', 'is not', null)
-        .where('finished_at', 'is', null)
+        // The stored in_flight (migration 0028), not its two conditions: on those PostgreSQL walked the
+        // whole outbox by id.
+        .where('in_flight', '=', true)
         .where('id', '>', after)
         .orderBy('id')
         .limit(pageSize)

@@ -369,6 +369,7 @@ export interface Outbox {
   fair_key: Generated<string>;
   finished_at: Timestamp | null;
   id: Generated<number>;
+  in_flight: Generated<boolean>;
   job_key: Generated<string>;
   job_name: string;
   payload: ColumnType<unknown, string, string>;
