@@ -12,6 +12,14 @@ import type { DocumentKind } from "../domain/document-kinds.js";
 import type { AccessAction, AccessActorKind, CaseSubjectJson, LocationAddressJson, ReviewFindingJson, WebhookEventJson } from "./column-types.js";
 import type { ColumnType } from "kysely";
 
+export type ArrayType<T> = ArrayTypeImpl<T> extends (infer U)[]
+  ? U[]
+  : ArrayTypeImpl<T>;
+
+export type ArrayTypeImpl<T> = T extends ColumnType<infer S, infer I, infer U>
+  ? ColumnType<S[], I[], U[]>
+  : T[];
+
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
@@ -200,6 +208,7 @@ export interface ChargeLines {
   member_tenant_id: string;
   period: string;
   posted_at: Timestamp;
+  seq: Generated<number>;
 }
 
 export interface CreditNoteLines {
@@ -295,6 +304,7 @@ export interface InvoiceLines {
 }
 
 export interface Invoices {
+  charges_below: number | null;
   created_at: Generated<Timestamp>;
   credited_invoice_id: string | null;
   document_type: "credit_note" | "invoice";
@@ -309,6 +319,8 @@ export interface Invoices {
   reason: string | null;
   sequence: number;
   settlement_id: string | null;
+  step_from: ArrayType<number> | null;
+  step_upto: string[] | null;
   total_cents: ColumnType<number, bigint | string, bigint | string>;
   year: number;
 }
@@ -413,6 +425,7 @@ export interface SettlementMembers {
 }
 
 export interface Settlements {
+  charges_below: number | null;
   close_early: Generated<boolean>;
   created_at: Generated<Timestamp>;
   cutoff: Generated<Timestamp>;
