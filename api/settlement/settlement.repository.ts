@@ -44,10 +44,24 @@ export async function insertSettlement(
     .executeTakeFirst()
 }
 
-/** The members a hub settles: those with an agreement with it, in a stable order. */
+/**
+ * The members a hub settles, in a stable order: those with an agreement with it, and those with
+ * charges of the hub (an agreement may have moved to another hub or been deleted since): a
+ * settlement's ranges cover every member's charges, so each such member must get its invoice. The
+ * charged members are found by skipping through the index of charges, one look-up per member.
+ */
 export async function membersOfHub(trx: Trx, hubTenantId: string): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
-    select distinct member_tenant_id as id from agreements where hub_tenant_id = ${hubTenantId} order by 1`.execute(trx)
+    with recursive charged (m) as (
+      (select member_tenant_id from charge_lines where hub_tenant_id = ${hubTenantId} and invoice_id is null order by member_tenant_id limit 1)
+      union all
+      select (select c.member_tenant_id from charge_lines c
+              where c.hub_tenant_id = ${hubTenantId} and c.invoice_id is null and c.member_tenant_id > charged.m order by c.member_tenant_id limit 1)
+      from charged where charged.m is not null)
+    select member_tenant_id as id from agreements where hub_tenant_id = ${hubTenantId}
+    union
+    select m from charged where m is not null
+    order by 1`.execute(trx)
   return rows.map((r) => r.id)
 }
 

@@ -513,3 +513,20 @@ describe('charge ranges (migration 0023): invoicing writes no charge, and the ra
     await assertSeries(r.hub.id, r.hub.code)
   })
 })
+
+describe('a member whose agreement left the hub', () => {
+  it('still gets the invoice for the charges it has with the hub', async () => {
+    const r = await billedRegion()
+    await charged(r.members[0], 2, dayIn(lastMonth))
+    await charged(r.members[1], 1, dayIn(lastMonth))
+    await sql`delete from agreements where member_tenant_id = ${r.members[1].id}`.execute(t.database.owner)
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    expect(s.progress.total).toBe(2)
+    await settle(r.hub, s)
+    const { rows } = await sql<{ member_tenant_id: string; line_count: number }>`
+      select member_tenant_id, line_count from invoices where settlement_id = ${s.id} order by line_count`.execute(t.database.owner)
+    expect(rows).toEqual([{ member_tenant_id: r.members[1].id, line_count: 1 }, { member_tenant_id: r.members[0].id, line_count: 2 }])
+    const { rows: open } = await sql<{ n: number }>`select count(*)::int as n from open_charges where hub_tenant_id = ${r.hub.id}`.execute(t.database.owner)
+    expect(open[0]!.n).toBe(0)
+  })
+})
