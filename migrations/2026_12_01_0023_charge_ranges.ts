@@ -28,8 +28,10 @@
 // - The application role loses UPDATE and DELETE on the charges and INSERT on invoice_lines: it no
 //   longer needs them, and only the owner (who sees every settlement) passes the triggers' checks.
 // - Indexes: the uninvoiced charges by member and seq (a month's postings between two cutoffs) and
-//   by member and period (the charges of the months after the previous settlement's). Fill factor
-//   100: charges are no longer updated, so their pages are written once and read densely.
+//   by member and period (the charges of the months after the previous settlement's), each with
+//   what a range returns, so that reading one never visits the table (at 5,000 charges a member,
+//   scattered over as many pages, that visit was 5,000 page reads per invoice). Fill factor 100:
+//   charges are no longer updated, so their pages are written once and read densely.
 // Existing data: the rows already invoiced keep their invoice id; a settlement already done keeps
 // its invoices as they are and covers no range (its late charges stay open for the next one); a
 // settlement still running or failed gets a cutoff above exactly the open charges it would have
@@ -79,8 +81,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table charge_lines set (fillfactor = 100)`.execute(db)
 
   await sql`drop index charge_lines_open`.execute(db)
-  await sql`create index charge_lines_open_seq on charge_lines (hub_tenant_id, member_tenant_id, seq) include (period, amount_cents) where invoice_id is null`.execute(db)
-  await sql`create index charge_lines_open_period on charge_lines (hub_tenant_id, member_tenant_id, period, seq) include (amount_cents) where invoice_id is null`.execute(db)
+  await sql`create index charge_lines_open_seq on charge_lines (hub_tenant_id, member_tenant_id, seq) include (period, amount_cents, charge_id) where invoice_id is null`.execute(db)
+  await sql`create index charge_lines_open_period on charge_lines (hub_tenant_id, member_tenant_id, period, seq) include (amount_cents, charge_id) where invoice_id is null`.execute(db)
 
   // Posting: the hub's cutoff lock shared until commit, then the number.
   await sql.raw(`

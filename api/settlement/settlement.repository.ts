@@ -300,27 +300,29 @@ export interface LineRow {
   amount_cents: string
 }
 
-/** The lines of an invoice or credit note, streamed in batches of `batch` (keyset on entered_review_on, id). */
+/**
+ * The lines of an invoice or credit note in order (entered_review_on, id), streamed in batches of
+ * `batch` from one cursor of the caller's transaction: the lines are found, joined and sorted once
+ * inside PostgreSQL, and only a batch at a time reaches this process. The cursor ends with the
+ * transaction (an export has its own).
+ */
 export async function* streamLines(trx: Trx, inv: { id: string; document_type: 'invoice' | 'credit_note' }, batch = 2_000): AsyncGenerator<LineRow[]> {
-  let after: { day: string; id: string } | null = null
+  const query: RawBuilder<LineRow> =
+    inv.document_type === 'invoice'
+      ? sql<LineRow>`
+          select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, c.amount_cents::text as amount_cents
+          from invoice_charges(${inv.id}::uuid) l join service_charges c on c.id = l.charge_id
+          order by c.entered_review_on, c.id`
+      : sql<LineRow>`
+          select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, n.amount_cents::text as amount_cents
+          from credit_note_lines n join service_charges c on c.id = n.charge_id
+          where n.credit_note_id = ${inv.id}
+          order by c.entered_review_on, c.id`
+  await sql`declare invoice_lines_out no scroll cursor for ${query}`.execute(trx)
   for (;;) {
-    const cursor: RawBuilder<unknown> = after ? sql`and (c.entered_review_on, c.id) > (${after.day}::date, ${after.id}::uuid)` : sql``
-    const query: RawBuilder<LineRow> =
-      inv.document_type === 'invoice'
-        ? sql<LineRow>`
-            select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, c.amount_cents::text as amount_cents
-            from invoice_charges(${inv.id}::uuid) l join service_charges c on c.id = l.charge_id where true ${cursor}
-            order by c.entered_review_on, c.id limit ${batch}`
-        : sql<LineRow>`
-            select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, n.amount_cents::text as amount_cents
-            from credit_note_lines n join service_charges c on c.id = n.charge_id
-            where n.credit_note_id = ${inv.id} ${cursor}
-            order by c.entered_review_on, c.id limit ${batch}`
-    const { rows }: { rows: LineRow[] } = await query.execute(trx)
+    const { rows } = await sql<LineRow>`fetch forward ${sql.lit(batch)} from invoice_lines_out`.execute(trx)
     if (rows.length === 0) return
     yield rows
-    const last: LineRow = rows[rows.length - 1]!
-    after = { day: last.entered_review_on, id: last.charge_id }
     if (rows.length < batch) return
   }
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nextPeriod } from '../../api/domain/money.js'
 import { withTenantOf } from '../../api/db/database.js'
 import { chargeOnEnteringReview } from '../../api/settlement/fees.service.js'
+import { streamLines } from '../../api/settlement/settlement.repository.js'
 import { runSettlement } from '../../api/settlement/settlement.service.js'
 import { dutchDate } from '../../api/time.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
@@ -490,6 +491,31 @@ describe('charge ranges (migration 0023): invoicing writes no charge, and the ra
       select charges_below::text, step_upto from invoices where settlement_id = ${s.id}`.execute(t.database.owner)
     expect(inv).toHaveLength(1)
     expect(inv[0]!.step_upto.at(-1)).toBe(lastMonth)
+  })
+
+  it('an invoice’s lines stream out in batches from one cursor: in order, each once, for the hub and the member', async () => {
+    const r = await billedRegion()
+    const cases = await charged(r.members[0], 5, dayIn(lastMonth))
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    await settle(r.hub, s)
+    const { rows } = await sql<{ id: string }>`select id from invoices where settlement_id = ${s.id}`.execute(t.database.owner)
+    const inv = { id: rows[0]!.id, document_type: 'invoice' as const }
+    for (const tenant of [r.hub.id, r.members[0].id]) {
+      const batches = await withTenantOf(t.database.db, tenant, async (trx) => {
+        const out: string[][] = []
+        for await (const b of streamLines(trx, inv, 2)) out.push(b.map((l) => l.case_reference))
+        return out
+      })
+      expect(batches.map((b) => b.length)).toEqual([2, 2, 1])
+      expect(batches.flat().sort()).toEqual(cases.map((c) => c.reference).sort())
+    }
+    // Another member reads none of them (row-level security under the cursor too).
+    const other = await withTenantOf(t.database.db, r.members[1].id, async (trx) => {
+      let n = 0
+      for await (const b of streamLines(trx, inv, 2)) n += b.length
+      return n
+    })
+    expect(other).toBe(0)
   })
 
   it('a month settled after a later one takes only what the later one left; each charge stays on one invoice', async () => {
