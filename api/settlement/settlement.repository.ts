@@ -113,9 +113,10 @@ export async function restartSettlement(trx: Trx, id: string): Promise<void> {
 }
 
 /**
- * An earlier month's own settlement that is still running keeps that month's charges and fees (those
- * posted before its cutoff) for itself, so two runs at once split them by month; a month never
- * settled, or settled already, leaves its late items to the next run.
+ * An earlier month's own settlement that is still running keeps that month's fees (those recorded
+ * before its cutoff) for itself, so two runs at once split them by month; a month never settled, or
+ * settled already, leaves its late fees to the next run. (Charges are split by their ranges:
+ * charge-ranges.ts.)
  */
 const reservedBy = (s: SettlementRow, period: RawBuilder<unknown>, postedAt: RawBuilder<unknown>) => sql`
   select 1 from settlements r
