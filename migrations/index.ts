@@ -25,6 +25,7 @@ import * as bookingBatches from './2026_12_01_0024_booking_batches.js'
 import * as submitInBatches from './2026_12_01_0026_submit_in_batches.js'
 import * as webhookPumpLeases from './2026_12_01_0027_webhook_pump_leases.js'
 import * as outboxInFlightByFairKey from './2026_12_01_0028_outbox_in_flight_by_fair_key.js'
+import * as chargeRanges from './2026_12_01_0023_charge_ranges.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0026_submit_in_batches': submitInBatches,
   '2026_12_01_0027_webhook_pump_leases': webhookPumpLeases,
   '2026_12_01_0028_outbox_in_flight_by_fair_key': outboxInFlightByFairKey,
+  '2026_12_01_0023_charge_ranges': chargeRanges,
 }

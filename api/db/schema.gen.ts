@@ -208,6 +208,7 @@ export interface ChargeLines {
   member_tenant_id: string;
   period: string;
   posted_at: Timestamp;
+  seq: Generated<number>;
 }
 
 export interface CreditNoteLines {
@@ -303,6 +304,7 @@ export interface InvoiceLines {
 }
 
 export interface Invoices {
+  charges_below: number | null;
   created_at: Generated<Timestamp>;
   credited_invoice_id: string | null;
   document_type: "credit_note" | "invoice";
@@ -317,6 +319,8 @@ export interface Invoices {
   reason: string | null;
   sequence: number;
   settlement_id: string | null;
+  step_from: ArrayType<number> | null;
+  step_upto: string[] | null;
   total_cents: ColumnType<number, bigint | string, bigint | string>;
   year: number;
 }
@@ -422,6 +426,7 @@ export interface SettlementMembers {
 }
 
 export interface Settlements {
+  charges_below: number | null;
   close_early: Generated<boolean>;
   created_at: Generated<Timestamp>;
   cutoff: Generated<Timestamp>;

@@ -209,6 +209,6 @@ export async function insertServiceCharge(
       values (${c.hubTenantId}, ${c.memberTenantId}, ${c.caseId}, ${c.reference}, ${c.caseType}, ${c.day}, ${c.period}, ${c.amountCents.toString()}::bigint, ${c.entryId})
       on conflict (case_id, kind) do nothing
       returning id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents)
-    insert into open_charges (charge_id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents)
+    insert into charge_lines (charge_id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents)
     select id, hub_tenant_id, member_tenant_id, period, posted_at, amount_cents from charge`.execute(trx)
 }

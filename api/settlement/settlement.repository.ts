@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { sql, type RawBuilder } from 'kysely'
 import type { Trx } from '../db/database.js'
+import type { ChargeRanges } from './charge-ranges.js'
 import { big } from './fees.repository.js'
 
 // ---- settlements -----------------------------------------------------------------------------
@@ -15,13 +16,15 @@ export interface SettlementRow {
   status: 'running' | 'done' | 'failed'
   close_early: boolean
   cutoff: Date
+  /** The cutoff in charge numbers (migration 0023): the charges it covers are numbered below it. */
+  charges_below: number | null
   issue_date: string
   total: number
   done: number
   created_at: Date
 }
 
-const settlementCols = ['id', 'hub_tenant_id', 'period', 'status', 'close_early', 'cutoff', 'issue_date', 'total', 'done', 'created_at'] as const
+const settlementCols = ['id', 'hub_tenant_id', 'period', 'status', 'close_early', 'cutoff', 'charges_below', 'issue_date', 'total', 'done', 'created_at'] as const
 
 export const findSettlement = (trx: Trx, id: string): Promise<SettlementRow | undefined> =>
   trx.selectFrom('settlements').select(settlementCols).where('id', '=', id).executeTakeFirst()
@@ -41,10 +44,24 @@ export async function insertSettlement(
     .executeTakeFirst()
 }
 
-/** The members a hub settles: those with an agreement with it, in a stable order. */
+/**
+ * The members a hub settles, in a stable order: those with an agreement with it, and those with
+ * charges of the hub (an agreement may have moved to another hub or been deleted since): a
+ * settlement's ranges cover every member's charges, so each such member must get its invoice. The
+ * charged members are found by skipping through the index of charges, one look-up per member.
+ */
 export async function membersOfHub(trx: Trx, hubTenantId: string): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
-    select distinct member_tenant_id as id from agreements where hub_tenant_id = ${hubTenantId} order by 1`.execute(trx)
+    with recursive charged (m) as (
+      (select member_tenant_id from charge_lines where hub_tenant_id = ${hubTenantId} and invoice_id is null order by member_tenant_id limit 1)
+      union all
+      select (select c.member_tenant_id from charge_lines c
+              where c.hub_tenant_id = ${hubTenantId} and c.invoice_id is null and c.member_tenant_id > charged.m order by c.member_tenant_id limit 1)
+      from charged where charged.m is not null)
+    select member_tenant_id as id from agreements where hub_tenant_id = ${hubTenantId}
+    union
+    select m from charged where m is not null
+    order by 1`.execute(trx)
   return rows.map((r) => r.id)
 }
 
@@ -80,8 +97,8 @@ export async function countDone(trx: Trx, settlementId: string, count: number): 
 }
 
 /**
- * The batch's statements are few and large (tens of thousands of rows each): compiling them with
- * JIT costs more than it saves, and the statement trigger's anti-join would be compiled per batch.
+ * The batch's statements are few and read tens of thousands of rows each: compiling them with JIT
+ * costs more than it saves.
  */
 export async function withoutJit(trx: Trx): Promise<void> {
   await sql`set local jit = off`.execute(trx)
@@ -96,47 +113,43 @@ export async function restartSettlement(trx: Trx, id: string): Promise<void> {
 }
 
 /**
- * An earlier month's own settlement that is still running keeps that month's charges and fees (those
- * posted before its cutoff) for itself, so two runs at once split them by month; a month never
- * settled, or settled already, leaves its late items to the next run.
+ * An earlier month's own settlement that is still running keeps that month's fees (those recorded
+ * before its cutoff) for itself, so two runs at once split them by month; a month never settled, or
+ * settled already, leaves its late fees to the next run. (Charges are split by their ranges:
+ * charge-ranges.ts.)
  */
 const reservedBy = (s: SettlementRow, period: RawBuilder<unknown>, postedAt: RawBuilder<unknown>) => sql`
   select 1 from settlements r
   where r.hub_tenant_id = ${s.hub_tenant_id} and r.id <> ${s.id} and r.status <> 'done'
     and r.period = ${period} and ${postedAt} <= r.cutoff`
 
-export interface Drafted {
-  memberTenantId: string
-  /** The id of the invoice (or remittance) to be: the lines point at it already. */
-  id: string
-  count: number
+/** The cutoffs of the hub's settlements before this one (lower cutoffs): they bound its charge ranges. */
+export async function earlierCutoffs(trx: Trx, s: SettlementRow, below: number): Promise<Array<{ period: string; below: number }>> {
+  const { rows } = await sql<{ period: string; below: string }>`
+    select period, charges_below::text as below from settlements
+    where hub_tenant_id = ${s.hub_tenant_id} and charges_below < ${below}::bigint order by charges_below`.execute(trx)
+  return rows.map((r) => ({ period: r.period, below: Number(r.below) }))
 }
 
 /**
- * Takes the open charges of the period and before (posted up to the cutoff) of a batch of members,
- * in one statement: sets the invoice id of each on its row in charge_lines (`invoiceIds[i]` for
- * `memberTenantIds[i]`), which takes it out of the open queue and makes it a line of that invoice
- * (migration 0017). The database does the work, so no charge passes through memory; returns per
- * member with charges the count and the sum (the invoice's total is its lines' sum by construction).
+ * Counts and sums the charges a batch of members has in the settlement's ranges (migration 0023),
+ * in one statement that writes nothing: the invoice records the ranges, and its lines are what
+ * they cover. Returns per member with charges the count and the sum (the invoice's total is its
+ * lines' sum by construction).
  */
-export async function attachCharges(
+export async function chargesInRanges(
   trx: Trx,
   s: SettlementRow,
+  ranges: ChargeRanges,
   memberTenantIds: readonly string[],
-  invoiceIds: readonly string[],
-): Promise<Array<Drafted & { total: bigint }>> {
+): Promise<Array<{ memberTenantId: string; count: number; total: bigint }>> {
   if (memberTenantIds.length === 0) return []
-  const { rows } = await sql<{ m: string; id: string; n: number; total: string }>`
-    with batch (member_tenant_id, invoice_id) as (select * from unnest(${[...memberTenantIds]}::uuid[], ${[...invoiceIds]}::uuid[])),
-    lines as (
-      update charge_lines o set invoice_id = b.invoice_id from batch b
-      where o.invoice_id is null and o.hub_tenant_id = ${s.hub_tenant_id} and o.member_tenant_id = b.member_tenant_id
-        and o.period <= ${s.period} and o.posted_at <= (select cutoff from settlements where id = ${s.id})
-        and not exists (${reservedBy(s, sql.ref('o.period'), sql.ref('o.posted_at'))})
-      returning o.member_tenant_id, o.invoice_id, o.amount_cents)
-    select member_tenant_id as m, invoice_id as id, count(*)::int as n, sum(amount_cents)::text as total
-    from lines group by member_tenant_id, invoice_id order by member_tenant_id`.execute(trx)
-  return rows.map((r) => ({ memberTenantId: r.m, id: r.id, count: r.n, total: big(r.total) }))
+  const { rows } = await sql<{ m: string; n: number; total: string }>`
+    select m, count(*)::int as n, sum(r.amount_cents)::text as total
+    from unnest(${[...memberTenantIds]}::uuid[]) m
+    cross join lateral charges_in_range(${s.hub_tenant_id}::uuid, m, ${ranges.below}::bigint, ${ranges.upto}::text[], ${ranges.from}::bigint[]) r
+    group by m order by m`.execute(trx)
+  return rows.map((r) => ({ memberTenantId: r.m, count: r.n, total: big(r.total) }))
 }
 
 /**
@@ -187,6 +200,8 @@ export interface InvoiceInsert {
   reason: string | null
   lineCount: number
   totalCents: bigint
+  /** The charge ranges of a settlement's invoice (its lines); null for a credit note. */
+  ranges: ChargeRanges | null
 }
 
 /** Inserts invoices (or credit notes), several in one statement. */
@@ -195,11 +210,11 @@ export async function insertInvoices(trx: Trx, invoices: readonly InvoiceInsert[
   const values = invoices.map(
     (i) => sql`(${i.id}::uuid, ${i.hubTenantId}::uuid, ${i.memberTenantId}::uuid, ${i.documentType}, ${i.settlementId}::uuid, ${i.creditedInvoiceId}::uuid,
       ${i.number}, ${i.year}::int, ${i.sequence}::int, ${i.period}, ${i.issueDate}::date, ${i.dueDate}::date, ${i.reason}, ${i.lineCount}::int,
-      ${i.totalCents.toString()}::bigint)`,
+      ${i.totalCents.toString()}::bigint, ${i.ranges?.below ?? null}::bigint, ${i.ranges?.upto ?? null}::text[], ${i.ranges?.from ?? null}::bigint[])`,
   )
   await sql`
     insert into invoices (id, hub_tenant_id, member_tenant_id, document_type, settlement_id, credited_invoice_id, number, year, sequence,
-      period, issue_date, due_date, reason, line_count, total_cents)
+      period, issue_date, due_date, reason, line_count, total_cents, charges_below, step_upto, step_from)
     values ${sql.join(values)}`.execute(trx)
 }
 
@@ -286,27 +301,29 @@ export interface LineRow {
   amount_cents: string
 }
 
-/** The lines of an invoice or credit note, streamed in batches of `batch` (keyset on entered_review_on, id). */
+/**
+ * The lines of an invoice or credit note in order (entered_review_on, id), streamed in batches of
+ * `batch` from one cursor of the caller's transaction: the lines are found, joined and sorted once
+ * inside PostgreSQL, and only a batch at a time reaches this process. The cursor ends with the
+ * transaction (an export has its own).
+ */
 export async function* streamLines(trx: Trx, inv: { id: string; document_type: 'invoice' | 'credit_note' }, batch = 2_000): AsyncGenerator<LineRow[]> {
-  let after: { day: string; id: string } | null = null
+  const query: RawBuilder<LineRow> =
+    inv.document_type === 'invoice'
+      ? sql<LineRow>`
+          select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, c.amount_cents::text as amount_cents
+          from invoice_charges(${inv.id}::uuid) l join service_charges c on c.id = l.charge_id
+          order by c.entered_review_on, c.id`
+      : sql<LineRow>`
+          select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, n.amount_cents::text as amount_cents
+          from credit_note_lines n join service_charges c on c.id = n.charge_id
+          where n.credit_note_id = ${inv.id}
+          order by c.entered_review_on, c.id`
+  await sql`declare invoice_lines_out no scroll cursor for ${query}`.execute(trx)
   for (;;) {
-    const cursor: RawBuilder<unknown> = after ? sql`and (c.entered_review_on, c.id) > (${after.day}::date, ${after.id}::uuid)` : sql``
-    const query: RawBuilder<LineRow> =
-      inv.document_type === 'invoice'
-        ? sql<LineRow>`
-            select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, c.amount_cents::text as amount_cents
-            from invoice_lines l join service_charges c on c.id = l.charge_id where l.invoice_id = ${inv.id} ${cursor}
-            order by c.entered_review_on, c.id limit ${batch}`
-        : sql<LineRow>`
-            select c.id as charge_id, c.case_id, c.case_reference, c.case_type, c.entered_review_on, n.amount_cents::text as amount_cents
-            from credit_note_lines n join service_charges c on c.id = n.charge_id
-            where n.credit_note_id = ${inv.id} ${cursor}
-            order by c.entered_review_on, c.id limit ${batch}`
-    const { rows }: { rows: LineRow[] } = await query.execute(trx)
+    const { rows } = await sql<LineRow>`fetch forward ${sql.lit(batch)} from invoice_lines_out`.execute(trx)
     if (rows.length === 0) return
     yield rows
-    const last: LineRow = rows[rows.length - 1]!
-    after = { day: last.entered_review_on, id: last.charge_id }
     if (rows.length < batch) return
   }
 }
@@ -315,8 +332,8 @@ export async function* streamLines(trx: Trx, inv: { id: string; document_type: '
 export async function uncreditedCharges(trx: Trx, invoiceId: string, references: readonly string[] | null) {
   const { rows } = await sql<{ id: string; case_id: string; case_reference: string; amount: string; ledger_entry_id: string; period: string }>`
     select c.id, c.case_id, c.case_reference, c.amount_cents::text as amount, c.ledger_entry_id, c.period
-    from invoice_lines l join service_charges c on c.id = l.charge_id
-    where l.invoice_id = ${invoiceId} and not exists (select 1 from credit_note_lines n where n.charge_id = c.id)
+    from invoice_charges(${invoiceId}::uuid) l join service_charges c on c.id = l.charge_id
+    where not exists (select 1 from credit_note_lines n where n.charge_id = c.id)
       ${references ? sql`and c.case_reference = any(${[...references]}::text[])` : sql``}
     order by c.entered_review_on, c.id`.execute(trx)
   return rows.map((r) => ({ ...r, amountCents: big(r.amount) }))
@@ -324,8 +341,8 @@ export async function uncreditedCharges(trx: Trx, invoiceId: string, references:
 
 export async function chargeReferencesOf(trx: Trx, invoiceId: string, references: readonly string[]): Promise<Set<string>> {
   const { rows } = await sql<{ r: string }>`
-    select c.case_reference as r from invoice_lines l join service_charges c on c.id = l.charge_id
-    where l.invoice_id = ${invoiceId} and c.case_reference = any(${[...references]}::text[])`.execute(trx)
+    select c.case_reference as r from invoice_charges(${invoiceId}::uuid) l join service_charges c on c.id = l.charge_id
+    where c.case_reference = any(${[...references]}::text[])`.execute(trx)
   return new Set(rows.map((x) => x.r))
 }
 

@@ -1,8 +1,9 @@
 // Settlement runs per hub and month, invoices and credit notes, IND remittances (API.md "Fees and
-// settlement"). A run works a batch of members per transaction, set-based: claim them, move their
-// open charges onto invoice lines in one statement, number their invoices from the counter row (in
-// the same transaction), remittances, progress — so a crash loses at most the batch in flight,
-// which the resumed run does again, and numbers never skip.
+// settlement"). A run works a batch of members per transaction, set-based: claim them, count and sum
+// their charges in the settlement's ranges in one statement (the invoice records the ranges; no
+// charge is written — migration 0023), number their invoices from the counter row (in the same
+// transaction), remittances, progress — so a crash loses at most the batch in flight, which the
+// resumed run does again, and numbers never skip.
 import { Readable } from 'node:stream'
 import { recordRead } from '../access-log/access-log.service.js'
 import { isLeadOf, tenantScope, type Principal, type TenantPrincipal } from '../auth/principal.js'
@@ -14,6 +15,7 @@ import { enqueueInTransaction } from '../jobs/outbox.js'
 import { encodeCursor, parsePage } from '../pagination.js'
 import { dutchDate } from '../time.js'
 import { emitEvent } from '../webhooks/events.js'
+import { chargeRanges, type ChargeRanges } from './charge-ranges.js'
 import * as fees from './fees.repository.js'
 import * as repo from './settlement.repository.js'
 import { invoiceView, remittanceView, settlementView } from './settlement.view.js'
@@ -90,16 +92,16 @@ export interface RunOptions {
 
 /**
  * Members settled per transaction. A batch is a handful of set-based statements however many
- * charges its members have (the charges move inside the database); a crash loses at most the
- * batches in flight, which the resumed run does again; progress moves per batch. Sized so that the
- * batch's one big statement (at the benchmark's 5,000 charges a member: 40,000 lines) stays well
- * inside the statement timeout on a loaded machine (50 members, 250,000 lines, did not).
+ * charges its members have (the charges are counted inside the database, and not written); a crash
+ * loses at most the batches in flight, which the resumed run does again; progress moves per batch.
+ * The batch's biggest statement reads its members' charges (at the benchmark's 5,000 a member:
+ * 40,000 index entries, a few tens of milliseconds).
  */
 export const SETTLE_BATCH = 8
 
 /**
- * Batches the settlement worker runs at once. The big statement of a batch is one backend's work
- * on one core; two batches at once use both cores of the machine. They meet only at the short end
+ * Batches the settlement worker runs at once. The statements of a batch are one backend's work on
+ * one core; two batches at once use both cores of the machine. They meet only at the short end
  * of their transactions, where the invoice counter and the progress row are taken (for the
  * numbers: sequential, no gaps, in commit order).
  */
@@ -111,9 +113,14 @@ export async function runSettlement(db: Db, job: { tenantId: string; settlementI
   const s = await withTenantOf(db, job.tenantId, (trx) => repo.findSettlement(trx, job.settlementId))
   if (!s || s.hub_tenant_id !== job.tenantId) return { settled: 0 }
   if (s.status === 'done') return { settled: 0 }
-  const { members, finished } = await withTenantOf(db, job.tenantId, async (trx) => ({
+  // Only a settlement done before migration 0023 lacks a cutoff number, and a done run never resumes.
+  if (s.charges_below === null) throw new Error(`settlement ${s.id} has no charge cutoff`)
+  const below = s.charges_below
+  const { members, finished, ranges } = await withTenantOf(db, job.tenantId, async (trx) => ({
     members: await repo.membersOfHub(trx, job.tenantId),
     finished: await repo.settledMembers(trx, s.id),
+    // The earlier settlements are fixed (lower cutoffs, taken before this one's), so are the ranges.
+    ranges: chargeRanges(s.period, below, await repo.earlierCutoffs(trx, s, below)),
   }))
   const open = members.filter((m) => !finished.has(m))
   const batches: string[][] = []
@@ -127,7 +134,7 @@ export async function runSettlement(db: Db, job: { tenantId: string; settlementI
     while (!stopped && next < batches.length) {
       const batch = batches[next++]!
       try {
-        const claimed = await withTenantOf(db, job.tenantId, (trx) => settleBatch(trx, s, batch))
+        const claimed = await withTenantOf(db, job.tenantId, (trx) => settleBatch(trx, s, ranges, batch))
         settled += claimed
         await options.afterBatch?.(finished.size + settled)
       } catch (err) {
@@ -145,17 +152,17 @@ export async function runSettlement(db: Db, job: { tenantId: string; settlementI
 }
 
 /**
- * One transaction: claims the members (those another run finished meanwhile drop out), moves their
- * open charges onto one invoice each and their fees onto one remittance each, then — the short end
- * that holds the counter row and the settlement's row until commit — numbers the invoices from the
- * counter in member order, inserts them and the remittances, announces them and counts the members
- * done. Returns the members claimed.
+ * One transaction: claims the members (those another run finished meanwhile drop out), counts and
+ * sums their charges in the settlement's ranges (one invoice each) and moves their fees onto one
+ * remittance each, then — the short end that holds the counter row and the settlement's row until
+ * commit — numbers the invoices from the counter in member order, inserts them with their ranges
+ * and the remittances, announces them and counts the members done. Returns the members claimed.
  */
-async function settleBatch(trx: Trx, s: repo.SettlementRow, batch: readonly string[]): Promise<number> {
+async function settleBatch(trx: Trx, s: repo.SettlementRow, ranges: ChargeRanges, batch: readonly string[]): Promise<number> {
   await repo.withoutJit(trx)
   const claimed = await repo.claimMembers(trx, s, batch)
   if (claimed.length === 0) return 0
-  const drafts = await repo.attachCharges(trx, s, claimed, claimed.map(() => repo.newId()))
+  const drafts = (await repo.chargesInRanges(trx, s, ranges, claimed)).map((d) => ({ ...d, id: repo.newId() }))
   const remitted = await repo.attachFees(trx, s, claimed, claimed.map(() => repo.newId()))
   if (drafts.length > 0) {
     const year = Number(s.issue_date.slice(0, 4))
@@ -178,6 +185,7 @@ async function settleBatch(trx: Trx, s: repo.SettlementRow, batch: readonly stri
       reason: null,
       lineCount: d.count,
       totalCents: d.total,
+      ranges,
     }))
     await repo.insertInvoices(trx, invoices)
     for (const inv of invoices) {
@@ -331,6 +339,7 @@ export async function createCreditNote(db: Db, principal: Principal, invoiceId: 
       reason: input.reason,
       lineCount: charges.length,
       totalCents: total,
+      ranges: null,
     })
     for (const c of charges) {
       await repo.insertCreditNoteLine(trx, { creditNoteId: id, chargeId: c.id, hubTenantId: hub.tenantId, memberTenantId: inv.member_tenant_id, amountCents: c.amountCents })

@@ -5,7 +5,7 @@
 // streamed out as UBL, timed, and validated against the UBL 2.1 XSD.
 //   npm run bench:settlement [-- --members 400 --per-member 5000]   (PostgreSQL running; builds first)
 // Seeding writes the rows the real charge path writes (cases, balanced ledger entries and lines,
-// service charges, open charges), set-based with generate_series (see below).
+// service charges, charge lines numbered in posting order), set-based with generate_series (see below).
 import { execFile } from 'node:child_process'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -126,7 +126,7 @@ const { rows: [bad] } = await c.query(
   `select (select count(*) from (select entry_id from ledger_lines group by entry_id having sum(debit_cents) <> sum(credit_cents) or count(*) <> 4) u)::int as unbalanced,
           (select count(*) from service_charges s where not exists (select 1 from cases k where k.id = s.case_id)
              or not exists (select 1 from ledger_entries e where e.id = s.ledger_entry_id and e.case_id = s.case_id))::int as orphans,
-          (select count(*) from open_charges o where not exists (select 1 from service_charges s where s.id = o.charge_id and s.amount_cents = o.amount_cents))::int as open_orphans`,
+          (select count(*) from charge_lines o where not exists (select 1 from service_charges s where s.id = o.charge_id and s.amount_cents = o.amount_cents))::int as open_orphans`,
 )
 steps.push(`checks ${((performance.now() - checkStart) / 1000).toFixed(1)} s`)
 if (bad.unbalanced + bad.orphans + bad.open_orphans !== 0) throw new Error(`seeding produced invalid rows: ${JSON.stringify(bad)}`)
@@ -150,6 +150,15 @@ const { rows: [check] } = await c.query(
   [s.id],
 )
 const { rows: [left] } = await c.query(`select count(*)::int as n from open_charges where hub_tenant_id = $1`, [demo.hub.id])
+// Where a batch's time goes: its one read (the charges in its members' ranges, migration 0023),
+// re-run for all invoices at once — and the lines it gives must be those the invoices recorded.
+const rangesStart = performance.now()
+const { rows: [reread] } = await c.query(
+  `select count(*)::int as lines, sum(r.amount_cents)::text as total from invoices i
+   cross join lateral charges_in_range(i.hub_tenant_id, i.member_tenant_id, i.charges_below, i.step_upto, i.step_from) r where i.settlement_id = $1`,
+  [s.id],
+)
+const rangesMs = performance.now() - rangesStart
 
 // One member's invoice as UBL, streamed out and validated.
 const { rows: [one] } = await c.query(`select id, line_count from invoices where settlement_id = $1 order by sequence limit 1`, [s.id])
@@ -174,8 +183,9 @@ const load = (l) => l.map((v) => v.toFixed(2)).join(' ')
 console.log(`COPY of the same rows out (baseline): ${(copyMs / 1000).toFixed(2)} s (load average ${load(loadAtCopy)})`)
 console.log(`settlement run: ${(w.ms / 1000).toFixed(2)} s = ${(w.ms / copyMs).toFixed(2)} × COPY (goal ≤ 30 s and ≤ 3 ×); ${Math.round(charges / (w.ms / 1000)).toLocaleString('en')} charges/s (load average ${load(loadAtRun)})`)
 console.log(`  ${check.invoices} invoices, ${check.lines} lines, last number ${check.last}, total ${check.total} cents; charges left uninvoiced: ${left.n}`)
+console.log(`  the invoices' ranges re-read at once: ${reread.lines} lines, ${reread.total} cents in ${(rangesMs / 1000).toFixed(2)} s (${reread.lines === check.lines && reread.total === check.total ? 'equal to the invoices' : 'NOT EQUAL to the invoices'})`)
 console.log(`worker RSS: baseline ${w.baselineRssMiB.toFixed(0)} MiB, peak ${w.peakRssMiB.toFixed(0)} MiB (goal < 256 MiB)`)
 console.log(`UBL of one ${one.line_count}-line invoice: ${(ublMs / 1000).toFixed(2)} s, ${(xml.length / 2 ** 20).toFixed(1)} MiB, XSD ${valid.valid ? 'valid' : `INVALID: ${valid.errors[0]?.rawMessage}`} (goal ≤ 2 s and valid)`)
 await c.end()
 await db.destroy()
-if (!valid.valid || left.n !== 0 || check.lines !== charges) process.exitCode = 1
+if (!valid.valid || left.n !== 0 || check.lines !== charges || reread.lines !== check.lines || reread.total !== check.total) process.exitCode = 1

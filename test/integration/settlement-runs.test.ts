@@ -5,6 +5,9 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nextPeriod } from '../../api/domain/money.js'
+import { withTenantOf } from '../../api/db/database.js'
+import { chargeOnEnteringReview } from '../../api/settlement/fees.service.js'
+import { streamLines } from '../../api/settlement/settlement.repository.js'
 import { runSettlement } from '../../api/settlement/settlement.service.js'
 import { dutchDate } from '../../api/time.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
@@ -406,5 +409,150 @@ describe('numbering under concurrency and crashes', () => {
     const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
     await settle(r.hub, s)
     expect(await assertSeries(r.hub.id, r.hub.code)).toHaveLength(2)
+  })
+})
+
+describe('charge ranges (migration 0023): invoicing writes no charge, and the ranges hold', () => {
+  /** Every service charge of the hub is on exactly one invoice line, none open. */
+  async function assertEachChargeOnOneInvoice(hubId: string): Promise<void> {
+    const { rows } = await sql<{ lines: number; open: number }>`
+      select (select count(*) from service_charges c where c.hub_tenant_id = ${hubId}
+                and (select count(*) from invoice_lines l where l.charge_id = c.id) <> 1)::int as lines,
+             (select count(*) from open_charges where hub_tenant_id = ${hubId})::int as open`.execute(t.database.owner)
+    expect(rows[0]).toEqual({ lines: 0, open: 0 })
+  }
+
+  it('a charge still being posted when a settlement starts: the start waits for it, and it is on that settlement’s invoice', async () => {
+    const r = await billedRegion()
+    await charged(r.members[0], 1, dayIn(lastMonth))
+    const c = await caseInIntake(t.app, t.database.db, r.members[1].key)
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let posted!: () => void
+    const postedNow = new Promise<void>((resolve) => (posted = resolve))
+    const posting = withTenantOf(t.database.db, r.hub.id, async (trx) => {
+      const row = await trx.selectFrom('cases').select(['id', 'hub_tenant_id', 'member_tenant_id', 'case_type', 'reference']).where('id', '=', c.id).executeTakeFirstOrThrow()
+      await chargeOnEnteringReview(trx, row, dayIn(lastMonth, 12))
+      posted()
+      await gate
+    })
+    await postedNow
+    let started = false
+    const starting = start(r.hub.key, { period: lastMonth }).then((res) => {
+      started = true
+      return res
+    })
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(started).toBe(false)
+    release()
+    await posting
+    const s = expectOk<Settlement>(await starting, 202)
+    await settle(r.hub, s)
+    const invoices = expectOk<{ items: Invoice[] }>(await send(t.app, 'GET', `/v1/invoices?period=${lastMonth}`, r.members[1].key)).items
+    expect(invoices).toHaveLength(1)
+    expect(invoices[0]).toMatchObject({ lineCount: 1 })
+    expect((await send(t.app, 'GET', `/v1/invoices/${invoices[0]!.id}/csv`, r.members[1].key)).body).toContain(c.reference)
+    await assertEachChargeOnOneInvoice(r.hub.id)
+  })
+
+  it('a charge that a settlement covers stays before its invoice is issued; the cutoff never changes; the application cannot touch a charge', async () => {
+    const r = await billedRegion()
+    await charged(r.members[0], 1, dayIn(lastMonth))
+    const { rows } = await sql<{ charge_id: string; amount: string }>`
+      select charge_id, amount_cents::text as amount from open_charges where hub_tenant_id = ${r.hub.id}`.execute(t.database.owner)
+    const charge = rows[0]!
+    // Not covered yet: the owner may still take it out of the queue (and put it back).
+    await t.database.owner.transaction().execute(async (trx) => {
+      await sql`delete from charge_lines where charge_id = ${charge.charge_id}`.execute(trx)
+      throw new Error('rolled back')
+    }).catch((err: unknown) => expect(String(err)).toContain('rolled back'))
+    // What a range reads never changes, covered or not.
+    await expect(sql`update charge_lines set seq = seq + 1000000 where charge_id = ${charge.charge_id}`.execute(t.database.owner)).rejects.toThrow(/never change/)
+    await expect(sql`update charge_lines set period = ${twoMonthsAgo} where charge_id = ${charge.charge_id}`.execute(t.database.owner)).rejects.toThrow(/never change/)
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    // Covered (not invoiced yet): still open, but fixed.
+    expect((await sql<{ n: number }>`select count(*)::int as n from open_charges where hub_tenant_id = ${r.hub.id}`.execute(t.database.owner)).rows[0]!.n).toBe(1)
+    await expect(sql`delete from charge_lines where charge_id = ${charge.charge_id}`.execute(t.database.owner)).rejects.toThrow(/stays on its invoice/)
+    await expect(sql`update charge_lines set invoice_id = gen_random_uuid() where charge_id = ${charge.charge_id}`.execute(t.database.owner)).rejects.toThrow(/stays on its invoice/)
+    await expect(
+      sql`insert into invoice_lines (charge_id, invoice_id, hub_tenant_id, member_tenant_id, amount_cents)
+        values (${charge.charge_id}, gen_random_uuid(), ${r.hub.id}, ${r.members[0].id}, ${charge.amount}::bigint)`.execute(t.database.owner),
+    ).rejects.toThrow(/duplicate key/)
+    await expect(sql`update settlements set charges_below = charges_below + 1 where id = ${s.id}`.execute(t.database.owner)).rejects.toThrow(/never change/)
+    await expect(sql`update settlements set period = ${twoMonthsAgo} where id = ${s.id}`.execute(t.database.owner)).rejects.toThrow(/never change/)
+    // The application role has no UPDATE nor DELETE on the charges any more.
+    await expect(
+      withTenantOf(t.database.db, r.hub.id, (trx) => sql`update charge_lines set invoice_id = gen_random_uuid() where charge_id = ${charge.charge_id}`.execute(trx)),
+    ).rejects.toThrow(/permission denied/)
+    await expect(withTenantOf(t.database.db, r.hub.id, (trx) => sql`delete from open_charges where charge_id = ${charge.charge_id}`.execute(trx))).rejects.toThrow(/permission denied/)
+    await settle(r.hub, s)
+    await assertEachChargeOnOneInvoice(r.hub.id)
+    const { rows: inv } = await sql<{ charges_below: string; step_upto: string[] }>`
+      select charges_below::text, step_upto from invoices where settlement_id = ${s.id}`.execute(t.database.owner)
+    expect(inv).toHaveLength(1)
+    expect(inv[0]!.step_upto.at(-1)).toBe(lastMonth)
+  })
+
+  it('an invoice’s lines stream out in batches from one cursor: in order, each once, for the hub and the member', async () => {
+    const r = await billedRegion()
+    const cases = await charged(r.members[0], 5, dayIn(lastMonth))
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    await settle(r.hub, s)
+    const { rows } = await sql<{ id: string }>`select id from invoices where settlement_id = ${s.id}`.execute(t.database.owner)
+    const inv = { id: rows[0]!.id, document_type: 'invoice' as const }
+    for (const tenant of [r.hub.id, r.members[0].id]) {
+      const batches = await withTenantOf(t.database.db, tenant, async (trx) => {
+        const out: string[][] = []
+        for await (const b of streamLines(trx, inv, 2)) out.push(b.map((l) => l.case_reference))
+        return out
+      })
+      expect(batches.map((b) => b.length)).toEqual([2, 2, 1])
+      expect(batches.flat().sort()).toEqual(cases.map((c) => c.reference).sort())
+    }
+    // Another member reads none of them (row-level security under the cursor too).
+    const other = await withTenantOf(t.database.db, r.members[1].id, async (trx) => {
+      let n = 0
+      for await (const b of streamLines(trx, inv, 2)) n += b.length
+      return n
+    })
+    expect(other).toBe(0)
+  })
+
+  it('a month settled after a later one takes only what the later one left; each charge stays on one invoice', async () => {
+    const r = await billedRegion()
+    await charged(r.members[0], 2, dayIn(twoMonthsAgo))
+    await charged(r.members[0], 1, dayIn(lastMonth))
+    const later = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    await settle(r.hub, later)
+    // A late charge of the earlier month, then the earlier month's own settlement: it takes that one.
+    const late = await charged(r.members[0], 1, dayIn(twoMonthsAgo, 20))
+    const earlier = expectOk<Settlement>(await start(r.hub.key, { period: twoMonthsAgo }), 202)
+    await settle(r.hub, earlier)
+    const { rows } = await sql<{ settlement_id: string; line_count: number }>`
+      select settlement_id, line_count from invoices where hub_tenant_id = ${r.hub.id} order by sequence`.execute(t.database.owner)
+    expect(rows).toEqual([{ settlement_id: later.id, line_count: 3 }, { settlement_id: earlier.id, line_count: 1 }])
+    const { rows: lines } = await sql<{ reference: string }>`
+      select c.case_reference as reference from invoices i join invoice_lines l on l.invoice_id = i.id join service_charges c on c.id = l.charge_id
+      where i.settlement_id = ${earlier.id}`.execute(t.database.owner)
+    expect(lines).toEqual([{ reference: late[0]!.reference }])
+    await assertEachChargeOnOneInvoice(r.hub.id)
+    await assertSeries(r.hub.id, r.hub.code)
+  })
+})
+
+describe('a member whose agreement left the hub', () => {
+  it('still gets the invoice for the charges it has with the hub', async () => {
+    const r = await billedRegion()
+    await charged(r.members[0], 2, dayIn(lastMonth))
+    await charged(r.members[1], 1, dayIn(lastMonth))
+    await sql`delete from agreements where member_tenant_id = ${r.members[1].id}`.execute(t.database.owner)
+    const s = expectOk<Settlement>(await start(r.hub.key, { period: lastMonth }), 202)
+    expect(s.progress.total).toBe(2)
+    await settle(r.hub, s)
+    const { rows } = await sql<{ member_tenant_id: string; line_count: number }>`
+      select member_tenant_id, line_count from invoices where settlement_id = ${s.id} order by line_count`.execute(t.database.owner)
+    expect(rows).toEqual([{ member_tenant_id: r.members[1].id, line_count: 1 }, { member_tenant_id: r.members[0].id, line_count: 2 }])
+    const { rows: open } = await sql<{ n: number }>`select count(*)::int as n from open_charges where hub_tenant_id = ${r.hub.id}`.execute(t.database.owner)
+    expect(open[0]!.n).toBe(0)
   })
 })
