@@ -21,6 +21,7 @@ import * as listSummary from './2026_12_01_0019_list_summary.js'
 import * as schedulingInFewStatements from './2026_12_01_0016_scheduling_in_few_statements.js'
 import * as chargeLines from './2026_12_01_0017_charge_lines.js'
 import * as outboxFinishFunction from './2026_12_01_0022_outbox_finish_function.js'
+import * as listCasesJson from './2026_12_01_0025_list_cases_json.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0016_scheduling_in_few_statements': schedulingInFewStatements,
   '2026_12_01_0017_charge_lines': chargeLines,
   '2026_12_01_0022_outbox_finish_function': outboxFinishFunction,
+  '2026_12_01_0025_list_cases_json': listCasesJson,
 }
