@@ -1,25 +1,27 @@
 // Issue 13, the case list's page as JSON text: the API spent ~3.6 ms of CPU per page of 100 on
 // parsing 101 rows of 30 columns, mapping them to the view and serialising a 139 KB body. Now
-// PostgreSQL writes each item's JSON (CaseSummary, exactly as the view and the schema serialiser
-// wrote it: the contract's key order, no spaces, `null` for an absent value) around the two parts
-// it cannot write:
+// PostgreSQL writes the page's items as JSON (CaseSummary, exactly as the view and the schema
+// serialiser wrote them: the contract's key order, no spaces, `null` for an absent value), in one
+// row, around the two parts of each item it cannot write:
 // - the checklist, passed on as the stored [documentKind, status] pairs (a page repeats a few of them);
 // - the statutory clocks, which depend on the case type's catalogue, the Dutch calendar and today
 //   (api/domain/clocks.ts): passed on as the facts they count from, one `|`-separated text that is
 //   also the key under which the API computes each set of facts once (every value is a date or a
 //   code of a domain list, never a `|`).
-// So a row is: the item up to `"checklist":`, the checklist pairs, the item from `,"decision":` up
-// to `"clocks":`, the clock facts, the rest of the item; plus its id and submission time for the
-// next cursor (api/pagination.ts encodeCursor).
+// The items are joined by `,`; within an item, the parts are cut by U+0001, which JSON text never
+// holds raw (to_json and jsonb escape every control character): item up to `"checklist":` ␁ pairs
+// ␁ item from `,"decision":` up to `"clocks":` ␁ clock facts ␁ rest of the item. Beside it: whether
+// there is a next page, and the id and submission time of the page's last item (the next cursor,
+// api/pagination.ts encodeCursor). One row of one text instead of 101 rows of 30 columns: the
+// driver reads one message.
 // list_cases_json reads its page through list_cases (migration 0019), with the same arguments: the
 // same filters, index range scans, kept plans, tenant and region settings and row-level security
-// (SECURITY INVOKER, as the caller). Strings are written by to_json, whose escapes are JSON.stringify's
-// (\" \\ \b \f \n \r \t, \u00xx for the other control characters, everything else as it is). The
-// rows keep list_cases' order (newest first), by their ordinality.
-// Frozen once landed.
+// (SECURITY INVOKER, as the caller); the items keep its order (newest first), by their ordinality.
+// Text is written by to_json, whose escapes are JSON.stringify's (\" \\ \b \f \n \r \t, \u00xx for
+// the other control characters, everything else as it is). Frozen once landed.
 import { sql, type Kysely } from 'kysely'
 
-// Written with concat, one text per part (a chain of || copies the growing text at every step),
+// Written with one concat per item (a chain of || copies the growing text at every step),
 // and to_json only where a value is text: a uuid, a date (ISO: the function sets its DateStyle),
 // an integer and list_cases' ISO times (to_char) are JSON strings or numbers as they are printed.
 
@@ -28,9 +30,9 @@ const text = (expression: string): string => `coalesce(to_json(${expression})::t
 /** A uuid, a date or ISO time text as a JSON string, `null` when it is null. */
 const printed = (expression: string): string => `coalesce('"' || ${expression} || '"', 'null')`
 
-/** The concat of JSON members (key → SQL JSON text) in this order (the contract's), after `prefix`. */
+/** concat's arguments for JSON members (key → SQL JSON text) in this order (the contract's), after `prefix`. */
 const members = (prefix: string, fields: Array<[string, string]>, suffix = ''): string =>
-  `concat(${fields.map(([key, value], i) => `'${i === 0 ? prefix : ','}"${key}":', ${value}`).join(', ')}${suffix ? `, '${suffix}'` : ''})`
+  `${fields.map(([key, value], i) => `'${i === 0 ? prefix : ','}"${key}":', ${value}`).join(', ')}${suffix ? `, '${suffix}'` : ''}`
 
 export async function up(db: Kysely<any>): Promise<void> {
   const head = members('{', [
@@ -59,8 +61,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     ['recordedAt', printed('l.royal_decree_recorded_at_iso')],
   ], '}')
   const middle = members(',', [
-    ['decision', `case when l.decision_outcome is null then 'null' else ${decision} end`],
-    ['royalDecree', `case when l.royal_decree_decision is null or l.royal_decree_date is null then 'null' else ${royalDecree} end`],
+    ['decision', `case when l.decision_outcome is null then 'null' else concat(${decision}) end`],
+    ['royalDecree', `case when l.royal_decree_decision is null or l.royal_decree_date is null then 'null' else concat(${royalDecree}) end`],
     ['clocks', "''"],
   ])
   const tail = members(',', [
@@ -81,15 +83,19 @@ export async function up(db: Kysely<any>): Promise<void> {
       p_status text, p_case_type text, p_assigned_staff_id uuid, p_unassigned boolean,
       p_clock boolean, p_clock_before date, p_clock_from date, p_clock_until date,
       p_after_created_at timestamptz, p_after_id uuid, p_limit integer)
-    returns table (item_id uuid, item_submitted_at text, item_head text, item_checklist text, item_middle text, item_clock_facts text, item_tail text)
+    returns table (items text, more boolean, last_id text, last_submitted_at text)
     language plpgsql volatile security invoker
     set search_path = public, pg_temp set datestyle = 'ISO, YMD' as $fn$
     begin
+      -- p_limit is the page's limit + 1: the extra row only tells there is a next page.
       return query
-        select l.id, l.submitted_at, ${head}, l.checklist::text, ${middle}, ${facts}, ${tail}
+        select coalesce(string_agg(concat(${head}, chr(1), l.checklist::text, chr(1), ${middle}, chr(1), ${facts}, chr(1), ${tail}), ','
+                                   order by l.ordinality) filter (where l.ordinality < p_limit), ''),
+               count(*) >= p_limit,
+               max(l.id::text) filter (where l.ordinality = p_limit - 1),
+               max(l.submitted_at) filter (where l.ordinality = p_limit - 1)
         from list_cases(p_tenant, p_region, p_hub_tenant_id, p_member_tenant_id, p_status, p_case_type, p_assigned_staff_id, p_unassigned,
-                        p_clock, p_clock_before, p_clock_from, p_clock_until, p_after_created_at, p_after_id, p_limit) with ordinality l
-        order by l.ordinality;
+                        p_clock, p_clock_before, p_clock_from, p_clock_until, p_after_created_at, p_after_id, p_limit) with ordinality l;
     end $fn$`).execute(db)
   await sql`revoke all on function list_cases_json from public`.execute(db)
   await sql`grant execute on function list_cases_json to regiobalie_app`.execute(db)

@@ -6,30 +6,33 @@ import type { Page } from '../pagination.js'
 import type { CaseFilter } from './cases.repository.js'
 
 /**
- * One row of the list as list_cases_json (migration 0025) writes it: the item's JSON text up to
- * `"checklist":`, the stored checklist pairs (`[["passport", "missing"], …]`, document-kind order),
- * the JSON from `,"decision":` up to `"clocks":`, the facts the clocks count from (`|`-separated,
- * '' for null: api/cases/clocks.ts listedClocksOf) and the JSON after the clocks; the id and the
- * submission time (ISO text) make the next cursor.
+ * One page of the list as list_cases_json (migration 0025) writes it: the items' JSON text, joined
+ * by `,`, each cut by U+0001 into the item up to `"checklist":`, the stored checklist pairs
+ * (`[["passport", "missing"], …]`, document-kind order), the item from `,"decision":` up to
+ * `"clocks":`, the facts the clocks count from (`|`-separated, '' for null: api/cases/clocks.ts
+ * listedClocksOf) and the rest of the item; whether a next page follows; the id and submission
+ * time (ISO text) of the page's last item, for the next cursor.
  */
-export interface CaseListJsonRow {
-  item_id: string
-  item_submitted_at: string
-  item_head: string
-  item_checklist: string
-  item_middle: string
-  item_clock_facts: string
-  item_tail: string
+export interface CaseListPage {
+  items: string
+  more: boolean
+  last_id: string | null
+  last_submitted_at: string | null
 }
 
-/** One page of the list (limit + 1 rows, newest first): each filter an argument (null: absent), the cursor an index bound. */
-export async function listCaseRows(db: Db, scope: TenantScope, filter: CaseFilter, page: Page): Promise<CaseListJsonRow[]> {
+/** The cut between the parts of an item in CaseListPage.items. */
+export const PART_CUT = '\u0001'
+
+/** One page of the list, newest first: each filter an argument (null: absent), the cursor an index bound. */
+export async function listCasePage(db: Db, scope: TenantScope, filter: CaseFilter, page: Page): Promise<CaseListPage> {
   const hub = filter.side === 'hub'
-  const { rows } = await sql<CaseListJsonRow>`
+  const { rows } = await sql<CaseListPage>`
     select * from list_cases_json(${scope.tenantId}::uuid, ${scope.regionId}::uuid,
       ${hub ? filter.tenantId : null}::uuid, ${hub ? (filter.memberTenantId ?? null) : filter.tenantId}::uuid,
       ${filter.status ?? null}::text, ${filter.caseType ?? null}::text, ${filter.assignedStaffId ?? null}::uuid, ${filter.unassigned === true}::boolean,
       ${filter.clockDue !== undefined}::boolean, ${filter.clockDue?.before ?? null}::date, ${filter.clockDue?.from ?? null}::date, ${filter.clockDue?.until ?? null}::date,
       ${page.after?.createdAt ?? null}::timestamptz, ${page.after?.id ?? null}::uuid, ${page.limit + 1}::integer)`.execute(db)
-  return rows
+  const [row] = rows
+  if (!row) throw new Error('list_cases_json returned no row')
+  return row
 }

@@ -15,7 +15,7 @@ import { parseJsonText, type JsonText } from '../json-text.js'
 import { encodeCursor, parsePage, type PageQuery } from '../pagination.js'
 import { dutchDate } from '../time.js'
 import type { components } from '../../openapi/types.gen.js'
-import { listCaseRows } from './case-list.repository.js'
+import { listCasePage, PART_CUT } from './case-list.repository.js'
 import type { CaseFilter } from './cases.repository.js'
 import type { CaseDeps } from './cases.service.js'
 import { listedClocksOf } from './clocks.js'
@@ -94,15 +94,17 @@ export async function listCasesJson(deps: CaseDeps, principal: Principal, query:
     ...(clock ? { clockDue: clockFilterRange(clock, today) } : {}),
   }
   // One statement sets the tenant and reads the page: no transaction of our own.
-  const rows = await listCaseRows(deps.db, tenantScope(p), filter, page)
-  const shown = rows.length > page.limit ? rows.slice(0, page.limit) : rows
-  const last = shown[shown.length - 1]
-  const nextCursor = rows.length > page.limit && last ? encodeCursor(new Date(last.item_submitted_at), last.item_id) : null
-  const parts = ['{"items":[']
-  shown.forEach((r, i) => {
-    parts.push(i === 0 ? '' : ',', r.item_head, checklistJson(r.item_checklist), r.item_middle, clocksJson(`${today}|${r.item_clock_facts}`), r.item_tail)
-  })
-  parts.push('],"nextCursor":', JSON.stringify(nextCursor), '}')
+  const found = await listCasePage(deps.db, tenantScope(p), filter, page)
+  const nextCursor = found.more && found.last_id && found.last_submitted_at ? encodeCursor(new Date(found.last_submitted_at), found.last_id) : null
+  // Every item is 5 parts: JSON, checklist pairs, JSON, clock facts, JSON (the last one running
+  // into the next item's first); the second and fourth of each become JSON here.
+  const parts = found.items === '' ? [] : found.items.split(PART_CUT)
+  for (let i = 1; i < parts.length; i += 4) {
+    parts[i] = checklistJson(parts[i] ?? '')
+    parts[i + 2] = clocksJson(`${today}|${parts[i + 2] ?? ''}`)
+  }
+  parts.unshift('{"items":[')
+  parts.push(`],"nextCursor":${JSON.stringify(nextCursor)}}`)
   return parts.join('') as JsonText<CaseList>
 }
 

@@ -97,8 +97,9 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
 
 /**
  * Sends the JSON text of an operation's 200 body as it is: the content type a serialised body gets,
- * no serialiser (Fastify passes a string with a JSON content type through).
+ * no serialiser. As bytes: Node writes a large string behind the headers as one more string to
+ * encode, a Buffer as it is (a 139 KB page: ~0.1 ms less CPU).
  */
 export function sendJsonText<Op extends OperationId>(reply: FastifyReply, _operationId: Op, text: JsonText<ReplyOf<Op>>): FastifyReply {
-  return reply.type(JSON_CONTENT_TYPE).code(200).send(text)
+  return reply.type(JSON_CONTENT_TYPE).code(200).send(Buffer.from(text))
 }
