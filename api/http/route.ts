@@ -14,13 +14,12 @@
 //        return reply.header('Location', `/v1/things/${t.id}`).code(201).send(t)
 //      (Fastify types `send` by the status `code` set; after `.header()` it forgets it.)
 //      A service that returns the body as JSON text already (JsonText, e.g. written by PostgreSQL)
-//      has it sent as it is, past the serialiser: `sendJsonText(reply, 'getThing', text)`.
+//      has it sent as it is, past the serialiser: `sendJsonText(reply, 'getThing', text)` (json-reply.ts).
 //   3. Refusals are thrown (DomainError), never sent: api/http/plugins/errors.ts renders them.
 //   No `as` and no `!` in route files: if a type does not fit, the contract or the view is wrong.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FastifyInstance, FastifyReply, RawServerDefault, RouteGenericInterface, RouteHandlerMethod } from 'fastify'
+import type { FastifyInstance, RawServerDefault, RouteGenericInterface, RouteHandlerMethod } from 'fastify'
 import type { operations } from '../../openapi/types.gen.js'
-import type { JsonText } from '../json-text.js'
 import type { Scope } from '../auth/scopes.js'
 import { operations as specOperations, routeSchema, type OpenApiDocument } from './openapi.js'
 
@@ -90,16 +89,4 @@ export function declareRoute<Op extends OperationId>(
     config: { scope, ...extra },
     handler,
   })
-}
-
-/** The content type Fastify gives a body it serialises as JSON. */
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
-
-/**
- * Sends the JSON text of an operation's 200 body as it is: the content type a serialised body gets,
- * no serialiser. As bytes: Node writes a large string behind the headers as one more string to
- * encode, a Buffer as it is (a 139 KB page: ~0.1 ms less CPU).
- */
-export function sendJsonText<Op extends OperationId>(reply: FastifyReply, _operationId: Op, text: JsonText<ReplyOf<Op>>): FastifyReply {
-  return reply.type(JSON_CONTENT_TYPE).code(200).send(Buffer.from(text))
 }
