@@ -36,9 +36,10 @@ export interface ListQuery extends PageQuery {
 /**
  * A part of the JSON of an item that depends only on its key (a pure function of it), kept for the
  * next pages: a worklist repeats a few checklists and a few sets of clock facts (cases of one type
- * submitted on one day and not moved on yet). At most `limit` keys are kept; then it starts again.
+ * submitted on one day and not moved on yet). At most `limit` keys are kept (a set of clocks is
+ * ~1.2 KB of text: ~2.4 MB); then it starts again.
  */
-const remembered = (make: (key: string) => string, limit = 10_000): ((key: string) => string) => {
+const remembered = (make: (key: string) => string, limit = 2_000): ((key: string) => string) => {
   const made = new Map<string, string>()
   return (key) => {
     let text = made.get(key)
