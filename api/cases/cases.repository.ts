@@ -7,7 +7,6 @@ import type { CaseChecklistItemsTable, CaseEventsTable, CasesTable, CaseSubjectJ
 import type { CaseStatus } from '../domain/case-state.js'
 import type { CaseTypeCode } from '../domain/case-types.js'
 import type { DocumentKind } from '../domain/document-kinds.js'
-import type { Page } from '../pagination.js'
 
 export type CaseRow = Selectable<CasesTable>
 export type ChecklistRow = Selectable<CaseChecklistItemsTable>
@@ -175,68 +174,6 @@ export interface CaseFilter {
 
   /** The earliest running clock's last day: before a day (overdue), or within a range. */
   clockDue?: { before?: string; from?: string; until?: string }
-}
-
-/** The columns of a case its list item shows (CaseSummary), as stored. */
-type ListedColumn =
-  | 'id'
-  | 'reference'
-  | 'case_type'
-  | 'case_type_version'
-  | 'ipr_matter'
-  | 'status'
-  | 'member_tenant_id'
-  | 'hub_tenant_id'
-  | 'external_reference'
-  | 'assigned_staff_id'
-  | 'due_date'
-  | 'decision_outcome'
-  | 'decision_note'
-  | 'decided_by'
-  | 'royal_decree_decision'
-  | 'royal_decree_date'
-  | 'royal_decree_number'
-  | 'fee_paid_on'
-  | 'ceremony_invited_on'
-  | 'version'
-
-/**
- * One row of the case list: the listed columns only (never the personal-data subject), its times as
- * the ISO text the API sends, the Dutch dates the clocks count from, the first Dutch date of each
- * kind of clock event, and the checklist as [documentKind, status] pairs in document-kind order —
- * the last two kept on the case row by migration 0019's triggers, so no timestamp is parsed and no
- * other table is read.
- */
-export type CaseListRow = Pick<CaseRow, ListedColumn> & {
-  /** created_at, ISO 8601 in UTC with milliseconds (Date#toISOString). */
-  submitted_at: string
-  updated_at_iso: string
-  decided_at_iso: string | null
-  royal_decree_recorded_at_iso: string | null
-  /** created_at and decided_at as Dutch calendar dates (api/time.ts dutchDate). */
-  submitted_on: string
-  decided_on: string | null
-  /** The first `ceremony_attended`, `decree_lapsed`, and `withdraw`/`reject_at_intake`/`close` event, as Dutch dates. */
-  handed_over_on: string | null
-  lapsed_on: string | null
-  ended_on: string | null
-  checklist: Array<[ChecklistRow['document_kind'], ChecklistRow['status']]>
-}
-
-/**
- * One page of the list (limit + 1 rows, newest first) in one statement and one round trip:
- * list_cases (migration 0019) sets the tenant for the statement's implicit transaction and selects
- * under row-level security, each filter an argument (null: absent), the cursor an index bound.
- */
-export async function listCases(db: Db, scope: TenantScope, filter: CaseFilter, page: Page): Promise<CaseListRow[]> {
-  const hub = filter.side === 'hub'
-  const { rows } = await sql<CaseListRow>`
-    select * from list_cases(${scope.tenantId}::uuid, ${scope.regionId}::uuid,
-      ${hub ? filter.tenantId : null}::uuid, ${hub ? (filter.memberTenantId ?? null) : filter.tenantId}::uuid,
-      ${filter.status ?? null}::text, ${filter.caseType ?? null}::text, ${filter.assignedStaffId ?? null}::uuid, ${filter.unassigned === true}::boolean,
-      ${filter.clockDue !== undefined}::boolean, ${filter.clockDue?.before ?? null}::date, ${filter.clockDue?.from ?? null}::date, ${filter.clockDue?.until ?? null}::date,
-      ${page.after?.createdAt ?? null}::timestamptz, ${page.after?.id ?? null}::uuid, ${page.limit + 1}::integer)`.execute(db)
-  return rows
 }
 
 export const insertChecklist = async (trx: Trx, c: CaseRow, kinds: readonly DocumentKind[]): Promise<void> => {

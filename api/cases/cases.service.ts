@@ -10,22 +10,20 @@ import { bsnHash } from '../domain/bsn-hash.js'
 import { OPEN_STATUSES } from '../domain/case-state.js'
 import { bsnInvalidReason } from '../domain/bsn.js'
 import { isValidIsoDate, workingDaysAfter } from '../domain/calendar.js'
-import { allowedActions, type CaseStatus } from '../domain/case-state.js'
+import { allowedActions } from '../domain/case-state.js'
 import { findCaseType, requiredDocumentsFor, type CaseTypeCode, type IprMatter } from '../domain/case-types.js'
-import { CLOCK_FILTERS, clockFilterRange, type ClockFilter } from '../domain/clocks.js'
 import type { DocumentKind } from '../domain/document-kinds.js'
 import { isCountryCode } from '../domain/countries.js'
 import { invalidFields, notFound, DomainError, type InvalidField } from '../domain/errors.js'
-import { encodeCursor, parsePage, type PageQuery } from '../pagination.js'
 import { nextReferenceNumber } from './reference-numbers.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
 import { submitInBatch } from './submission-batches.js'
 import { storedEvent } from '../webhooks/events.js'
 import { applyTransition, platformEventOf, transitionContext, type Actor } from './lifecycle.js'
-import { clocksOf, listedClocks } from './clocks.js'
+import { clocksOf } from './clocks.js'
 import { clockDueOnSubmission, clocksOfSubmitted } from './submission-clocks.js'
-import { caseListItemView, caseSummaryView, caseView, eventView } from './cases.view.js'
+import { caseSummaryView, caseView, eventView } from './cases.view.js'
 
 export interface CaseDeps {
   db: Db
@@ -156,58 +154,8 @@ export async function submitCase(deps: CaseDeps, principal: Principal, input: Su
   return caseView(created, items, clocksOfSubmitted(created, todayOf(deps)))
 }
 
-export interface ListQuery extends PageQuery {
-  status?: CaseStatus
-  caseType?: CaseTypeCode
-  assignedTo?: string
-  memberTenantId?: string
-  /** Only cases without a specialist (hub staff). */
-  unassigned?: boolean
-  clock?: string
-}
-
-export async function listCases(deps: CaseDeps, principal: Principal, query: ListQuery) {
-  const p = requireTenantPrincipal(principal)
-  const page = parsePage(query)
-  if (query.memberTenantId && p.tenantRole !== 'hub') {
-    throw invalidFields([{ name: 'query.memberTenantId', code: 'hub-only', reason: 'filters a hub’s list; a member sees its own cases' }])
-  }
-  let assignedStaffId: string | undefined
-  if (query.assignedTo === 'me') {
-    if (p.kind !== 'staff') throw invalidFields([{ name: 'query.assignedTo', code: 'staff-only', reason: '"me" needs a staff key' }])
-    assignedStaffId = p.staffId
-  } else if (query.assignedTo) {
-    assignedStaffId = query.assignedTo
-  }
-  const clock = query.clock as ClockFilter | undefined
-  if (clock !== undefined && !CLOCK_FILTERS.includes(clock)) {
-    throw invalidFields([{ name: 'query.clock', code: 'not-allowed', reason: `must be one of ${CLOCK_FILTERS.join(', ')}` }])
-  }
-  // One statement (list_cases) sets the tenant and reads the page: no transaction of our own.
-  const rows = await repo.listCases(
-    deps.db,
-    tenantScope(p),
-    {
-      side: p.tenantRole,
-      tenantId: p.tenantId,
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.caseType ? { caseType: query.caseType } : {}),
-      ...(assignedStaffId ? { assignedStaffId } : {}),
-      ...(query.memberTenantId ? { memberTenantId: query.memberTenantId } : {}),
-      ...(query.unassigned && p.tenantRole === 'hub' ? { unassigned: true } : {}),
-      ...(clock ? { clockDue: clockFilterRange(clock, todayOf(deps)) } : {}),
-    },
-    page,
-  )
-  // Each row came with its checklist and clock-event dates; no timestamp is parsed but the cursor's.
-  const shown = rows.length > page.limit ? rows.slice(0, page.limit) : rows
-  const clocksOfRow = listedClocks(todayOf(deps))
-  const last = shown[shown.length - 1]
-  return {
-    items: shown.map((r) => caseListItemView(r, clocksOfRow(r))),
-    nextCursor: rows.length > page.limit && last ? encodeCursor(new Date(last.submitted_at), last.id) : null,
-  }
-}
+// The list: case-list.service.ts (issue 13: its page is JSON text from PostgreSQL).
+export { listCases, listCasesJson, type ListQuery } from './case-list.service.js'
 
 export async function getCase(deps: CaseDeps, principal: Principal, caseId: string) {
   const p = requireTenantPrincipal(principal)

@@ -4,7 +4,7 @@
 // to compile.
 import type { components } from '../../openapi/types.gen.js'
 import type { CaseClock } from '../domain/clocks.js'
-import type { CaseListRow, CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
+import type { CaseRow, ChecklistRow, EventRow } from './cases.repository.js'
 
 type Schemas = components['schemas']
 
@@ -13,7 +13,7 @@ export type ChecklistItemOf = Pick<ChecklistRow, 'document_kind' | 'status'>
 
 const checklistView = (items: ChecklistItemOf[]): Schemas['ChecklistItem'][] => items.map((i) => ({ documentKind: i.document_kind, status: i.status }))
 
-/** The fields a case row and a list row give as they are. */
+/** The fields a case row gives as they are (a list item's are written by list_cases_json, migration 0025). */
 const plainFields = (
   c: Pick<CaseRow, 'id' | 'reference' | 'case_type' | 'ipr_matter' | 'status' | 'member_tenant_id' | 'hub_tenant_id' | 'external_reference' | 'assigned_staff_id' | 'due_date'>,
 ) => ({
@@ -51,21 +51,6 @@ export const caseSummaryView = (c: CaseRow, checklist: ChecklistItemOf[], clocks
     updatedAt: c.updated_at.toISOString(),
     version: c.version,
   })
-
-/** A row of the list (repo.listCases: its times already ISO text, its checklist pairs) → the same CaseSummary. */
-export const caseListItemView = (c: CaseListRow, clocks: CaseClock[]): Schemas['CaseSummary'] => ({
-  ...plainFields(c),
-  checklist: c.checklist.map(([documentKind, status]) => ({ documentKind, status })),
-  decision: c.decision_outcome ? { outcome: c.decision_outcome, note: c.decision_note, decidedAt: c.decided_at_iso, decidedBy: c.decided_by } : null,
-  royalDecree:
-    c.royal_decree_decision && c.royal_decree_date
-      ? { decision: c.royal_decree_decision, decreeDate: c.royal_decree_date, decreeNumber: c.royal_decree_number, recordedAt: c.royal_decree_recorded_at_iso }
-      : null,
-  clocks,
-  submittedAt: c.submitted_at,
-  updatedAt: c.updated_at_iso,
-  version: c.version,
-})
 
 export const caseView = (c: CaseRow, checklist: ChecklistItemOf[], clocks: CaseClock[]): Schemas['Case'] =>
   Object.assign(caseSummaryView(c, checklist, clocks), { subject: c.subject, note: c.note })

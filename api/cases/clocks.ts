@@ -12,6 +12,7 @@ import type { Trx } from '../db/database.js'
 import { findCaseType } from '../domain/case-types.js'
 import { computeClocks, earliestRunningDue, emptyFacts, type CaseClock, type ClockFacts } from '../domain/clocks.js'
 import { isValidIsoDate } from '../domain/calendar.js'
+import { ROYAL_DECREE_DECISIONS } from '../domain/outcomes.js'
 import { DomainError, invalidFields, notFound } from '../domain/errors.js'
 import { dutchDate } from '../time.js'
 import * as repo from './cases.repository.js'
@@ -48,44 +49,36 @@ export function clocksOf(c: repo.CaseRow, events: readonly ClockEvent[], today: 
   return def ? computeClocks(def, clockFactsOf(c, events), today) : []
 }
 
-/**
- * The clocks of a row of the case list as of `today`: the same facts as clockFactsOf, whose Dutch
- * dates (submission, decision, first events) the list's statement took in SQL already.
- */
-export function listedClocksOf(r: repo.CaseListRow, today: string): CaseClock[] {
-  const def = findCaseType(r.case_type, r.case_type_version)
-  if (!def) return []
-  return computeClocks(def, {
-    ...emptyFacts(r.submitted_on),
-    feePaidOn: r.fee_paid_on,
-    decidedOn: r.decided_on,
-    outcome: r.decision_outcome,
-    royalDecree: r.royal_decree_decision && r.royal_decree_date ? { decision: r.royal_decree_decision, date: r.royal_decree_date } : null,
-    ceremonyInvitedOn: r.ceremony_invited_on,
-    handedOverOn: r.handed_over_on,
-    lapsedOn: r.lapsed_on,
-    endedOn: r.ended_on,
-  }, today)
-}
+/** The clock facts list_cases_json writes for a list row (migration 0025), in this order, `|`-separated, '' for null. */
+const LISTED_FACTS = [
+  'caseType', 'caseTypeVersion', 'submittedOn', 'feePaidOn', 'decidedOn', 'outcome',
+  'royalDecreeDecision', 'royalDecreeDate', 'ceremonyInvitedOn', 'handedOverOn', 'lapsedOn', 'endedOn',
+] as const
 
 /**
- * listedClocksOf for the rows of one page: rows with the same facts (cases of one type submitted
- * on one day and not moved on yet, most of a worklist's newest page) share one computation.
+ * The clocks of a row of the case list as of `today`, from its clock facts as the list's statement
+ * writes them: the same facts as clockFactsOf, whose Dutch dates (submission, decision, first
+ * events) the statement took in SQL already.
  */
-export function listedClocks(today: string): (r: repo.CaseListRow) => CaseClock[] {
-  const computed = new Map<string, CaseClock[]>()
-  return (r) => {
-    const key = [
-      r.case_type, r.case_type_version, r.submitted_on, r.fee_paid_on, r.decided_on, r.decision_outcome, r.royal_decree_decision,
-      r.royal_decree_date, r.ceremony_invited_on, r.handed_over_on, r.lapsed_on, r.ended_on,
-    ].join('|')
-    let clocks = computed.get(key)
-    if (!clocks) {
-      clocks = listedClocksOf(r, today)
-      computed.set(key, clocks)
-    }
-    return clocks
-  }
+export function listedClocksOf(facts: string, today: string): CaseClock[] {
+  const values = facts.split('|')
+  if (values.length !== LISTED_FACTS.length) throw new Error(`clock facts with ${values.length} fields, not ${LISTED_FACTS.length}`)
+  const fact = (name: (typeof LISTED_FACTS)[number]): string | null => values[LISTED_FACTS.indexOf(name)] || null
+  const def = findCaseType(fact('caseType') ?? '', fact('caseTypeVersion') ?? '')
+  if (!def) return []
+  const decreeDecision = ROYAL_DECREE_DECISIONS.find((d) => d === fact('royalDecreeDecision'))
+  const decreeDate = fact('royalDecreeDate')
+  return computeClocks(def, {
+    ...emptyFacts(fact('submittedOn') ?? ''),
+    feePaidOn: fact('feePaidOn'),
+    decidedOn: fact('decidedOn'),
+    outcome: fact('outcome'),
+    royalDecree: decreeDecision && decreeDate ? { decision: decreeDecision, date: decreeDate } : null,
+    ceremonyInvitedOn: fact('ceremonyInvitedOn'),
+    handedOverOn: fact('handedOverOn'),
+    lapsedOn: fact('lapsedOn'),
+    endedOn: fact('endedOn'),
+  }, today)
 }
 
 /** Recomputes `clock_due_on` after a change of the case's facts; returns the row as stored. */

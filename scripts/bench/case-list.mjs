@@ -2,8 +2,8 @@
 // Seeds `--cases` cases for one hub and two members in a fresh database (regiobalie_bench_list) in
 // a few set-based statements (generate_series; three checklist items and a submission event per
 // case, a closing event per finished one), then:
-// - captures the statements `GET /v1/cases?limit=100` runs for a hub specialist (begin, the RLS
-//   set_config, the page, its checklist, its clock events, commit) by calling the compiled list
+// - captures the statements `GET /v1/cases?limit=100` runs for a hub specialist (one since session
+//   4: list_cases_json, which writes the page's JSON, migration 0025) by calling the compiled list
 //   service once with pg's query method watched, and writes them, parameters inlined, as a pgbench
 //   script to a temp dir;
 // - pgbench runs that script with `--clients` connections as the application role (RLS on) for
@@ -180,9 +180,11 @@ const nodeArgs = cpuProfileArgs()
 for (let i = 0; i < PROCESSES; i += 1) apis.push(await startApi({ port: PORT + i, owner, app, config, nodeArgs, startTimeoutMs: 60_000 }))
 const path = `/v1/cases?limit=${LIMIT}`
 const first = await fetch(`http://127.0.0.1:${PORT}${path}`, { headers: { authorization: `Bearer ${demo.specialist.key}` } })
-const firstBody = await first.json()
+const firstText = await first.text()
+const firstBody = JSON.parse(firstText)
 if (first.status !== 200 || firstBody.items?.length !== LIMIT) throw new Error(`GET ${path} answered ${first.status} with ${firstBody.items?.length} items`)
-if (JSON.stringify(firstBody) !== JSON.stringify(JSON.parse(JSON.stringify(probe)))) console.warn('note: the HTTP page differs from the in-process page')
+if (firstText !== JSON.stringify(probe)) console.warn('note: the HTTP page differs from the in-process page')
+const bodyBytes = Buffer.byteLength(firstText)
 
 const run = (port, connections, duration) =>
   autocannon({ url: `http://127.0.0.1:${port}${path}`, connections, duration, headers: { authorization: `Bearer ${demo.specialist.key}` } })
@@ -212,6 +214,7 @@ console.log(
   `platform  GET ${path} as a hub specialist, ${CLIENTS} keep-alive connections, ${PROCESSES} API process(es), ${SECONDS} s: ${(ok / SECONDS).toFixed(0)}/s, median ${httpP50} ms, p99 ${httpP99} ms, ${failed} failed`,
 )
 console.log(`          (${loadDuringHttp.replace(/^.*load average/, 'load average')})`)
+console.log(`          (body ${(bodyBytes / 1024).toFixed(0)} KiB per page)`)
 console.log(`ratio     median ${(httpP50 / sqlP50).toFixed(2)}× the SQL's (goal median ≤ 20 ms, p99 ≤ 100 ms, ≤ 1.5× the SQL)`)
 if (failed > 0) process.exitCode = 1
 
