@@ -16,8 +16,8 @@ import { encodeCursor, parsePage, type PageQuery } from '../pagination.js'
 import { dutchDate } from '../time.js'
 import type { components } from '../../openapi/types.gen.js'
 import { listCasePage, PART_CUT } from './case-list.repository.js'
+import type { Db } from '../db/database.js'
 import type { CaseFilter } from './cases.repository.js'
-import type { CaseDeps } from './cases.service.js'
 import { listedClocksOf } from './clocks.js'
 
 type CaseList = components['schemas']['CaseList']
@@ -66,7 +66,13 @@ const clocksJson = remembered((todayAndFacts) => {
 })
 
 /** One page of the list as the JSON text of a CaseList. */
-export async function listCasesJson(deps: CaseDeps, principal: Principal, query: ListQuery): Promise<JsonText<CaseList>> {
+/** What a list needs of the cases' dependencies (CaseDeps, cases.service.ts). */
+export interface CaseListDeps {
+  db: Db
+  now?: () => Date
+}
+
+export async function listCasesJson(deps: CaseListDeps, principal: Principal, query: ListQuery): Promise<JsonText<CaseList>> {
   const p = requireTenantPrincipal(principal)
   const page = parsePage(query)
   if (query.memberTenantId && p.tenantRole !== 'hub') {
@@ -110,5 +116,5 @@ export async function listCasesJson(deps: CaseDeps, principal: Principal, query:
 }
 
 /** One page of the list as objects (the workbench's worklists). */
-export const listCases = async (deps: CaseDeps, principal: Principal, query: ListQuery): Promise<CaseList> =>
+export const listCases = async (deps: CaseListDeps, principal: Principal, query: ListQuery): Promise<CaseList> =>
   parseJsonText(await listCasesJson(deps, principal, query))
