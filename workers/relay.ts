@@ -110,9 +110,12 @@ export async function pendingRows(trx: Trx, options: RelayOptions): Promise<Outb
 export async function claimRows(trx: Trx, options: RelayOptions): Promise<OutboxRow[]> {
   const { rows } = await sql<OutboxRow & { turn: number }>`
     with picked as (${fairPick(options)}),
+    -- The picked ids as one array, found through the primary key: joined to the CTE, PostgreSQL
+    -- (which expects one picked row) walked every pending row and compared it with every picked
+    -- one, 435,000 comparisons and 164 ms for a round of 128 behind 3,400 pending.
     claimed as (
-      update outbox o set dispatched_at = now() from picked p
-      where o.id = p.id and o.dispatched_at is null
+      update outbox o set dispatched_at = now()
+      where o.id = any (array(select id from picked)) and o.dispatched_at is null
       returning o.id)
     select p.* from picked p join claimed c on c.id = p.id
     order by p.turn, p.id`.execute(trx)
@@ -211,9 +214,12 @@ export async function markDispatched(trx: Trx, ids: number[]): Promise<void> {
 export async function relayOnce(db: Db, queues: Queues, options: RelayOptions = DEFAULT_RELAY_OPTIONS): Promise<number> {
   return db.transaction().execute(async (trx) => {
     // The admin setting (the outbox's RLS), no JIT (the pick's estimates grow with the backlog and
-    // would buy seconds of compilation for a millisecond's work), and the relay lock: one statement.
+    // would buy seconds of compilation for a millisecond's work), no bitmap scans (a queue table's
+    // statistics lag behind its rows: thinking the outbox small, PostgreSQL read every pending row
+    // of a tenant three times and sorted them, where the index gives the head of each queue in
+    // order), and the relay lock: one statement.
     const { rows: lock } = await sql<{ ok: boolean }>`
-      select set_config('app.admin', 'on', true), set_config('jit', 'off', true), pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`.execute(trx)
+      select set_config('app.admin', 'on', true), set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true), pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`.execute(trx)
     if (!lock[0]?.ok) return 0
     const rows = await claimRows(trx, options)
     if (rows.length === 0) return 0
