@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Db } from '../../db/database.js'
 import * as fees from '../../settlement/fees.service.js'
+import { recordFee } from '../../cases/case-fee.service.js'
 import * as settlement from '../../settlement/settlement.service.js'
 import type { OpenApiDocument } from '../openapi.js'
 import { declareRoute } from '../route.js'
@@ -16,7 +17,7 @@ export function settlementRoutes(app: FastifyInstance, spec: OpenApiDocument, db
     'recordFee',
     'settlement:write',
     async (req, reply) => {
-      const fee = await fees.recordFee(db, req.principal, req.params.caseId, req.body)
+      const fee = await recordFee(db, req.principal, req.params.caseId, req.body)
       return reply.header('Location', `/v1/cases/${req.params.caseId}/fees`).code(201).send(fee)
     },
     { idempotent: true },
