@@ -26,6 +26,7 @@ import * as submitInBatches from './2026_12_01_0026_submit_in_batches.js'
 import * as webhookPumpLeases from './2026_12_01_0027_webhook_pump_leases.js'
 import * as outboxInFlightByFairKey from './2026_12_01_0028_outbox_in_flight_by_fair_key.js'
 import * as chargeRanges from './2026_12_01_0023_charge_ranges.js'
+import * as checklistSummaryByKey from './2026_12_01_0029_checklist_summary_by_key.js'
 import * as listCasesJson from './2026_12_01_0025_list_cases_json.js'
 
 export const migrations: Record<string, Migration> = {
@@ -54,5 +55,6 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0027_webhook_pump_leases': webhookPumpLeases,
   '2026_12_01_0028_outbox_in_flight_by_fair_key': outboxInFlightByFairKey,
   '2026_12_01_0023_charge_ranges': chargeRanges,
+  '2026_12_01_0029_checklist_summary_by_key': checklistSummaryByKey,
   '2026_12_01_0025_list_cases_json': listCasesJson,
 }
