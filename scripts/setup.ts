@@ -11,7 +11,7 @@ import { dutchDate } from '../api/time.js'
 import { migrate } from './migrate.js'
 import { SAMPLE_DOCUMENTS, samplePdf } from './demo/sample-pdf.js'
 import { checkPostgres, checkRedis } from './preflight.js'
-import { isEmpty, seedDemo, type DemoRegion } from './seed.js'
+import { isEmpty, seedDemo, seedDemoWorkday, type DemoRegion } from './seed.js'
 
 const DEMO_FILE = join(process.cwd(), '.data', 'demo-keys.json')
 /** The sample documents of the README walk (demo PDFs, no real person's data). */
@@ -57,6 +57,7 @@ export async function prepare(config: Config): Promise<DemoRegion | null> {
       console.log('regiobalie: BOOTSTRAP_ADMIN_TOKEN is set; the admin key exists, nothing seeded')
     } else if (await isEmpty(db)) {
       const demo = await seedDemo(db, `${dutchDate().slice(0, 4)}-01-01`)
+      await seedDemoWorkday(db, demo, dutchDate())
       mkdirSync(dirname(DEMO_FILE), { recursive: true })
       writeFileSync(DEMO_FILE, JSON.stringify(demo, null, 2), { mode: 0o600 })
       chmodSync(DEMO_FILE, 0o600)
