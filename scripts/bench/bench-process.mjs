@@ -72,35 +72,63 @@ export function pgbench(url, script, { clients = 32, seconds = 10, threads = 2 }
 }
 
 /**
- * CPU time in ms, which holds under load where rates do not: the PostgreSQL backends of `client`'s
- * database (from /proc; a backend that ends between two readings is missed) and the Redis server
+ * CPU time (user + system) in ms from a /proc stat file (`/proc/<pid>/stat`, or a thread's
+ * `/proc/<pid>/task/<tid>/stat`): fields 14 and 15, in clock ticks of 10 ms. Unlike rates, CPU
+ * time holds on a loaded machine. Null once the process is gone (or not on this machine).
+ */
+export function procCpuMs(statPath) {
+  try {
+    const fields = readFileSync(statPath, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return null
+  }
+}
+
+/** CPU time in ms of a process by pid; 0 once it is gone. */
+export const pidCpuMs = (pid) => procCpuMs(`/proc/${pid}/stat`) ?? 0
+
+/**
+ * CPU time in ms of the PostgreSQL backends of `client`'s database (but the client's own), by pid,
+ * or of those whose application_name is `applicationName`. A backend that ends between two
+ * readings is missed.
+ */
+export async function backendCpuMs(client, applicationName = null) {
+  const { rows } = await client.query(
+    `select pid, application_name from pg_stat_activity
+     where datname = current_database() and pid <> pg_backend_pid() and ($1::text is null or application_name = $1)`,
+    [applicationName],
+  )
+  const out = new Map()
+  for (const { pid, application_name } of rows) {
+    const ms = procCpuMs(`/proc/${pid}/stat`)
+    if (ms !== null) out.set(pid, { ms, applicationName: application_name })
+  }
+  return out
+}
+
+/** The CPU time spent between two backendCpuMs readings, summed over the backends. */
+export function cpuSpent(before, after) {
+  let ms = 0
+  for (const [pid, now] of after) ms += now.ms - (before.get(pid)?.ms ?? 0)
+  return ms
+}
+
+/** The CPU time spent since `before` (a backendCpuMs reading), summed. */
+export const backendCpuSince = async (client, before, applicationName = null) => cpuSpent(before, await backendCpuMs(client, applicationName))
+
+/**
+ * CPU time in ms of the database's PostgreSQL backends (backendCpuMs) and of the Redis server
  * (INFO cpu). `since(mark)` gives the time spent from the mark on.
  */
 export function serverCpu(client, redis) {
-  const backends = async () => {
-    const { rows } = await client.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
-    const out = new Map()
-    for (const { pid } of rows) {
-      try {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-        out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / 100)
-      } catch {
-        // ended, or not on this machine
-      }
-    }
-    return out
-  }
   const redisMs = async () => {
     const info = await redis.info('cpu')
     const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0)
     return (field('used_cpu_sys') + field('used_cpu_user')) * 1000
   }
   return {
-    mark: async () => ({ pg: await backends(), redis: await redisMs() }),
-    since: async (before) => {
-      let pg = 0
-      for (const [pid, ms] of await backends()) pg += ms - (before.pg.get(pid) ?? 0)
-      return { pgMs: pg, redisMs: (await redisMs()) - before.redis }
-    },
+    mark: async () => ({ pg: await backendCpuMs(client), redis: await redisMs() }),
+    since: async (before) => ({ pgMs: await backendCpuSince(client, before.pg), redisMs: (await redisMs()) - before.redis }),
   }
 }

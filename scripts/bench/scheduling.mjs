@@ -16,7 +16,6 @@
 //   npm run bench:scheduling [-- --requests 1000 --staff 40 --sessions 20 --mode both|paced|burst --rate 125]
 //   (PostgreSQL and Redis running; builds first)
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
@@ -24,6 +23,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { Redis } from 'ioredis'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
+import { backendCpuMs } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -124,16 +124,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 // machine): the cost per booking, which holds while other processes share the cores.
 const TICK_MS = 10
 async function backendCpu() {
-  const { rows } = await q(`select pid, application_name from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`)
   const byPool = {}
-  for (const r of rows) {
-    try {
-      const fields = readFileSync(`/proc/${r.pid}/stat`, 'utf8').split(') ')[1].split(' ')
-      byPool[r.application_name] = (byPool[r.application_name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS
-    } catch {
-      // gone meanwhile
-    }
-  }
+  for (const { ms, applicationName } of (await backendCpuMs(ownerClient)).values()) byPool[applicationName] = (byPool[applicationName] ?? 0) + ms
   return byPool
 }
 const request = (c) =>

@@ -7,11 +7,10 @@
 // Goals (issue 13): ≥ 1,500 submissions/s, p99 ≤ 50 ms, ≥ 0.1× the pgbench insert rate.
 import autocannon from 'autocannon'
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase } from './bench-database.mjs'
-import { cpuProfileArgs, machineLine, pgbench, startApi } from './bench-process.mjs'
+import { backendCpuMs, cpuProfileArgs, cpuSpent, machineLine, pgbench, pidCpuMs, startApi } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -54,23 +53,12 @@ const run = (port, connections, duration) =>
     body,
     ...(args['idempotency-keys'] ? { requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }) }] } : {}),
   })
-// CPU time (user + system) of a process, in ms, from /proc (clock ticks of 10 ms); 0 once it is gone.
-const cpuMs = (pid) => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10
-  } catch {
-    return 0
-  }
-}
 // What the run cost besides its rate: CPU of the API processes and of their PostgreSQL backends
 // (the load of other work on the machine does not count), and commits, per submission.
-const backends = async () =>
-  (await ownerClient.query(`select pid from pg_stat_activity where datname = current_database() and application_name = 'regiobalie-api'`)).rows.map((r) => r.pid)
 const commits = async () => Number((await ownerClient.query('select xact_commit from pg_stat_database where datname = current_database()')).rows[0].xact_commit)
 const costs = async () => ({
-  api: apis.reduce((n, a) => n + cpuMs(a.pid), 0),
-  pg: new Map((await backends()).map((pid) => [pid, cpuMs(pid)])),
+  api: apis.reduce((n, a) => n + pidCpuMs(a.pid), 0),
+  pg: await backendCpuMs(ownerClient, 'regiobalie-api'),
   commits: await commits(),
 })
 
@@ -80,7 +68,7 @@ const before = await costs()
 const results = await Promise.all(apis.map((_, i) => run(PORT + i, Math.max(1, Math.round(CONNECTIONS / PROCESSES)), SECONDS)))
 const after = await costs()
 for (const api of apis) api.kill('SIGTERM')
-const pgCpu = [...after.pg].reduce((n, [pid, ms]) => n + ms - (before.pg.get(pid) ?? 0), 0)
+const pgCpu = cpuSpent(before.pg, after.pg)
 
 const ok = results.reduce((n, r) => n + r['2xx'], 0)
 const failed = results.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)

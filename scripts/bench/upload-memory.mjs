@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
-import { cpuProfileArgs, machineLine, startApi } from './bench-process.mjs'
+import { cpuProfileArgs, machineLine, procCpuMs, startApi } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -112,12 +112,8 @@ const rssOf = (pid) => {
 }
 const rssMiB = () => apiPids().reduce((sum, pid) => sum + rssOf(pid), 0)
 // CPU seconds (user + system) of the whole API process and of its main thread (the event loop):
-// unlike wall time, these hold on a loaded machine. Fields 14 and 15 of /proc/…/stat, in ticks.
-const TICKS_PER_SECOND = 100
-const cpuSeconds = (statPath) => {
-  const fields = readFileSync(statPath, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
-}
+// unlike wall time, these hold on a loaded machine.
+const cpuSeconds = (statPath) => (procCpuMs(statPath) ?? 0) / 1000
 const apiCpu = () => {
   const pids = apiPids()
   return {

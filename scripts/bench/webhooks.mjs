@@ -22,13 +22,14 @@ import { fork } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { request, Agent } from 'node:http'
 import { cpus, loadavg, totalmem } from 'node:os'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
+import { backendCpuMs, backendCpuSince } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -100,27 +101,11 @@ await ownerClient.connect()
 // CPU time, which holds under load where rates do not: this process (the bare client in the
 // baseline; emitter, relay, BullMQ and the delivery pumps in the burst) and this database's
 // PostgreSQL backends (from /proc; backends that end between two readings are missed).
-const backendCpuMs = async () => {
-  const { rows } = await ownerClient.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
-  const out = new Map()
-  for (const { pid } of rows) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-      out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / 100)
-    } catch {
-      // ended, or not on this machine
-    }
-  }
-  return out
-}
 const cpuSince = async (before) => {
   const node = process.cpuUsage(before.node)
-  const pgNow = await backendCpuMs()
-  let pgMs = 0
-  for (const [pid, ms] of pgNow) pgMs += ms - (before.pg.get(pid) ?? 0)
-  return { nodeMs: (node.user + node.system) / 1000, pgMs }
+  return { nodeMs: (node.user + node.system) / 1000, pgMs: await backendCpuSince(ownerClient, before.pg) }
 }
-const cpuMark = async () => ({ node: process.cpuUsage(), pg: await backendCpuMs() })
+const cpuMark = async () => ({ node: process.cpuUsage(), pg: await backendCpuMs(ownerClient) })
 const regionOf = async (id) => (await ownerClient.query('select region_id from tenants where id = $1', [id])).rows[0].region_id
 const principal = async (tenant, role) => ({ kind: 'client', keyId: randomUUID(), scopes: new Set(['webhooks:write']), tenantId: tenant.id, tenantRole: role, regionId: await regionOf(tenant.id) })
 const member = demo.members[0]
