@@ -17,16 +17,15 @@
 // claim of the same delivery finds it leased, delivered or dead; a batch sent but never recorded
 // is sent again, with the same webhook-id, once its leases expire.
 import { randomUUID } from 'node:crypto'
-import { Webhook } from 'standardwebhooks'
 import { withAdmin, withTenant, type Db, type Trx } from '../db/database.js'
-import type { WebhookEventJson, WebhookFormat } from '../db/schema.js'
+import type { WebhookEventJson } from '../db/schema.js'
 import { failedTooLong, nextAttemptAt } from '../domain/webhook-retry.js'
 import { enqueueManyInTransaction } from '../jobs/outbox.js'
 import type { JobPayload } from '../jobs/registry.js'
-import { renderBody } from './payload.js'
-import { decryptSecret } from './secrets.js'
+import { bodyOf } from './payload.js'
+import { signersOf } from './signing.js'
 import { DELIVERY_TIMEOUT_MS, EXCERPT_CHARS, httpSender, type Sender, type SendResult } from './sender.js'
-import { checkWebhookUrl, systemResolver, type ResolvedAddress, type Resolver } from './url-guard.js'
+import { cachedResolver, checkWebhookUrl, systemResolver, type Resolver } from './url-guard.js'
 import type { AttemptOutcome, WebhookMetrics } from './webhooks.metrics.js'
 import * as repo from './webhooks.repository.js'
 
@@ -54,80 +53,6 @@ const DEFER_MS = 1_000
 const DEFER_SPREAD_MS = 4_000
 const IN_JOB_RETRY_PAUSES_MS = [10, 40, 150]
 const SWEEP_REQUEUE_MS = 60_000
-
-/** The Standard Webhooks signature header: one `v1,…` per valid secret, separated by spaces. */
-export function signatureHeader(secrets: readonly string[], messageId: string, timestamp: Date, body: string): string {
-  return secrets.map((secret) => new Webhook(secret).sign(messageId, timestamp, body)).join(' ')
-}
-
-// Decrypted secrets, per subscription and ciphertext, for a short while: in memory only, never
-// logged or stored. A rotation changes the ciphertext, so a rotated secret is never served stale.
-const SIGNER_TTL_MS = 60_000
-interface Signers {
-  key: string
-  until: number
-  current: Webhook
-  previous: Webhook | null
-}
-const signerCaches = new WeakMap<Buffer, Map<string, Signers>>()
-
-function signersOf(deps: DeliveryDeps, s: repo.SubscriptionRow, now: Date): Webhook[] {
-  let cache = signerCaches.get(deps.secretsKey)
-  if (!cache) signerCaches.set(deps.secretsKey, (cache = new Map<string, Signers>()))
-  const key = `${s.secret_encrypted}|${s.previous_secret_encrypted ?? ''}`
-  let entry = cache.get(s.id)
-  const at = Date.now()
-  if (!entry || entry.key !== key || entry.until < at) {
-    if (cache.size > 10_000) cache.clear()
-    entry = {
-      key,
-      until: at + SIGNER_TTL_MS,
-      current: new Webhook(decryptSecret(s.secret_encrypted, deps.secretsKey, s.id)),
-      previous: s.previous_secret_encrypted ? new Webhook(decryptSecret(s.previous_secret_encrypted, deps.secretsKey, s.id)) : null,
-    }
-    cache.set(s.id, entry)
-  }
-  // The previous secret signs only until it expires: checked at every attempt, not cached.
-  const previousValid = entry.previous && s.previous_secret_expires_at && s.previous_secret_expires_at > now
-  return previousValid ? [entry.current, entry.previous!] : [entry.current]
-}
-
-// The SSRF guard runs before every batch; the DNS answers it checks are kept for a few seconds
-// (per resolver), so a burst to one host does not resolve it per delivery. The addresses are
-// checked against the forbidden ranges every time.
-const DNS_TTL_MS = 5_000
-const resolverCaches = new WeakMap<Resolver, Resolver>()
-function cachedResolver(resolve: Resolver): Resolver {
-  let cached = resolverCaches.get(resolve)
-  if (!cached) {
-    const answers = new Map<string, { until: number; addresses: ResolvedAddress[] }>()
-    cached = async (hostname) => {
-      const hit = answers.get(hostname)
-      if (hit && hit.until > Date.now()) return hit.addresses
-      const addresses = await resolve(hostname)
-      if (answers.size > 10_000) answers.clear()
-      answers.set(hostname, { until: Date.now() + DNS_TTL_MS, addresses })
-      return addresses
-    }
-    resolverCaches.set(resolve, cached)
-  }
-  return cached
-}
-
-// An event's body is the same bytes for every subscription of its format: rendered once for the
-// subscriptions that send it within a short while (a fan-out's deliveries go out together).
-const BODIES_KEPT = 20_000
-const bodies = new Map<string, string>()
-function bodyOf(event: WebhookEventJson, format: WebhookFormat, baseUrl: string): string {
-  const key = `${format}|${event.id}|${baseUrl}`
-  let body = bodies.get(key)
-  if (body === undefined) {
-    body = renderBody(event, format, baseUrl)
-    if (bodies.size >= BODIES_KEPT) bodies.delete(bodies.keys().next().value!)
-    bodies.set(key, body)
-  }
-  return body
-}
 
 /** Leased deliveries of one subscription, attempted together. */
 export interface Batch {
@@ -196,7 +121,7 @@ async function sendBatch(deps: DeliveryDeps, batch: Batch, now: Date): Promise<S
   const s = batch.subscription
   const check = await checkWebhookUrl(s.url, { allowPrivateNetworks: deps.allowPrivateNetworks, resolve: cachedResolver(deps.resolve ?? systemResolver) })
   if (!check.ok) return batch.deliveries.map(() => ({ statusCode: null, error: 'url-not-allowed', excerpt: null, durationMs: 0 }))
-  const signers = signersOf(deps, s, now)
+  const signers = signersOf(deps.secretsKey, s, now)
   const timestamp = String(Math.floor(now.getTime() / 1000))
   const sender = deps.send ?? httpSender
   return Promise.all(

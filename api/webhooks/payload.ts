@@ -52,3 +52,18 @@ export function renderBody(event: WebhookEventJson, format: WebhookFormat, baseU
     kenmerken,
   })
 }
+
+// An event's body is the same bytes for every subscription of its format: rendered once for the
+// subscriptions that send it within a short while (a fan-out's deliveries go out together).
+const BODIES_KEPT = 20_000
+const bodies = new Map<string, string>()
+export function bodyOf(event: WebhookEventJson, format: WebhookFormat, baseUrl: string): string {
+  const key = `${format}|${event.id}|${baseUrl}`
+  let body = bodies.get(key)
+  if (body === undefined) {
+    body = renderBody(event, format, baseUrl)
+    if (bodies.size >= BODIES_KEPT) bodies.delete(bodies.keys().next().value!)
+    bodies.set(key, body)
+  }
+  return body
+}

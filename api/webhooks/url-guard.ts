@@ -123,3 +123,25 @@ export async function checkWebhookUrl(raw: string, options: GuardOptions): Promi
   }
   return { ok: true, address: addresses[0]! }
 }
+
+// The SSRF guard runs before every batch; the DNS answers it checks are kept for a few seconds
+// (per resolver), so a burst to one host does not resolve it per delivery. The addresses are
+// checked against the forbidden ranges every time.
+const DNS_TTL_MS = 5_000
+const resolverCaches = new WeakMap<Resolver, Resolver>()
+export function cachedResolver(resolve: Resolver): Resolver {
+  let cached = resolverCaches.get(resolve)
+  if (!cached) {
+    const answers = new Map<string, { until: number; addresses: ResolvedAddress[] }>()
+    cached = async (hostname) => {
+      const hit = answers.get(hostname)
+      if (hit && hit.until > Date.now()) return hit.addresses
+      const addresses = await resolve(hostname)
+      if (answers.size > 10_000) answers.clear()
+      answers.set(hostname, { until: Date.now() + DNS_TTL_MS, addresses })
+      return addresses
+    }
+    resolverCaches.set(resolve, cached)
+  }
+  return cached
+}

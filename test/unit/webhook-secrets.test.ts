@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it } from 'vitest'
-import { signatureHeader } from '../../api/webhooks/delivery.js'
+import { signatureHeader } from '../../api/webhooks/signing.js'
 import { decryptSecret, encryptSecret, generateSecret, secretsKey } from '../../api/webhooks/secrets.js'
 
 const key = secretsKey(Buffer.alloc(32, 9))
