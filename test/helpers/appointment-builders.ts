@@ -8,6 +8,7 @@ import { bookAppointment, type BookingResult } from '../../api/appointments/book
 import * as casesRepo from '../../api/cases/cases.repository.js'
 import { applyTransition } from '../../api/cases/lifecycle.js'
 import { withTenantOf, type Db } from '../../api/db/database.js'
+import { amsterdamToUtc } from '../../api/domain/scheduling.js'
 import { dutchDate } from '../../api/time.js'
 import type { components } from '../../openapi/types.gen.js'
 import type { RegionFixture } from './builders.js'
@@ -104,4 +105,13 @@ export async function caseAwaitingCeremony(
     })
   })
   return getCase(app, region.lead.key, c.id)
+}
+
+/** Takes the requested appointments out of the outbox, so only the test's own runs book them. */
+export const takeSchedulingJobs = (owner: Kysely<unknown>) => sql`update outbox set dispatched_at = now() where queue = 'scheduling'`.execute(owner)
+
+/** Wall-clock times of one Dutch day: `at('09:30')` as an instant, `whole()` as a request window. */
+export function dayClock(day: string) {
+  const at = (hhmm: string) => amsterdamToUtc(day, Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3)))
+  return { at, whole: () => ({ earliest: at('00:00').toISOString(), latest: at('23:00').toISOString() }) }
 }

@@ -8,7 +8,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { bookAppointment } from '../../api/appointments/booking.js'
 import { workingDaysAfter } from '../../api/domain/calendar.js'
-import { amsterdamToUtc, startOfNextWorkingDay, utcToAmsterdam } from '../../api/domain/scheduling.js'
+import { startOfNextWorkingDay, utcToAmsterdam } from '../../api/domain/scheduling.js'
 import { dutchDate } from '../../api/time.js'
 import { schedulingBatcher } from '../../workers/scheduling.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
@@ -20,6 +20,8 @@ import {
   putHubLocation,
   putOfficeHours,
   requestAppointment,
+  dayClock,
+  takeSchedulingJobs,
 } from '../helpers/appointment-builders.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { send } from '../helpers/case-builders.js'
@@ -45,10 +47,9 @@ afterAll(async () => {
   await t.database.drop()
 })
 
-const at = (hhmm: string) => amsterdamToUtc(day, Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3)))
-const onDay = () => ({ earliest: at('00:00').toISOString(), latest: at('23:00').toISOString() })
-/** Takes the requested appointments out of the outbox, so only the runs below book them. */
-const takeOutboxJobs = () => sql`update outbox set dispatched_at = now() where queue = 'scheduling'`.execute(t.database.owner)
+const at = (hhmm: string) => dayClock(day).at(hhmm)
+const onDay = () => dayClock(day).whole()
+const takeOutboxJobs = () => takeSchedulingJobs(t.database.owner)
 const book = (batcher: ReturnType<typeof schedulingBatcher>, ids: readonly string[], tenantId = region.hub.id) =>
   Promise.all(ids.map((appointmentId) => batcher.add(tenantId, { tenantId, appointmentId })))
 

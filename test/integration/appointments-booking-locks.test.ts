@@ -8,9 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { bookAppointment, tieBreakOffset } from '../../api/appointments/booking.js'
 import { bookStaffSlot } from '../../api/appointments/appointments.repository.js'
 import { withTenantOf } from '../../api/db/database.js'
-import { amsterdamToUtc, startOfNextWorkingDay, utcToAmsterdam } from '../../api/domain/scheduling.js'
+import { startOfNextWorkingDay, utcToAmsterdam } from '../../api/domain/scheduling.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
-import { caseInReview, putHubLocation, putOfficeHours, requestAppointment, LOCATION } from '../helpers/appointment-builders.js'
+import { caseInReview, dayClock, putHubLocation, putOfficeHours, requestAppointment, LOCATION } from '../helpers/appointment-builders.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { createTestDatabase } from '../helpers/db.js'
 import { newStaff } from '../helpers/tenancy-builders.js'
@@ -33,8 +33,8 @@ afterAll(async () => {
   await t.database.drop()
 })
 
-const at = (hhmm: string) => amsterdamToUtc(day, Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3)))
-const onDay = () => ({ earliest: at('00:00').toISOString(), latest: at('23:00').toISOString() })
+const at = (hhmm: string) => dayClock(day).at(hhmm)
+const onDay = () => dayClock(day).whole()
 /** The scheduler's advisory locks a backend holds. */
 const staffLocksOf = async (pid: number) =>
   Number(

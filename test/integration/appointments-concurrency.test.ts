@@ -16,6 +16,7 @@ import {
   putHubLocation,
   putOfficeHours,
   requestAppointment,
+  takeSchedulingJobs,
 } from '../helpers/appointment-builders.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { createTestDatabase } from '../helpers/db.js'
@@ -37,8 +38,7 @@ afterAll(async () => {
 
 const N = 50
 
-/** Takes the requested appointments out of the outbox, so only the parallel runs below book them. */
-const takeOutboxJobs = () => sql`update outbox set dispatched_at = now() where queue = 'scheduling'`.execute(t.database.owner)
+const takeOutboxJobs = () => takeSchedulingJobs(t.database.owner)
 
 describe('50 bookings at once', () => {
   it('slots: distinct or unschedulable, never an overlap; every free slot of the day is used', async () => {
