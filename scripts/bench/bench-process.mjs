@@ -18,8 +18,14 @@ export const percentile = (values, p) => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-/** BENCH_CPU_PROF=<dir>: node's arguments that make each API process write a CPU profile there. */
-export const cpuProfileArgs = () => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
+/** BENCH_CPU_PROF=<dir>: where the benchmarks write CPU profiles; null when unset. */
+export const cpuProfileDir = () => process.env.BENCH_CPU_PROF || null
+
+/** node's arguments that make each API process write a CPU profile to cpuProfileDir(). */
+export const cpuProfileArgs = () => {
+  const dir = cpuProfileDir()
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+}
 
 /** Starts the compiled API on `port` and waits until /healthz answers. */
 export async function startApi({ port, owner, app, config, extraEnv = {}, nodeArgs = [], startTimeoutMs = 180_000 }) {

@@ -29,7 +29,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
-import { backendCpuMs, backendCpuSince } from './bench-process.mjs'
+import { backendCpuMs, backendCpuSince, cpuProfileDir } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -184,7 +184,8 @@ await ask('reset')
 
 // --- phase 1: burst
 step('burst')
-const profiler = process.env.BENCH_CPU_PROF ? new Session() : null
+const profileDir = cpuProfileDir()
+const profiler = profileDir ? new Session() : null
 if (profiler) {
   profiler.connect()
   await profiler.post('Profiler.enable')
@@ -213,8 +214,8 @@ const burstStatements = statements - statementsBefore
 const burstCpu = await cpuSince(burstCpuMark)
 if (profiler) {
   const { profile } = await profiler.post('Profiler.stop')
-  mkdirSync(process.env.BENCH_CPU_PROF, { recursive: true })
-  const file = join(process.env.BENCH_CPU_PROF, `webhooks-burst-${process.pid}.cpuprofile`)
+  mkdirSync(profileDir, { recursive: true })
+  const file = join(profileDir, `webhooks-burst-${process.pid}.cpuprofile`)
   writeFileSync(file, JSON.stringify(profile))
   profiler.disconnect()
   step(`CPU profile of the burst: ${file}`)
