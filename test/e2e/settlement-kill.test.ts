@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runSettlement, startSettlement } from '../../api/settlement/settlement.service.js'
 import { DEFAULT_SCOPES } from '../../api/domain/scopes.js'
@@ -62,11 +63,24 @@ describe('the settlement worker killed with SIGKILL mid-run', () => {
     expect(s.progress.total).toBe(MEMBERS)
 
     const done = async () => (await sql<{ n: number }>`select done as n from settlements where id = ${s.id}`.execute(database.owner)).rows[0]!.n
-    const worker = spawn(process.execPath, [join(ROOT, 'scripts/bench/settlement-worker.mjs'), database.appUrl, region.hub.id, s.id, String(BATCH)], { stdio: 'ignore' })
+    // A whole run takes milliseconds, so the kill is made to land mid-run: the first member of the
+    // second batch (members are settled in id order) is held locked, and its invoice's foreign key
+    // check waits for it. Once the first batch is settled and the second waits, the worker dies.
+    const { rows: members } = await sql<{ id: string }>`
+      select distinct member_tenant_id as id from service_charges where hub_tenant_id = ${region.hub.id} order by 1`.execute(database.owner)
+    const blocker = new pg.Client({ connectionString: database.ownerUrl })
+    await blocker.connect()
+    await blocker.query('begin')
+    await blocker.query('select 1 from tenants where id = $1 for update', [members[BATCH]!.id])
+    const worker = spawn(process.execPath, [join(ROOT, 'scripts/bench/settlement-worker.mjs'), database.appUrl, region.hub.id, s.id, String(BATCH), '1'], { stdio: 'ignore' })
     const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)))
-    await until('the worker to have settled a batch', async () => (await done()) >= 1, 60_000)
+    const waiting = async () =>
+      Number((await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(database.owner)).rows[0]!.n)
+    await until('the worker to have settled a batch and to wait in the next', async () => (await done()) >= 1 && (await waiting()) > 0, 60_000)
     worker.kill('SIGKILL')
     await exited
+    await blocker.query('rollback')
+    await blocker.end()
     const atKill = await done()
     expect(atKill).toBeLessThan(MEMBERS)
     // Progress moves a whole batch at a time: what was in flight rolled back.
