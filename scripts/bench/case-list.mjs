@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
-import { cpuProfileArgs, machineLine, percentile, startApi } from './bench-process.mjs'
+import { backendCpuMs, cpuProfileArgs, cpuSpent, machineLine, percentile, pidCpuMs, startApi } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -194,7 +194,15 @@ pgbenchLatencies() // warm-up of the baseline's plans and buffers; its log is ov
 for (const file of readdirSync(dir).filter((f) => f.startsWith('log'))) writeFileSync(join(dir, file), '')
 const sqlMs = pgbenchLatencies()
 const loadDuringSql = machineLine()
+// CPU per page, which holds on a loaded machine where rates do not: the API processes, their
+// PostgreSQL backends and this process (the HTTP clients), from /proc.
+const apiCpuBefore = apis.map((a) => pidCpuMs(a.pid))
+const pgCpuBefore = await backendCpuMs(ownerClient)
+const clientCpuBefore = process.cpuUsage()
 const results = await Promise.all(apis.map((_, i) => run(PORT + i, Math.max(1, Math.round(CLIENTS / PROCESSES)), SECONDS)))
+const clientCpu = process.cpuUsage(clientCpuBefore)
+const pgCpu = cpuSpent(pgCpuBefore, await backendCpuMs(ownerClient))
+const apiCpu = apis.reduce((ms, a, i) => ms + pidCpuMs(a.pid) - apiCpuBefore[i], 0)
 const loadDuringHttp = machineLine()
 for (const api of apis) api.kill('SIGTERM')
 
@@ -215,6 +223,8 @@ console.log(
 )
 console.log(`          (${loadDuringHttp.replace(/^.*load average/, 'load average')})`)
 console.log(`          (body ${(bodyBytes / 1024).toFixed(0)} KiB per page)`)
+const perPage = (ms) => `${(ms / Math.max(1, ok)).toFixed(2)} ms`
+console.log(`cpu       per page: API ${perPage(apiCpu)}, its PostgreSQL backends ${perPage(pgCpu)}, the HTTP clients ${perPage((clientCpu.user + clientCpu.system) / 1000)}`)
 console.log(`ratio     median ${(httpP50 / sqlP50).toFixed(2)}× the SQL's (goal median ≤ 20 ms, p99 ≤ 100 ms, ≤ 1.5× the SQL)`)
 if (failed > 0) process.exitCode = 1
 
