@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { httpSender } from '../../api/webhooks/sender.js'
+import { EXCERPT_CHARS, httpSender } from '../../api/webhooks/sender.js'
 
 let server: Server
 let url: string
@@ -49,5 +49,31 @@ describe('the webhook sender', () => {
     expect([a.statusCode, b.statusCode]).toEqual([204, 204])
     // Subscription b's request did not wait for a socket of a's: it has a connection of its own.
     expect(connections).toHaveLength(3)
+  })
+
+  it('connects to the address the guard checked, whatever the name would resolve to now', async () => {
+    const port = (server.address() as AddressInfo).port
+    // `.invalid` never resolves (RFC 6761): only the pinned address can take the request anywhere.
+    const to = `http://hook.invalid:${port}/hook`
+    const pinned = await httpSender({ url: to, body: '{}', headers: { 'content-type': 'application/json' }, address: { address: '127.0.0.1', family: 4 }, pool: { key: 'pinned', sockets: 1 } })
+    expect(pinned).toMatchObject({ statusCode: 204, error: null })
+    const unpinned = await httpSender({ url: to, body: '{}', headers: {}, address: null })
+    expect(unpinned).toMatchObject({ statusCode: null, error: 'dns-failure' })
+  })
+
+  it('keeps at most a short excerpt of a long answer', async () => {
+    const talkative = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.writeHead(500, { 'content-type': 'text/plain' }).end('x'.repeat(1_000_000)))
+    })
+    await new Promise<void>((resolve) => talkative.listen(0, '127.0.0.1', resolve))
+    try {
+      const result = await httpSender({ url: `http://127.0.0.1:${(talkative.address() as AddressInfo).port}/`, body: '{}', headers: {}, address: null })
+      expect(result.statusCode).toBe(500)
+      expect(result.excerpt).toBe('x'.repeat(EXCERPT_CHARS))
+    } finally {
+      talkative.closeAllConnections()
+      await new Promise((resolve) => talkative.close(resolve))
+    }
   })
 })
