@@ -13,8 +13,8 @@
 //      or sends it itself with headers — then call `.code(status)` last, right before `.send(body)`:
 //        return reply.header('Location', `/v1/things/${t.id}`).code(201).send(t)
 //      (Fastify types `send` by the status `code` set; after `.header()` it forgets it.)
-//      A service that returns the body as JSON text already (JsonText, e.g. written by PostgreSQL)
-//      has it sent as it is, past the serialiser: `sendJsonText(reply, 'getThing', text)` (json-reply.ts).
+//      A service that returns the body as JSON already (JsonBytes, e.g. written by PostgreSQL)
+//      has it sent as it is, past the serialiser: `sendJsonBytes(reply, 'getThing', bytes)` (json-reply.ts).
 //   3. Refusals are thrown (DomainError), never sent: api/http/plugins/errors.ts renders them.
 //   No `as` and no `!` in route files: if a type does not fit, the contract or the view is wrong.
 import type { IncomingMessage, ServerResponse } from 'node:http'

@@ -4,7 +4,7 @@ import { searchAccessLog } from '../../access-log/access-log.service.js'
 import { caseTypeCatalogue } from '../../domain/case-types.js'
 import { Problem } from '../problem.js'
 import type { OpenApiDocument } from '../openapi.js'
-import { sendJsonText } from '../json-reply.js'
+import { sendJsonBytes } from '../json-reply.js'
 import { declareRoute } from '../route.js'
 import { dutchDate } from '../../time.js'
 import * as cases from '../../cases/cases.service.js'
@@ -29,9 +29,9 @@ export function caseRoutes(app: FastifyInstance, spec: OpenApiDocument, deps: ca
     const created = await cases.submitCase(deps, req.principal, req.body)
     return reply.header('Location', `/v1/cases/${created.id}`).header('ETag', etag(created)).code(201).send(created)
   })
-  // The page is JSON text already (issue 13): sent as it is, past the schema's serialiser.
+  // The page is JSON already (issue 13): sent as it is, past the schema's serialiser.
   declareRoute(app, spec, 'listCases', 'cases:read', async (req, reply) =>
-    sendJsonText(reply, 'listCases', await cases.listCasesJson(deps, req.principal, req.query)),
+    sendJsonBytes(reply, 'listCases', await cases.listCasesJson(deps, req.principal, req.query)),
   )
   declareRoute(app, spec, 'getCase', 'cases:read', async (req, reply) => {
     const c = await cases.getCase(deps, req.principal, req.params.caseId)
