@@ -25,13 +25,6 @@ export interface StoredBlob {
 /** Socket-sized chunks instead of Node's 16 KiB default: fewer stream turns per megabyte, memory still flat. */
 export const UPLOAD_CHUNK_BYTES = 64 * 1024
 /**
- * The high-water mark of the streams an upload passes (the multipart parser, its file stream, the
- * sealing writer): two chunks. A stream compares what it holds, the chunk just written included,
- * against it; at one chunk every socket-sized chunk reported backpressure although it was taken at
- * once, and each stage paused its source and resumed it a tick later, for every 64 KiB.
- */
-export const UPLOAD_STREAM_HWM = 2 * UPLOAD_CHUNK_BYTES
-/**
  * Ciphertext is written in batches of this size (one writev each), at most two per upload in
  * memory: one on its way to the disk, one filling. (The in-thread sealer; the sealing thread
  * writes each slot of the slab, `SLOT_BYTES`, as it seals it.)
@@ -73,7 +66,7 @@ class SealingWriter extends Writable {
     private readonly blobName: string,
     private readonly dataKey: Buffer,
   ) {
-    super({ highWaterMark: UPLOAD_STREAM_HWM })
+    super({ highWaterMark: UPLOAD_CHUNK_BYTES })
   }
 
   override _construct(done: (error?: Error | null) => void): void {

@@ -9,7 +9,7 @@ import { declareRoute } from '../route.js'
 import * as documents from '../../documents/documents.service.js'
 import { DomainError } from '../../domain/errors.js'
 import { downloadFilename } from '../../documents/sniff.js'
-import { UPLOAD_STREAM_HWM } from '../../documents/upload-pipeline.js'
+import { UPLOAD_CHUNK_BYTES } from '../../documents/upload-pipeline.js'
 
 
 /** Content-Disposition for a sanitised file name (RFC 6266; the name is already ASCII-safe). */
@@ -21,8 +21,8 @@ export async function documentRoutes(app: FastifyInstance, spec: OpenApiDocument
       throwFileSizeLimit: true,
       // Larger parser buffers than busboy's defaults: fewer, bigger chunks through the upload
       // pipeline (issue 13), still bounded per request.
-      highWaterMark: UPLOAD_STREAM_HWM,
-      fileHwm: UPLOAD_STREAM_HWM,
+      highWaterMark: UPLOAD_CHUNK_BYTES,
+      fileHwm: UPLOAD_CHUNK_BYTES,
       limits: {
         fileSize: limits.maxFileBytes,
         files: 1,
