@@ -27,19 +27,20 @@ export const UPLOAD_CHUNK_BYTES = 64 * 1024
 /**
  * Ciphertext is written in batches of this size (one writev each), at most two per upload in
  * memory: one on its way to the disk, one filling. (The in-thread sealer; the sealing thread
- * coalesces whatever is queued for an upload while its previous write is on its way.)
+ * writes each slot of the slab, `SLOT_BYTES`, as it seals it.)
  */
 export const WRITE_BATCH_BYTES = 256 * 1024
 
 /**
  * How the bytes of one upload are hashed, encrypted and written once the type is known: on the event
  * loop (`InlineSealer`, any blob store) or on a sealing thread (`ThreadSealer`, a store whose sink
- * has a file descriptor). `push` resolves once the chunks may be reused and more can be taken
- * (backpressure); `finish` resolves with the SHA-256 once the tag is written; `abort` once nothing
- * is in flight any more, so the sink can be closed.
+ * has a file descriptor). `push` calls `done` once the chunks may be reused and more can be taken
+ * (backpressure), before it returns when it can: most chunks cost no promise and no extra turn;
+ * `finish` resolves with the SHA-256 once the tag is written; `abort` once nothing is in flight any
+ * more, so the sink can be closed.
  */
 interface Sealer {
-  push(chunks: readonly Buffer[]): Promise<void>
+  push(chunks: readonly Buffer[], done: (error?: Error | null) => void): void
   finish(): Promise<Buffer>
   abort(): Promise<void>
 }
@@ -110,7 +111,7 @@ class SealingWriter extends Writable {
       return done(error as Error)
     }
     if (body.length === 0) return done()
-    ;(this.sealer as Sealer).push(body).then(() => done(), done)
+    ;(this.sealer as Sealer).push(body, done)
   }
 
   /** Counts the chunks and returns those that may go to the sealer (the type is known for them). */
@@ -139,7 +140,8 @@ class SealingWriter extends Writable {
   private async finish(): Promise<void> {
     if (!this.contentType) {
       const head = this.decide()
-      if (head.length > 0) await (this.sealer as Sealer).push(head)
+      const sealer = this.sealer as Sealer
+      if (head.length > 0) await new Promise<void>((resolve, reject) => sealer.push(head, (error) => (error ? reject(error) : resolve())))
     }
     this.sha256 = await (this.sealer as Sealer).finish()
     await (this.sink as BlobSink).commit()
@@ -165,15 +167,21 @@ class InlineSealer implements Sealer {
     this.queue(encryptor.header)
   }
 
-  async push(chunks: readonly Buffer[]): Promise<void> {
-    for (const chunk of chunks) {
-      this.hash.update(chunk)
-      this.queue(this.encryptor.update(chunk))
+  push(chunks: readonly Buffer[], done: (error?: Error | null) => void): void {
+    try {
+      for (const chunk of chunks) {
+        this.hash.update(chunk)
+        this.queue(this.encryptor.update(chunk))
+      }
+    } catch (error) {
+      return done(error as Error)
     }
-    if (this.batchBytes < WRITE_BATCH_BYTES) return
+    if (this.batchBytes < WRITE_BATCH_BYTES) return done()
     // A full batch: wait for the previous one to be written (backpressure), then send this one.
-    await this.writing
-    this.send()
+    this.writing.then(() => {
+      this.send()
+      done()
+    }, done)
   }
 
   async finish(): Promise<Buffer> {
@@ -214,14 +222,23 @@ class InlineSealer implements Sealer {
 // A slot of the slab is given back only once its ciphertext is written, so the slab bounds what all
 // uploads of the process hold in memory, however many are in flight: an upload that finds no free
 // slot waits, and its socket is not read meanwhile (TCP backpressure).
+//
+// What it costs besides the cryptography is counted per slot, not per byte: a message each way, a
+// cipher call, a write, a buffer freed. So an upload packs its chunks (socket-sized, 64 KiB at
+// most) into a slot four times that size, and sends it once full; a slot partly filled goes at the
+// end of the event loop's turn (or at `finish`), so a slow client never holds one idle. The thread
+// writes with `writevSync`: a write to the page cache is a memory copy, and doing it in place
+// spares a trip through libuv's pool (and a wake-up of this thread when it returns) per slot, and
+// the slot is free again as soon as its message is handled. Freed slots are reported once per turn
+// of the thread's loop, in one message.
 // ---------------------------------------------------------------------------------------------
 
-/** One slot: the size of a multipart chunk (`fileHwm`). */
-const SLOT_BYTES = UPLOAD_CHUNK_BYTES
-/** Slots per thread: 2 MiB of plaintext (and as much ciphertext) for all uploads together. */
-const SLOTS_PER_THREAD = 32
-/** No one upload takes more of the slab than this, so the others keep moving. */
-const SLOTS_PER_UPLOAD = 4
+/** One slot: four multipart chunks (`fileHwm`). */
+const SLOT_BYTES = 4 * UPLOAD_CHUNK_BYTES
+/** Slots per thread: 4 MiB of plaintext (and as much ciphertext) for all uploads together. */
+const SLOTS_PER_THREAD = 16
+/** No one upload takes more of the slab than this (one filling, one on the thread), so the others keep moving. */
+const SLOTS_PER_UPLOAD = 2
 
 type ToThread =
   | { t: 'open'; id: number; fd: number; key: Uint8Array; algorithm: string; iv: Uint8Array; aad: Uint8Array; header: Uint8Array }
@@ -230,7 +247,7 @@ type ToThread =
   | { t: 'abort'; id: number }
 
 type FromThread =
-  | { t: 'free'; id: number; slots: number[] }
+  | { t: 'free'; slots: number[] }
   | { t: 'done'; id: number; sha256: Uint8Array }
   | { t: 'failed'; id: number; message: string; code: string | undefined }
   | { t: 'closed'; id: number }
@@ -255,10 +272,6 @@ function sealingThreadMain({ crypto, fs, threads }: ThreadModules): void {
     cipher: NodeCrypto.CipherGCM
     hash: NodeCrypto.Hash
     header: Buffer | null
-    queue: Array<{ slot: number; length: number }>
-    writing: boolean
-    ending: boolean
-    aborted: boolean
   }
   const jobs = new Map<number, Job>()
   const post = (message: FromThread): void => port.postMessage(message)
@@ -267,78 +280,80 @@ function sealingThreadMain({ crypto, fs, threads }: ThreadModules): void {
   // buffer's memory to a closed port detaches it and frees it at once.
   const drain = new threads.MessageChannel()
   drain.port2.close()
-  const release = (buffers: Buffer[]): void => {
-    for (const b of buffers) {
-      if (b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength || b.buffer instanceof SharedArrayBuffer) continue
-      try {
-        drain.port1.postMessage(null, [b.buffer])
-      } catch {
-        // Not transferable (a pooled buffer): the collector frees it.
-      }
+  const release = (buffer: Buffer): void => {
+    if (buffer.byteOffset !== 0 || buffer.byteLength !== buffer.buffer.byteLength || buffer.buffer instanceof SharedArrayBuffer) return
+    try {
+      drain.port1.postMessage(null, [buffer.buffer])
+    } catch {
+      // Not transferable (a pooled buffer): the collector frees it.
     }
   }
 
+  // Slots whose plaintext is sealed and written: reported in one message once the messages queued
+  // now are handled, or at once before a job's last word (so the other side counts them first).
+  let freed: number[] = []
+  let reporting = false
+  const report = (): void => {
+    reporting = false
+    if (freed.length === 0) return
+    const slots = freed
+    freed = []
+    post({ t: 'free', slots })
+  }
+  const free = (slot: number): void => {
+    freed.push(slot)
+    if (reporting) return
+    reporting = true
+    setImmediate(report)
+  }
+  const last = (message: FromThread): void => {
+    report()
+    post(message)
+  }
+
   /** Appends all of `buffers` at the file's position, continuing after a short write. */
-  const writeAll = (fd: number, buffers: Buffer[], done: (error: NodeJS.ErrnoException | null) => void): void => {
-    fs.writev(fd, buffers, (error, written) => {
-      if (error) return done(error)
-      let rest = written
+  const writeAll = (fd: number, buffers: Buffer[]): void => {
+    while (buffers.length > 0) {
+      let rest = fs.writevSync(fd, buffers)
       while (buffers.length > 0 && rest >= buffers[0]!.length) rest -= buffers.shift()!.length
       if (buffers.length > 0 && rest > 0) buffers[0] = buffers[0]!.subarray(rest)
-      if (buffers.length === 0) return done(null)
-      writeAll(fd, buffers, done)
-    })
+    }
   }
 
   const fail = (id: number, error: unknown): void => {
     jobs.delete(id)
     const e = error as NodeJS.ErrnoException
-    post({ t: 'failed', id, message: e instanceof Error ? e.message : String(error), code: e?.code })
+    last({ t: 'failed', id, message: e instanceof Error ? e.message : String(error), code: e?.code })
   }
 
-  const pump = (id: number, job: Job): void => {
-    if (job.writing || job.aborted) return
-    const out: Buffer[] = []
-    const slots: number[] = []
-    let last = false
+  /** Hashes, encrypts and writes one slot of a job; the slot is free again when this returns. */
+  const seal = (id: number, job: Job, slot: number, length: number): void => {
     try {
+      const plain = slab.subarray(slot * slotBytes, slot * slotBytes + length)
+      job.hash.update(plain)
+      const out = job.cipher.update(plain)
       if (job.header) {
-        out.push(job.header)
+        writeAll(job.fd, [job.header, out])
         job.header = null
+      } else {
+        writeAll(job.fd, [out])
       }
-      for (const { slot, length } of job.queue) {
-        const plain = slab.subarray(slot * slotBytes, slot * slotBytes + length)
-        job.hash.update(plain)
-        out.push(job.cipher.update(plain))
-        slots.push(slot)
-      }
-      job.queue = []
-      if (job.ending) {
-        out.push(job.cipher.final(), job.cipher.getAuthTag())
-        last = true
-      }
+      release(out)
     } catch (error) {
-      if (slots.length > 0) post({ t: 'free', id, slots })
+      free(slot)
       return fail(id, error)
     }
-    if (out.length === 0) return
-    job.writing = true
-    writeAll(job.fd, [...out], (error) => {
-      job.writing = false
-      release(out)
-      // The plaintext slots are free once their ciphertext is in the file.
-      if (slots.length > 0) post({ t: 'free', id, slots })
-      if (error) return fail(id, error)
-      if (job.aborted) {
-        jobs.delete(id)
-        return post({ t: 'closed', id })
-      }
-      if (last) {
-        jobs.delete(id)
-        return post({ t: 'done', id, sha256: job.hash.digest() })
-      }
-      pump(id, job)
-    })
+    free(slot)
+  }
+
+  const end = (id: number, job: Job): void => {
+    try {
+      writeAll(job.fd, [...(job.header ? [job.header] : []), job.cipher.final(), job.cipher.getAuthTag()])
+    } catch (error) {
+      return fail(id, error)
+    }
+    jobs.delete(id)
+    last({ t: 'done', id, sha256: job.hash.digest() })
   }
 
   port.on('message', (message: ToThread) => {
@@ -348,7 +363,7 @@ function sealingThreadMain({ crypto, fs, threads }: ThreadModules): void {
       try {
         const cipher = crypto.createCipheriv(message.algorithm as NodeCrypto.CipherGCMTypes, key, Buffer.from(message.iv))
         cipher.setAAD(Buffer.from(message.aad))
-        jobs.set(id, { fd: message.fd, cipher, hash: crypto.createHash('sha256'), header: Buffer.from(message.header), queue: [], writing: false, ending: false, aborted: false })
+        jobs.set(id, { fd: message.fd, cipher, hash: crypto.createHash('sha256'), header: Buffer.from(message.header) })
       } catch (error) {
         fail(id, error)
       } finally {
@@ -359,25 +374,17 @@ function sealingThreadMain({ crypto, fs, threads }: ThreadModules): void {
     }
     const job = jobs.get(id)
     if (message.t === 'abort') {
-      if (!job) return post({ t: 'closed', id })
-      job.aborted = true
-      const slots = job.queue.map((q) => q.slot)
-      job.queue = []
-      if (slots.length > 0) post({ t: 'free', id, slots })
-      if (!job.writing) {
-        jobs.delete(id)
-        post({ t: 'closed', id })
-      }
-      return
+      // Every write is done by the time a message is handled: nothing is in flight.
+      jobs.delete(id)
+      return last({ t: 'closed', id })
     }
     if (!job) {
       // The job failed before (it said so); give back what still arrives for it.
-      if (message.t === 'data') post({ t: 'free', id, slots: [message.slot] })
+      if (message.t === 'data') free(message.slot)
       return
     }
-    if (message.t === 'data') job.queue.push({ slot: message.slot, length: message.length })
-    else job.ending = true
-    pump(id, job)
+    if (message.t === 'data') seal(id, job, message.slot, message.length)
+    else end(id, job)
   })
 }
 
@@ -393,14 +400,20 @@ class SealingThread {
   readonly slab: Buffer
   private readonly worker: Worker
   private readonly free: number[]
+  /** Who holds each slot (filling it, or waiting for the thread to give it back). */
+  private readonly holders: Array<ThreadSealer | null>
   private readonly waiters: SlotWaiter[] = []
   private readonly jobs = new Map<number, ThreadSealer>()
+  /** Uploads with a slot partly filled, sent at the end of this turn of the event loop. */
+  private readonly filling = new Set<ThreadSealer>()
+  private flushing = false
   private dead: Error | null = null
 
   constructor() {
     const shared = new SharedArrayBuffer(SLOT_BYTES * SLOTS_PER_THREAD)
     this.slab = Buffer.from(shared)
     this.free = Array.from({ length: SLOTS_PER_THREAD }, (_, i) => i)
+    this.holders = Array.from({ length: SLOTS_PER_THREAD }, () => null)
     this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { slab: shared, slotBytes: SLOT_BYTES } })
     // Only uploads in flight keep the process alive (see `register`).
     this.worker.unref()
@@ -433,24 +446,61 @@ class SealingThread {
     this.worker.postMessage(message)
   }
 
-  /** A free slot for `sealer`, at once or after those who asked before it; null if it gave up. */
+  /** A free slot for `sealer` if one can be had at once (nobody asked before it), else null. */
+  take(sealer: ThreadSealer): number | null {
+    if (this.dead) throw this.dead
+    if (this.waiters.length > 0 || this.free.length === 0 || sealer.inFlight >= SLOTS_PER_UPLOAD) return null
+    return this.hand(sealer)
+  }
+
+  /** A free slot for `sealer`, after those who asked before it; null if it gave up. */
   acquire(sealer: ThreadSealer): Promise<number | null> {
     if (this.dead) return Promise.reject(this.dead)
-    if (this.waiters.length === 0 && this.free.length > 0 && sealer.inFlight < SLOTS_PER_UPLOAD) {
-      sealer.inFlight += 1
-      return Promise.resolve(this.free.pop()!)
-    }
     return new Promise((resolve) => {
       this.waiters.push({ sealer, resolve })
       this.wake()
     })
   }
 
+  /** A slot `sealer` took but never sent (it is being aborted, or failed). */
+  giveBack(slot: number): void {
+    this.returned(slot)
+    this.wake()
+  }
+
   /** Gives up the waits of `sealer` (it is being aborted). */
   cancel(sealer: ThreadSealer): void {
+    this.filling.delete(sealer)
     for (let i = this.waiters.length - 1; i >= 0; i -= 1) {
       if (this.waiters[i]!.sealer === sealer) this.waiters.splice(i, 1)[0]!.resolve(null)
     }
+  }
+
+  /** `sealer` has a slot partly filled: it goes to the thread at the end of this turn at the latest. */
+  pending(sealer: ThreadSealer): void {
+    this.filling.add(sealer)
+    if (this.flushing) return
+    this.flushing = true
+    setImmediate(() => {
+      this.flushing = false
+      const filling = [...this.filling]
+      this.filling.clear()
+      for (const s of filling) s.flush()
+    })
+  }
+
+  private hand(sealer: ThreadSealer): number {
+    const slot = this.free.pop()!
+    this.holders[slot] = sealer
+    sealer.inFlight += 1
+    return slot
+  }
+
+  private returned(slot: number): void {
+    const holder = this.holders[slot]
+    if (holder) holder.inFlight -= 1
+    this.holders[slot] = null
+    this.free.push(slot)
   }
 
   private wake(): void {
@@ -461,18 +511,16 @@ class SealingThread {
         continue
       }
       this.waiters.splice(i, 1)
-      waiter.sealer.inFlight += 1
-      waiter.resolve(this.free.pop()!)
+      waiter.resolve(this.hand(waiter.sealer))
     }
   }
 
   private receive(message: FromThread): void {
-    const sealer = this.jobs.get(message.id)
     if (message.t === 'free') {
-      this.free.push(...message.slots)
-      if (sealer) sealer.inFlight -= message.slots.length
+      for (const slot of message.slots) this.returned(slot)
       return this.wake()
     }
+    const sealer = this.jobs.get(message.id)
     if (!sealer) return
     this.unregister(sealer)
     sealer.settle(message)
@@ -510,11 +558,18 @@ const sealingThreads = new SealingThreads()
 
 let nextJobId = 0
 
-/** One upload on a sealing thread: copies its chunks into slots of the slab and sends them over. */
+/**
+ * One upload on a sealing thread: packs its chunks into slots of the slab and sends each over once
+ * full (or at the end of the turn). Copying into a free slot needs no promise: `push` calls back
+ * before it returns unless it has to wait for a slot.
+ */
 class ThreadSealer implements Sealer {
   readonly id = (nextJobId += 1)
-  /** Slots of this upload not yet given back by the thread. */
+  /** Slots of this upload not yet given back by the thread (the one being filled included). */
   inFlight = 0
+  /** The slot being filled, and how much of it is. */
+  private slot: number | null = null
+  private filled = 0
   private opened = false
   private aborting: Promise<void> | null = null
   private failure: Error | null = null
@@ -530,28 +585,33 @@ class ThreadSealer implements Sealer {
     private readonly onFailure: (error: Error) => void,
   ) {}
 
-  async push(chunks: readonly Buffer[]): Promise<void> {
-    this.open()
-    for (const chunk of chunks) {
-      for (let offset = 0; offset < chunk.length; ) {
-        const slot = await this.thread.acquire(this)
-        if (this.failure) throw this.failure
-        if (slot === null) throw new Error('the upload was aborted')
-        const length = Math.min(SLOT_BYTES, chunk.length - offset)
-        const start = slot * SLOT_BYTES
-        // `fill` with a value as long as the range copies it once, with memcpy; `copy` and `set`
-        // into shared memory take V8's slower element-wise path.
-        this.thread.slab.fill(length === chunk.length ? chunk : chunk.subarray(offset, offset + length), start, start + length)
-        offset += length
-        this.thread.post({ t: 'data', id: this.id, slot, length })
-      }
+  push(chunks: readonly Buffer[], done: (error?: Error | null) => void): void {
+    try {
+      this.open()
+    } catch (error) {
+      return done(error as Error)
+    }
+    this.pack(chunks, 0, 0, done)
+  }
+
+  /** Sends the slot being filled, if any; the thread seals slots of one upload in the order sent. */
+  flush(): void {
+    if (this.slot === null || this.failure || this.aborting) return
+    const slot = this.slot
+    this.slot = null
+    try {
+      this.thread.post({ t: 'data', id: this.id, slot, length: this.filled })
+    } catch {
+      // The thread died: it fails this upload (`die`), whoever is waiting hears of it.
     }
   }
 
   finish(): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure)
-    this.open()
+    // A throw in here (the thread is dead) rejects the promise.
     return new Promise((resolve, reject) => {
+      this.open()
+      this.flush()
       this.ended = { resolve, reject }
       if (this.outcome) return this.settle(this.outcome)
       this.thread.post({ t: 'end', id: this.id })
@@ -561,6 +621,7 @@ class ThreadSealer implements Sealer {
   abort(): Promise<void> {
     this.aborting ??= new Promise<void>((resolve) => {
       this.thread.cancel(this)
+      this.dropSlot()
       // Nothing was sent, or the thread is done with this upload: no write can be in flight.
       if (!this.opened || this.outcome) return resolve()
       this.closed = resolve
@@ -580,12 +641,68 @@ class ThreadSealer implements Sealer {
       const error = Object.assign(new Error(message.message), message.code ? { code: message.code } : {})
       this.failure = error
       this.thread.cancel(this)
+      this.dropSlot()
       if (this.ended) this.ended.reject(error)
       else this.onFailure(error)
     } else if (message.t === 'done' && this.ended) {
       this.ended.resolve(Buffer.from(message.sha256))
     }
     this.closed?.()
+  }
+
+  /** Copies `chunks` from `index` (at `offset` in it) into slots, waiting for one when none is free. */
+  private pack(chunks: readonly Buffer[], index: number, offset: number, done: (error?: Error | null) => void): void {
+    const slab = this.thread.slab
+    for (let i = index, at = offset; i < chunks.length; ) {
+      if (this.failure) return done(this.failure)
+      if (this.aborting) return done(new Error('the upload was aborted'))
+      const chunk = chunks[i]!
+      if (at === chunk.length) {
+        i += 1
+        at = 0
+        continue
+      }
+      if (this.slot === null) {
+        let slot: number | null
+        try {
+          slot = this.thread.take(this)
+        } catch (error) {
+          return done(error as Error)
+        }
+        if (slot === null) return this.wait(chunks, i, at, done)
+        this.slot = slot
+        this.filled = 0
+      }
+      const length = Math.min(SLOT_BYTES - this.filled, chunk.length - at)
+      const start = this.slot * SLOT_BYTES + this.filled
+      // `fill` with a value as long as the range copies it once, with memcpy; `copy` and `set`
+      // into shared memory take V8's slower element-wise path.
+      slab.fill(length === chunk.length ? chunk : chunk.subarray(at, at + length), start, start + length)
+      this.filled += length
+      at += length
+      if (this.filled === SLOT_BYTES) this.flush()
+      else this.thread.pending(this)
+    }
+    done()
+  }
+
+  private wait(chunks: readonly Buffer[], index: number, offset: number, done: (error?: Error | null) => void): void {
+    this.thread.acquire(this).then((slot) => {
+      if (slot !== null && (this.failure || this.aborting)) this.thread.giveBack(slot)
+      if (this.failure) return done(this.failure)
+      if (slot === null || this.aborting) return done(new Error('the upload was aborted'))
+      this.slot = slot
+      this.filled = 0
+      this.pack(chunks, index, offset, done)
+    }, done)
+  }
+
+  /** Gives back the slot being filled, unsent. */
+  private dropSlot(): void {
+    if (this.slot === null) return
+    const slot = this.slot
+    this.slot = null
+    this.thread.giveBack(slot)
   }
 
   private open(): void {
