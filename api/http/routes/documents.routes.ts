@@ -9,7 +9,7 @@ import { declareRoute } from '../route.js'
 import * as documents from '../../documents/documents.service.js'
 import { DomainError } from '../../domain/errors.js'
 import { downloadFilename } from '../../documents/sniff.js'
-import { UPLOAD_CHUNK_BYTES } from '../../documents/upload-pipeline.js'
+import { UPLOAD_CHUNK_BYTES } from '../../documents/sealer.js'
 
 
 /** Content-Disposition for a sanitised file name (RFC 6266; the name is already ASCII-safe). */
