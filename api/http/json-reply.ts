@@ -1,6 +1,6 @@
-// A reply whose body is JSON already (api/json-text.ts): sent as it is, past the serialiser.
+// A reply whose body is JSON already (api/json-bytes.ts): sent as it is, past the serialiser.
 import type { FastifyReply } from 'fastify'
-import type { JsonBytes } from '../json-text.js'
+import type { JsonBytes } from '../json-bytes.js'
 import type { OperationId, ReplyOf } from './route.js'
 
 /** The content type Fastify gives a body it serialises as JSON. */
