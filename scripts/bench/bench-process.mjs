@@ -91,6 +91,15 @@ export function procCpuMs(statPath) {
   }
 }
 
+/** The kernel's part (system time) in ms of a process's CPU time, by pid; 0 once it is gone. */
+export function pidSystemCpuMs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) * 10
+  } catch {
+    return 0
+  }
+}
+
 /** CPU time in ms of a process by pid; 0 once it is gone. */
 export const pidCpuMs = (pid) => procCpuMs(`/proc/${pid}/stat`) ?? 0
 

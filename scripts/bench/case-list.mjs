@@ -12,11 +12,16 @@
 //   `GET /v1/cases?limit=100` with the specialist's key for `--seconds`;
 // - prints both medians and p99s and their ratio. Then the in-process timings of every list filter
 //   (first page and a page deep in the cursor walk), as before.
-//   npm run bench:list [-- --cases 1000000 --clients 16 --seconds 10 --processes 1 --runs 40]
+//   npm run bench:list [-- --cases 1000000 --clients 16 --seconds 10 --processes 1 --runs 40 --client wrk]
+// The HTTP clients share the machine's cores with the API and PostgreSQL, as pgbench does with
+// PostgreSQL. pgbench is a C program; a JavaScript client (autocannon) spends ~0.8 ms of CPU
+// receiving each 136 KiB page, about a third of what PostgreSQL spends writing it. So by default
+// the clients are wrk (a C program, like pgbench: Debian's `wrk`) when it is installed, and
+// autocannon otherwise (`--client autocannon` chooses it); the line says which ran.
 // Goals (issue 13): HTTP median ≤ 20 ms, p99 ≤ 100 ms, median ≤ 1.5× the SQL's median in pgbench.
 // BENCH_CPU_PROF=<dir> writes a CPU profile of each API process there.
 import autocannon from 'autocannon'
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -24,7 +29,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
-import { backendCpuMs, cpuProfileArgs, cpuSpent, machineLine, percentile, pidCpuMs, startApi } from './bench-process.mjs'
+import { backendCpuMs, cpuProfileArgs, cpuSpent, machineLine, percentile, pidCpuMs, pidSystemCpuMs, startApi } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +39,7 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '1' },
     runs: { type: 'string', default: '40' },
     limit: { type: 'string', default: '100' },
+    client: { type: 'string', default: '' },
   },
 })
 const CASES = Number(args.cases)
@@ -43,6 +49,17 @@ const PROCESSES = Number(args.processes)
 const RUNS = Number(args.runs)
 const LIMIT = Number(args.limit)
 const PORT = 3951
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch (e) {
+    return e.status === 1 // wrk --version prints its version and exits 1
+  }
+})()
+const CLIENT = args.client || (hasWrk ? 'wrk' : 'autocannon')
+if (!['wrk', 'autocannon'].includes(CLIENT)) throw new Error('--client is wrk or autocannon')
+if (CLIENT === 'wrk' && !hasWrk) throw new Error('--client wrk: wrk is not installed (apt-get install -y wrk)')
 
 const { config, owner, app, db, demo } = await freshBenchDatabase('regiobalie_bench_list')
 const { listCases } = await import(join(ROOT, 'dist/api/cases/cases.service.js'))
@@ -186,8 +203,33 @@ if (first.status !== 200 || firstBody.items?.length !== LIMIT) throw new Error(`
 if (firstText !== JSON.stringify(probe)) console.warn('note: the HTTP page differs from the in-process page')
 const bodyBytes = Buffer.byteLength(firstText)
 
+// Times in wrk's --latency lines ("50%   12.34ms") as milliseconds.
+const wrkMs = (out, label) => {
+  const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out)
+  if (!m) throw new Error(`wrk printed no ${label} line:\n${out}`)
+  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]]
+}
+// CPU of this process's waited-for children (wrk) from /proc/self/stat: cutime + cstime, in ms.
+const childrenCpuMs = () => {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ')
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100
+}
+const runWrk = (port, connections, duration) =>
+  new Promise((resolve, reject) => {
+    const wrkArgs = ['-t', '2', '-c', String(connections), '-d', `${duration}s`, '--latency', '-H', `authorization: Bearer ${demo.specialist.key}`, `http://127.0.0.1:${port}${path}`]
+    execFile('wrk', wrkArgs, { encoding: 'utf8' }, (error, out) => {
+      if (error) return reject(error)
+      const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+      const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+      const [connect, read, write, timeout] = errors ? errors.slice(1).map(Number) : [0, 0, 0, 0]
+      resolve({ '2xx': requests - non2xx, non2xx, errors: connect + read + write, timeouts: timeout, latency: { p50: wrkMs(out, '50%'), p99: wrkMs(out, '99%') } })
+    })
+  })
 const run = (port, connections, duration) =>
-  autocannon({ url: `http://127.0.0.1:${port}${path}`, connections, duration, headers: { authorization: `Bearer ${demo.specialist.key}` } })
+  CLIENT === 'wrk'
+    ? runWrk(port, connections, duration)
+    : autocannon({ url: `http://127.0.0.1:${port}${path}`, connections, duration, headers: { authorization: `Bearer ${demo.specialist.key}` } })
 // Warm-up: code paths compiled, pools connected, pages cached.
 await Promise.all(apis.map((_, i) => run(PORT + i, 4, 2)))
 pgbenchLatencies() // warm-up of the baseline's plans and buffers; its log is overwritten below
@@ -197,12 +239,17 @@ const loadDuringSql = machineLine()
 // CPU per page, which holds on a loaded machine where rates do not: the API processes, their
 // PostgreSQL backends and this process (the HTTP clients), from /proc.
 const apiCpuBefore = apis.map((a) => pidCpuMs(a.pid))
+const apiSystemBefore = apis.map((a) => pidSystemCpuMs(a.pid))
 const pgCpuBefore = await backendCpuMs(ownerClient)
 const clientCpuBefore = process.cpuUsage()
+const wrkCpuBefore = childrenCpuMs()
 const results = await Promise.all(apis.map((_, i) => run(PORT + i, Math.max(1, Math.round(CLIENTS / PROCESSES)), SECONDS)))
 const clientCpu = process.cpuUsage(clientCpuBefore)
+// The clients' CPU: this process's (autocannon's, or only waiting while wrk runs) and wrk's.
+const clientCpuMs = (clientCpu.user + clientCpu.system) / 1000 + (childrenCpuMs() - wrkCpuBefore)
 const pgCpu = cpuSpent(pgCpuBefore, await backendCpuMs(ownerClient))
 const apiCpu = apis.reduce((ms, a, i) => ms + pidCpuMs(a.pid) - apiCpuBefore[i], 0)
+const apiSystem = apis.reduce((ms, a, i) => ms + pidSystemCpuMs(a.pid) - apiSystemBefore[i], 0)
 const loadDuringHttp = machineLine()
 for (const api of apis) api.kill('SIGTERM')
 
@@ -219,12 +266,12 @@ console.log(`the list's SQL (${captured.length} statements, RLS as the applicati
 console.log(`baseline  pgbench, that SQL, ${CLIENTS} clients, ${SECONDS} s: ${(sqlMs.length / SECONDS).toFixed(0)} tx/s, median ${sqlP50.toFixed(2)} ms, p99 ${sqlP99.toFixed(2)} ms`)
 console.log(`          (${loadDuringSql.replace(/^.*load average/, 'load average')})`)
 console.log(
-  `platform  GET ${path} as a hub specialist, ${CLIENTS} keep-alive connections, ${PROCESSES} API process(es), ${SECONDS} s: ${(ok / SECONDS).toFixed(0)}/s, median ${httpP50} ms, p99 ${httpP99} ms, ${failed} failed`,
+  `platform  GET ${path} as a hub specialist, ${CLIENTS} keep-alive connections (${CLIENT}), ${PROCESSES} API process(es), ${SECONDS} s: ${(ok / SECONDS).toFixed(0)}/s, median ${httpP50} ms, p99 ${httpP99} ms, ${failed} failed`,
 )
 console.log(`          (${loadDuringHttp.replace(/^.*load average/, 'load average')})`)
 console.log(`          (body ${(bodyBytes / 1024).toFixed(0)} KiB per page)`)
 const perPage = (ms) => `${(ms / Math.max(1, ok)).toFixed(2)} ms`
-console.log(`cpu       per page: API ${perPage(apiCpu)}, its PostgreSQL backends ${perPage(pgCpu)}, the HTTP clients ${perPage((clientCpu.user + clientCpu.system) / 1000)}`)
+console.log(`cpu       per page: API ${perPage(apiCpu)} (in the kernel ${perPage(apiSystem)}), its PostgreSQL backends ${perPage(pgCpu)}, the HTTP clients (${CLIENT}) ${perPage(clientCpuMs)}`)
 console.log(`ratio     median ${(httpP50 / sqlP50).toFixed(2)}× the SQL's (goal median ≤ 20 ms, p99 ≤ 100 ms, ≤ 1.5× the SQL)`)
 if (failed > 0) process.exitCode = 1
 
