@@ -11,9 +11,17 @@ import * as repo from './webhooks.repository.js'
 export interface PumpOptions {
   /** Batches in flight per subscription and process: the next is claimed while one is sent. */
   lanes: number
+  /**
+   * After sending a batch smaller than the lane's batch size, a lane waits this long before its
+   * next step (which records that batch and claims the next), so that deliveries arriving in the
+   * meantime go in one step: a step costs PostgreSQL about the same for 1 delivery as for 32.
+   * Under load batches fill and no lane waits; at a trickle a delivery waits at most this long
+   * behind the one before it of its subscription.
+   */
+  lingerMs: number
 }
 
-export const DEFAULT_PUMP_OPTIONS: PumpOptions = { lanes: 1 }
+export const DEFAULT_PUMP_OPTIONS: PumpOptions = { lanes: 1, lingerMs: 20 }
 
 interface Pump {
   tenantId: string
@@ -79,6 +87,9 @@ export class DeliveryPumps {
           continue
         }
         sent = await pumpSend(this.deps, step.next, step.startedAt)
+        if (step.next.deliveries.length < this.batchSize && this.options.lingerMs > 0 && !this.closed) {
+          await new Promise((resolve) => setTimeout(resolve, this.options.lingerMs))
+        }
       }
     } catch (err) {
       // Leases of a batch not recorded expire; the sweep or the next wake takes the deliveries again.

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withTenantOf } from '../../api/db/database.js'
 import { attemptDelivery, pumpSend, pumpStep, sweepDueDeliveries, type SentBatch } from '../../api/webhooks/delivery.js'
 import { pendingSubscriptionsOfEvents } from '../../api/webhooks/webhooks.repository.js'
-import { DeliveryPumps } from '../../api/webhooks/delivery-pump.js'
+import { DEFAULT_PUMP_OPTIONS, DeliveryPumps } from '../../api/webhooks/delivery-pump.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { send } from '../helpers/case-builders.js'
@@ -247,8 +247,8 @@ describe('the pumps', () => {
       }, 40)
     })
     const deps = testDeliveryDeps(t.database.db, t.config, new TestClock(), { maxInFlightPerSubscription: 3, now: () => new Date() })
-    const one = new DeliveryPumps(deps, { lanes: 2 })
-    const two = new DeliveryPumps(deps, { lanes: 2 })
+    const one = new DeliveryPumps(deps, { ...DEFAULT_PUMP_OPTIONS, lanes: 2 })
+    const two = new DeliveryPumps(deps, { ...DEFAULT_PUMP_OPTIONS, lanes: 2 })
     one.wake(region.members[0].id, sub.id)
     two.wake(region.members[0].id, sub.id)
     // An event's job wakes the pumps of its subscriptions by looking them up.
@@ -259,5 +259,29 @@ describe('the pumps', () => {
     expect(most).toBeLessThanOrEqual(3)
     expect(most).toBeGreaterThanOrEqual(2)
     expect(idsAt('/capped').sort()).toEqual([...ids].sort())
+  })
+
+  it('after a partial batch waits its linger before the next step, so that what arrived meanwhile goes in one step', async () => {
+    const { sub, ids } = await withPending('/linger', 1)
+    const key = region.members[0].key
+    const arrived: number[] = []
+    const later: string[] = []
+    receiver.on('/linger', (_r, res) => {
+      arrived.push(Date.now())
+      res.writeHead(204).end()
+    })
+    const deps = testDeliveryDeps(t.database.db, t.config, new TestClock(), { now: () => new Date() })
+    const pumps = new DeliveryPumps(deps, { lanes: 1, lingerMs: 400 })
+    pumps.wake(region.members[0].id, sub.id)
+    expect(await eventually(async () => arrived.length === 1, 5_000)).toBe(true)
+    // Three more while the lane lingers after its batch of one: they wait for the step after it.
+    for (let i = 0; i < 3; i += 1) later.push(expectOk<DeliveryJson>(await send(t.app, 'POST', `/v1/webhooks/${sub.id}/test`, key), 202).id)
+    pumps.wake(region.members[0].id, sub.id)
+    expect(await eventually(async () => arrived.length === 4, 5_000)).toBe(true)
+    await pumps.close()
+    expect(arrived[1]! - arrived[0]!).toBeGreaterThanOrEqual(300)
+    // One step claimed all three: they were sent side by side.
+    expect(arrived[3]! - arrived[1]!).toBeLessThan(300)
+    expect(idsAt('/linger').sort()).toEqual([...ids, ...later].sort())
   })
 })
