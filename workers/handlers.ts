@@ -9,7 +9,7 @@ import type { DeliveryPumps } from '../api/webhooks/delivery-pump.js'
 import type { IntakeBatcher } from './case-intake.js'
 import { lapseExpiredDecrees } from './lapse.js'
 import { runDocumentReview } from './document-review.js'
-import { purgeDispatchedOutbox, purgeIdempotencyKeys } from './maintenance.js'
+import { purgeDispatchedOutbox, purgeFinishedDeliveries, purgeIdempotencyKeys } from './maintenance.js'
 import { deliver, deliverEvent, sweep } from './notifications.js'
 import type { SchedulingBatcher } from './scheduling.js'
 import { shredExpiredDocuments } from './retention.js'
@@ -57,6 +57,7 @@ export const handlers = {
   maintenance: {
     'purge-dispatched-outbox': (_payload, ctx) => purgeDispatchedOutbox(ctx.db),
     'purge-idempotency-keys': (_payload, ctx) => purgeIdempotencyKeys(ctx.db),
+    'purge-finished-deliveries': (_payload, ctx) => purgeFinishedDeliveries(ctx.db),
     'shred-expired-documents': (_payload, ctx) => shredExpiredDocuments(ctx.db, ctx.store),
     'lapse-expired-decrees': (_payload, ctx) => lapseExpiredDecrees(ctx.db),
   },

@@ -128,6 +128,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   const schedule = async () => {
     await queues.maintenance.upsertJobScheduler('purge-dispatched-outbox', { every: 3_600_000 }, { name: 'purge-dispatched-outbox', data: {} })
     await queues.maintenance.upsertJobScheduler('purge-idempotency-keys', { every: 3_600_000 }, { name: 'purge-idempotency-keys', data: {} })
+    await queues.maintenance.upsertJobScheduler('purge-finished-deliveries', { every: 86_400_000 }, { name: 'purge-finished-deliveries', data: {} })
     await queues.maintenance.upsertJobScheduler('shred-expired-documents', { every: 86_400_000 }, { name: 'shred-expired-documents', data: {} })
     // A lapse is a matter of the Dutch date: shortly after midnight in Amsterdam, daily.
     await queues.maintenance.upsertJobScheduler(

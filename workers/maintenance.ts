@@ -26,3 +26,22 @@ export async function purgeIdempotencyKeys(db: Db, retentionHours = IDEMPOTENCY_
     return Number(result.numDeletedRows)
   })
 }
+
+/**
+ * Finished webhook deliveries (delivered, or dead and not redelivered) are kept 30 days for the
+ * deliveries list and for redelivery, then removed: a subscription's history never grows without
+ * a rule. Pending and failed ones are still in their retry schedule (at most ~43 hours) and stay.
+ * One statement a day; the table is scanned once.
+ */
+export const WEBHOOK_DELIVERY_RETENTION_DAYS = 30
+
+export async function purgeFinishedDeliveries(db: Db, retentionDays = WEBHOOK_DELIVERY_RETENTION_DAYS): Promise<number> {
+  return withAdmin(db, async (trx) => {
+    const result = await trx
+      .deleteFrom('webhook_deliveries')
+      .where('status', 'in', ['delivered', 'dead'])
+      .where(sql<Date>`coalesce(delivered_at, last_attempt_at, created_at)`, '<', sql<Date>`now() - make_interval(days => ${retentionDays})`)
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  })
+}

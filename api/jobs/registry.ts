@@ -31,6 +31,8 @@ export interface JobRegistry {
     'purge-dispatched-outbox': Record<string, never>
     /** Deletes stored idempotent responses older than 48 hours (API.md promises at least 24). */
     'purge-idempotency-keys': Record<string, never>
+    /** Deletes webhook deliveries delivered or dead longer ago than 30 days. */
+    'purge-finished-deliveries': Record<string, never>
     /** Crypto-shreds the documents of closed cases whose retention period has passed. */
     'shred-expired-documents': Record<string, never>
     /** Closes the cases awaiting a ceremony whose decree or confirmation lapsed (`decree_lapsed`). */
