@@ -11,9 +11,7 @@
 //   made one by one (test events, insertDeliveries), keep their JSON in the row; a reader takes
 //   coalesce(d.event, e.event). No foreign key: the fan-out writes both in one statement, and a
 //   key check per delivery row is what this saves.
-// - webhook_pump_lease_step (migration 0027) claims with that coalesce, and plans without
-//   sequential scans: its plans are kept for the connection's life, and one made while
-//   webhook_events was nearly empty scanned all of it for every claim once it had grown.
+// - webhook_pump_lease_step (migration 0027) claims with that coalesce; nothing else in it changes.
 // In a scratch pgbench of the fan-out's insert (25 events × 20 subscriptions a transaction, 4
 // clients) this took 37–43 to 45–48 transactions/s, and the table to a third of its size.
 import { sql, type Kysely } from 'kysely'
@@ -67,7 +65,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       p_ids uuid[], p_statuses text[], p_attempts integer[], p_codes integer[], p_errors text[], p_excerpts text[],
       p_durations integer[], p_next timestamptz[])
     returns jsonb
-    language plpgsql volatile security invoker set search_path = public, pg_temp set enable_bitmapscan = off set enable_seqscan = off as $$
+    language plpgsql volatile security invoker set search_path = public, pg_temp set enable_bitmapscan = off as $$
     declare
       v_sub webhook_subscriptions;
       v_lease webhook_pump_leases;
@@ -116,13 +114,14 @@ export async function up(db: Kysely<any>): Promise<void> {
         v_room := least(p_limit, greatest(0, p_cap - cardinality(v_live_ids) - v_row_leases));
         if v_room > 0 then
           select coalesce(array_agg(c.id order by c.created_at, c.id), '{}'),
-                 coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'attempts', c.attempts, 'event', coalesce(c.event, (select e.event from webhook_events e where e.id = c.event_id))) order by c.created_at, c.id), '[]'::jsonb)
+                 coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'attempts', c.attempts, 'event', coalesce(c.event, e.event)) order by c.created_at, c.id), '[]'::jsonb)
             into v_new_ids, v_deliveries
             from (select id, attempts, event, event_id, created_at from webhook_deliveries
                   where subscription_id = p_subscription and status = 'pending'
                     and (leased_until is null or leased_until <= p_now) and id <> all (v_live_ids)
                   order by created_at, id
-                  limit v_room) c;
+                  limit v_room) c
+            left join webhook_events e on e.id = c.event_id;
         end if;
       end if;
       if v_lease.subscription_id is null then
