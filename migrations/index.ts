@@ -29,7 +29,6 @@ import * as chargeRanges from './2026_12_01_0023_charge_ranges.js'
 import * as checklistSummaryByKey from './2026_12_01_0029_checklist_summary_by_key.js'
 import * as listCasesJson from './2026_12_01_0025_list_cases_json.js'
 import * as webhookDeliveryRetention from './2026_12_01_0030_webhook_delivery_retention.js'
-import * as webhookEventsOnce from './2026_12_01_0031_webhook_events_once.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_0001_foundation': foundation,
@@ -60,5 +59,4 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0029_checklist_summary_by_key': checklistSummaryByKey,
   '2026_12_01_0025_list_cases_json': listCasesJson,
   '2026_12_01_0030_webhook_delivery_retention': webhookDeliveryRetention,
-  '2026_12_01_0031_webhook_events_once': webhookEventsOnce,
 }

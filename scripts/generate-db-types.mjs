@@ -31,7 +31,6 @@ const JSON_COLUMNS = {
   'outbox.payload': 'unknown',
   'locations.address': 'LocationAddressJson',
   'webhook_deliveries.event': 'WebhookEventJson',
-  'webhook_events.event': 'WebhookEventJson',
 }
 /** Text columns that hold a domain list's codes → that list's type. */
 const DOMAIN_COLUMNS = {

@@ -31,8 +31,7 @@ export async function purgeIdempotencyKeys(db: Db, retentionHours = IDEMPOTENCY_
  * Finished webhook deliveries (delivered, or dead and not redelivered) are kept 30 days for the
  * deliveries list and for redelivery, then removed: a subscription's history never grows without
  * a rule. Pending and failed ones are still in their retry schedule (at most ~43 hours) and stay.
- * An event stored once for its deliveries (webhook_events, migration 0031) goes with the last of
- * them once it is as old. Once a day; each table is scanned once. Returns the deliveries removed.
+ * One statement a day; the table is scanned once.
  */
 export const WEBHOOK_DELIVERY_RETENTION_DAYS = 30
 
@@ -43,11 +42,6 @@ export async function purgeFinishedDeliveries(db: Db, retentionDays = WEBHOOK_DE
       .where('status', 'in', ['delivered', 'dead'])
       .where(sql<Date>`coalesce(delivered_at, last_attempt_at, created_at)`, '<', sql<Date>`now() - make_interval(days => ${retentionDays})`)
       .executeTakeFirst()
-    await trx
-      .deleteFrom('webhook_events')
-      .where('created_at', '<', sql<Date>`now() - make_interval(days => ${retentionDays})`)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'webhook_events.id'))))
-      .execute()
     return Number(result.numDeletedRows)
   })
 }

@@ -496,7 +496,7 @@ export interface WebhookDeliveries {
   attempts: Generated<number>;
   created_at: Generated<Timestamp>;
   delivered_at: Timestamp | null;
-  event: ColumnType<WebhookEventJson | null, string | null, string | null>;
+  event: ColumnType<WebhookEventJson, string, string>;
   event_id: string;
   hub_tenant_id: string | null;
   id: Generated<string>;
@@ -511,14 +511,6 @@ export interface WebhookDeliveries {
   subscription_id: string;
   tenant_id: string;
   type: string;
-}
-
-export interface WebhookEvents {
-  created_at: Generated<Timestamp>;
-  event: ColumnType<WebhookEventJson, string, string>;
-  hub_tenant_id: string;
-  id: string;
-  member_tenant_id: string | null;
 }
 
 export interface WebhookPumpLeases {
@@ -584,7 +576,6 @@ export interface DB {
   tariff_tables: TariffTables;
   tenants: Tenants;
   webhook_deliveries: WebhookDeliveries;
-  webhook_events: WebhookEvents;
   webhook_pump_leases: WebhookPumpLeases;
   webhook_subscriptions: WebhookSubscriptions;
 }

@@ -10,12 +10,7 @@ import type { Page } from '../pagination.js'
 export type SubscriptionRow = Selectable<WebhookSubscriptionsTable>
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>
 /** What an attempt needs of a leased delivery: its id (the webhook-id), its attempts, its event. */
-export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'attempts'> & { event: WebhookEventJson }
-/**
- * A leased delivery's row with its event: the row's own JSON (deliveries made one by one, and
- * before migration 0031) or its event's, stored once for all its deliveries (webhook_events).
- */
-export type LeasedDelivery = DeliveryRow & ClaimedDelivery
+export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'attempts' | 'event'>
 
 export const insertSubscription = (trx: Trx, values: Insertable<WebhookSubscriptionsTable>): Promise<SubscriptionRow> =>
   trx.insertInto('webhook_subscriptions').values(values).returningAll().executeTakeFirstOrThrow()
@@ -138,9 +133,9 @@ export async function leaseBatch(
   cap: number,
   limit: number,
   pumpLeased: readonly string[] = [],
-): Promise<LeasedDelivery[]> {
+): Promise<DeliveryRow[]> {
   const which = ids === null ? sql`status = 'pending'` : sql`id = any(${[...ids]}::uuid[]) and status in ('pending', 'failed')`
-  const { rows } = await sql<LeasedDelivery>`
+  const { rows } = await sql<DeliveryRow>`
     with held as (
       select count(*)::int as n from webhook_deliveries
       where subscription_id = ${subscriptionId} and leased_until > ${now}),
@@ -153,10 +148,7 @@ export async function leaseBatch(
       for update skip locked)
     update webhook_deliveries d set leased_until = ${until}
     from pick where d.id = pick.id
-    returning d.id, d.hub_tenant_id, d.tenant_id, d.subscription_id, d.event_id, d.type,
-      coalesce(d.event, (select e.event from webhook_events e where e.id = d.event_id)) as event,
-      d.status, d.attempts, d.next_attempt_at, d.leased_until, d.last_attempt_at, d.last_status_code,
-      d.last_error, d.response_excerpt, d.last_duration_ms, d.delivered_at, d.created_at`.execute(trx)
+    returning d.*`.execute(trx)
   return rows
 }
 

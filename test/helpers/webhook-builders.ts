@@ -71,12 +71,3 @@ export async function attemptAll(deps: DeliveryDeps, owner: Kysely<unknown>, sub
   }
   return results
 }
-
-/**
- * Delivery rows with their events, for queries by the event's contents: since migration 0031 a
- * fanned-out event is stored once (webhook_events), a delivery made one by one keeps it in its row.
- * Use as `from ${DELIVERIES_WITH_EVENTS} as webhook_deliveries`.
- */
-export const DELIVERIES_WITH_EVENTS = sql`(
-  select d.id, d.tenant_id, d.hub_tenant_id, d.subscription_id, d.event_id, d.type, d.status, d.created_at, coalesce(d.event, e.event) as event
-  from webhook_deliveries d left join webhook_events e on e.id = d.event_id)`

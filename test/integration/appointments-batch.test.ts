@@ -27,7 +27,7 @@ import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { send } from '../helpers/case-builders.js'
 import { createTestDatabase } from '../helpers/db.js'
 import { expectOk, newStaff } from '../helpers/tenancy-builders.js'
-import { DELIVERIES_WITH_EVENTS, subscribe } from '../helpers/webhook-builders.js'
+import { subscribe } from '../helpers/webhook-builders.js'
 
 let t: TestApp
 let region: RegionFixture
@@ -84,9 +84,9 @@ async function writtenFor(appointmentId: string): Promise<Written & { xmin: stri
   const { rows } = await sql<Written & { xmin: string }>`
     select (select count(*)::int from case_events e where e.case_id = a.case_id and e.action like 'appointment_%' and e.action <> 'appointment_requested') as events,
            e.action, e.actor_kind, e.actor_id, regexp_replace(e.reason, 'for .*', 'for …') as reason, e.xmin::text as xmin, c.version as case_version,
-           (select count(*)::int from ${DELIVERIES_WITH_EVENTS} as d where d.event->'data'->>'appointmentId' = a.id::text) as deliveries,
+           (select count(*)::int from webhook_deliveries d where d.event->'data'->>'appointmentId' = a.id::text) as deliveries,
            (select count(*)::int from outbox o where o.job_name = 'deliver-event'
-              and o.payload->>'eventId' in (select d.event_id::text from ${DELIVERIES_WITH_EVENTS} as d where d.event->'data'->>'appointmentId' = a.id::text)) as jobs
+              and o.payload->>'eventId' in (select d.event_id::text from webhook_deliveries d where d.event->'data'->>'appointmentId' = a.id::text)) as jobs
     from appointments a join cases c on c.id = a.case_id
     join case_events e on e.case_id = a.case_id and e.action in ('appointment_booked', 'appointment_unschedulable')
     where a.id = ${appointmentId}`.execute(t.database.owner)

@@ -7,7 +7,7 @@ import { amsterdamToUtc, startOfNextWorkingDay, utcToAmsterdam } from '../../api
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { caseInReview, putHubLocation, putOfficeHours, requestAppointment, runSchedulingJobs } from '../helpers/appointment-builders.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
-import { DELIVERIES_WITH_EVENTS, subscribe, type WebhookJson } from '../helpers/webhook-builders.js'
+import { subscribe, type WebhookJson } from '../helpers/webhook-builders.js'
 
 let t: TestApp
 let region: RegionFixture
@@ -29,7 +29,7 @@ afterAll(async () => t.close())
 const deliveriesOfCase = async (caseId: string) =>
   (
     await sql<{ tenant_id: string; subscription_id: string; type: string; event_id: string; event: { type: string; objectPath: string; data: Record<string, unknown> } }>`
-      select tenant_id, subscription_id, type, event_id, event from ${DELIVERIES_WITH_EVENTS} as webhook_deliveries where event->'data'->>'caseId' = ${caseId} order by tenant_id`.execute(t.database.owner)
+      select tenant_id, subscription_id, type, event_id, event from webhook_deliveries where event->'data'->>'caseId' = ${caseId} order by tenant_id`.execute(t.database.owner)
   ).rows
 
 const deliveryJobsOf = async (eventId: string) =>

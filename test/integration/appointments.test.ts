@@ -23,7 +23,6 @@ import {
 import { ADMIN, newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { act, send, submitCase, toIntake, type CaseEventJson } from '../helpers/case-builders.js'
 import { expectOk, expectProblem, newStaff } from '../helpers/tenancy-builders.js'
-import { DELIVERIES_WITH_EVENTS } from '../helpers/webhook-builders.js'
 
 let t: TestApp
 let adminKey: string
@@ -153,7 +152,7 @@ describe('requesting and booking', () => {
     ])
     // Case events reach webhook subscribers as deliveries (issue 11, test/integration/webhooks-*.test.ts);
     // none subscribed here, so no delivery job was announced for this case.
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${DELIVERIES_WITH_EVENTS} as webhook_deliveries where event->'data'->>'caseId' = ${c.id}`.execute(t.database.owner)
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from webhook_deliveries where event->'data'->>'caseId' = ${c.id}`.execute(t.database.owner)
     expect(rows[0]!.n).toBe(0)
     // The next request of another case takes the next slot of the grid.
     const c2 = await caseInReview(t.app, t.database.db, region)

@@ -18,7 +18,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newAdminKey, newRegion, type RegionFixture } from '../helpers/builders.js'
 import { caseBody, countCases, send, submitCase, type CaseJson } from '../helpers/case-builders.js'
 import { expectOk, expectProblem } from '../helpers/tenancy-builders.js'
-import { DELIVERIES_WITH_EVENTS, subscribe } from '../helpers/webhook-builders.js'
+import { subscribe } from '../helpers/webhook-builders.js'
 
 let t: TestApp
 let adminKey: string
@@ -41,11 +41,11 @@ async function rowsOf(caseId: string) {
   const events = await sql<{ action: string; actor_kind: string; from_status: string | null; to_status: string; version: number }>`
     select action, actor_kind, from_status, to_status, version from case_events where case_id = ${caseId}`.execute(owner)
   const deliveries = await sql<{ tenant_id: string; type: string; event_case: string }>`
-    select tenant_id, type, event->'data'->>'caseId' as event_case from ${DELIVERIES_WITH_EVENTS} as webhook_deliveries where event->'data'->>'caseId' = ${caseId} order by tenant_id`.execute(owner)
+    select tenant_id, type, event->'data'->>'caseId' as event_case from webhook_deliveries where event->'data'->>'caseId' = ${caseId} order by tenant_id`.execute(owner)
   const eventIds = await sql<{ id: string }>`select id from case_events where case_id = ${caseId}`.execute(owner)
   const outbox = await sql<{ job: string }>`
     select queue || '/' || job_name as job from outbox
-    where payload->>'caseId' = ${caseId} or payload->>'eventId' in (select event_id::text from ${DELIVERIES_WITH_EVENTS} as webhook_deliveries where event->'data'->>'caseId' = ${caseId})
+    where payload->>'caseId' = ${caseId} or payload->>'eventId' in (select event_id::text from webhook_deliveries where event->'data'->>'caseId' = ${caseId})
     order by id`.execute(owner)
   return {
     case: c.rows[0],

@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js'
 import { newRegion, type RegionFixture } from '../helpers/builders.js'
 import { submitCase, toIntake } from '../helpers/case-builders.js'
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.js'
-import { DELIVERIES_WITH_EVENTS, subscribe } from '../helpers/webhook-builders.js'
+import { subscribe } from '../helpers/webhook-builders.js'
 import { intakeBatcher } from '../../workers/case-intake.js'
 
 let t: TestApp
@@ -51,9 +51,9 @@ async function writtenFor(caseId: string): Promise<Written> {
     select c.status, c.version, c.clock_due_on::text as clock_due_on,
            (select count(*)::int from case_events e where e.case_id = c.id and e.action in ('route', 'reject_at_intake')) as events,
            e.action, e.actor_kind, e.actor_id, e.reason, e.from_status, e.to_status,
-           (select count(*)::int from ${DELIVERIES_WITH_EVENTS} as d where d.event->'data'->>'caseEventId' = e.id::text) as deliveries,
+           (select count(*)::int from webhook_deliveries d where d.event->'data'->>'caseEventId' = e.id::text) as deliveries,
            (select count(*)::int from outbox o where o.job_name = 'deliver-event'
-              and o.payload->>'eventId' in (select d.event_id::text from ${DELIVERIES_WITH_EVENTS} as d where d.event->'data'->>'caseEventId' = e.id::text)) as jobs
+              and o.payload->>'eventId' in (select d.event_id::text from webhook_deliveries d where d.event->'data'->>'caseEventId' = e.id::text)) as jobs
     from cases c join case_events e on e.case_id = c.id and e.action in ('route', 'reject_at_intake')
     where c.id = ${caseId}`.execute(t.database.owner)
   expect(rows).toHaveLength(1)

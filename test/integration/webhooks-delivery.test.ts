@@ -22,7 +22,7 @@ import { filePart, minimalPdf, uploadOk } from '../helpers/document-builders.js'
 import { expectOk, expectProblem } from '../helpers/tenancy-builders.js'
 import { answer, startReceiver, type Received, type Receiver } from '../helpers/webhook-receiver.js'
 import { COMPILED_INTEGRITY_THREAD } from '../e2e/helpers.js'
-import { DELIVERIES_WITH_EVENTS, attemptAll, deliveriesOf, subscribe, TestClock, testDeliveryDeps, type DeliveryJson, type WebhookJson } from '../helpers/webhook-builders.js'
+import { attemptAll, deliveriesOf, subscribe, TestClock, testDeliveryDeps, type DeliveryJson, type WebhookJson } from '../helpers/webhook-builders.js'
 
 let t: TestApp
 let region: RegionFixture
@@ -132,7 +132,7 @@ describe('fan-out', () => {
     expectOk(await send(t.app, 'POST', `/v1/cases/${c.id}/assign`, region.lead.key, { staffId: region.specialist.id }))
     expectOk(await send(t.app, 'POST', `/v1/cases/${c.id}/request-information`, region.specialist.key, { message: 'Stuur de geboorteakte van Jansen', documentKinds: ['birth_certificate'] }))
     const { rows: mine } = await sql<{ type: string; status: string }>`
-      select type, event->'data'->>'status' as status from ${DELIVERIES_WITH_EVENTS} as webhook_deliveries
+      select type, event->'data'->>'status' as status from webhook_deliveries
       where subscription_id = ${subA.id} and event->'data'->>'caseId' = ${c.id} order by created_at, (event->>'type') desc`.execute(t.database.owner)
     expect(mine.map((d) => `${d.type} ${d.status}`)).toEqual([
       'case.submitted submitted',
@@ -185,7 +185,7 @@ describe('fan-out', () => {
   it('announces the event’s deliveries through one outbox row, with ids and the tenant only', async () => {
     const c = await submit(region.members[0].key)
     const { rows: deliveries } = await sql<{ event_id: string; tenant_id: string }>`
-      select event_id, tenant_id from ${DELIVERIES_WITH_EVENTS} as webhook_deliveries where event->'data'->>'caseId' = ${c.id}`.execute(t.database.owner)
+      select event_id, tenant_id from webhook_deliveries where event->'data'->>'caseId' = ${c.id}`.execute(t.database.owner)
     expect(deliveries.map((d) => d.tenant_id).sort()).toEqual([region.hub.id, region.members[0].id].sort())
     const { rows } = await sql<{ payload: Record<string, string>; tenant_id: string }>`
       select payload, tenant_id from outbox where queue = 'notifications' and job_name = 'deliver-event' and payload->>'eventId' = ${deliveries[0]!.event_id}`.execute(t.database.owner)
