@@ -78,26 +78,34 @@ export function pgbench(url, script, { clients = 32, seconds = 10, threads = 2 }
 }
 
 /**
- * CPU time (user + system) in ms from a /proc stat file (`/proc/<pid>/stat`, or a thread's
- * `/proc/<pid>/task/<tid>/stat`): fields 14 and 15, in clock ticks of 10 ms. Unlike rates, CPU
- * time holds on a loaded machine. Null once the process is gone (or not on this machine).
+ * The CPU times in ms in a /proc stat file (`/proc/<pid>/stat`, or a thread's
+ * `/proc/<pid>/task/<tid>/stat`): user and system (fields 14 and 15) and those of its waited-for
+ * children (16 and 17), in clock ticks of 10 ms. Unlike rates, CPU time holds on a loaded machine.
+ * Null once the process is gone (or not on this machine).
  */
-export function procCpuMs(statPath) {
+function procTimesMs(statPath) {
   try {
     const fields = readFileSync(statPath, 'utf8').split(') ')[1].split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10
+    const [user, system, childrenUser, childrenSystem] = fields.slice(11, 15).map((ticks) => Number(ticks) * 10)
+    return { user, system, childrenUser, childrenSystem }
   } catch {
     return null
   }
 }
 
+/** CPU time (user + system) in ms from a /proc stat file; null once the process is gone. */
+export function procCpuMs(statPath) {
+  const t = procTimesMs(statPath)
+  return t && t.user + t.system
+}
+
 /** The kernel's part (system time) in ms of a process's CPU time, by pid; 0 once it is gone. */
-export function pidSystemCpuMs(pid) {
-  try {
-    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) * 10
-  } catch {
-    return 0
-  }
+export const pidSystemCpuMs = (pid) => procTimesMs(`/proc/${pid}/stat`)?.system ?? 0
+
+/** CPU time in ms of this process's waited-for children (a load generator it ran, such as wrk). */
+export function childrenCpuMs() {
+  const t = procTimesMs('/proc/self/stat')
+  return t ? t.childrenUser + t.childrenSystem : 0
 }
 
 /** CPU time in ms of a process by pid; 0 once it is gone. */

@@ -29,7 +29,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { freshBenchDatabase, ROOT } from './bench-database.mjs'
-import { backendCpuMs, cpuProfileArgs, cpuSpent, machineLine, percentile, pidCpuMs, pidSystemCpuMs, startApi } from './bench-process.mjs'
+import { backendCpuMs, childrenCpuMs, cpuProfileArgs, cpuSpent, machineLine, percentile, pidCpuMs, pidSystemCpuMs, startApi } from './bench-process.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -208,11 +208,6 @@ const wrkMs = (out, label) => {
   const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out)
   if (!m) throw new Error(`wrk printed no ${label} line:\n${out}`)
   return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]]
-}
-// CPU of this process's waited-for children (wrk) from /proc/self/stat: cutime + cstime, in ms.
-const childrenCpuMs = () => {
-  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ')
-  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100
 }
 const runWrk = (port, connections, duration) =>
   new Promise((resolve, reject) => {
